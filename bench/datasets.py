@@ -1,0 +1,332 @@
+"""Batched synthetic data sets: one generator for every model and every benchmark.
+
+Every benchmark row draws its data from :func:`make`, so separable and non-separable results
+are comparable. Data set ``i`` of a batch depends only on ``jax.random.fold_in(key, i)``: a
+chunk ``[start, start + n_datasets)`` can be generated inside a compiled program without
+materialising the rest (:func:`make` with ``start=``, or :func:`make_one` on one key).
+
+Regimes
+-------
+========== =================================================================================
+separable  a random hyperplane ``u·x + b = 0`` with ``||u|| = 1``; every point is pushed
+           ``margin`` further from it along ``u``, so the geometric margin of the true
+           hyperplane is at least ``margin``. ``coef_true = (b, u)``, so
+           ``(2y - 1) * X @ coef_true`` is each point's distance to it.
+overlap    ``y ~ Bernoulli(sigmoid(X @ coef_true))`` with ``coef_true = signal * (b, u)``:
+           the logistic model itself. Not separable in practice once ``n >> p``; finite MLE.
+xor        ``y = [x_1 x_2 > 0]``, ``x ~ U(-1, 1)^d``; the first two features are pushed
+           ``margin / 2`` away from the axes. Not linearly separable.
+circles    class 0 on a disc of radius 1, class 1 on a ring of radii ``1 + margin .. 2`` in
+           the first two features; other features are N(0, 1) noise. Not linearly separable.
+poisson    ``y ~ Poisson(exp(X @ coef_true))`` (canonical log link).
+gamma      ``y ~ Gamma(shape=5, mean=1 / (X @ coef_true))`` (canonical inverse link).
+gaussian   ``y = X @ coef_true + N(0, 1)`` (identity link).
+========== =================================================================================
+
+Features are N(0, 1) for separable, overlap, poisson and gaussian; U(-1, 1) for xor and gamma
+(bounded features keep the gamma mean positive). ``X`` always carries an intercept column of
+ones first, so ``p = n_features + 1``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "Datasets",
+    "REGIMES",
+    "CLASSIFICATION_REGIMES",
+    "FAMILY_OF_REGIME",
+    "make",
+    "make_one",
+    "dataset_keys",
+    "check_args",
+]
+
+CLASSIFICATION_REGIMES = ("separable", "overlap", "xor", "circles")
+REGIMES = CLASSIFICATION_REGIMES + ("poisson", "gamma", "gaussian")
+
+#: The GLM family whose data each regime generates.
+FAMILY_OF_REGIME = {
+    "separable": "binomial",
+    "overlap": "binomial",
+    "xor": "binomial",
+    "circles": "binomial",
+    "poisson": "poisson",
+    "gamma": "gamma",
+    "gaussian": "gaussian",
+}
+
+_GAMMA_SHAPE = 5.0
+
+
+class Datasets(NamedTuple):
+    """A batch of data sets (or one, without the leading axis, from :func:`make_one`).
+
+    Attributes:
+        X_train: ``[B, n_samples, p]`` design matrices, intercept column first.
+        y_train: ``[B, n_samples]`` responses: 0/1 labels for the classification regimes,
+            counts / positive reals / reals for poisson / gamma / gaussian.
+        X_test: ``[B, n_test, p]`` held-out design matrices from the same distribution.
+        y_test: ``[B, n_test]`` held-out responses.
+        coef_true: ``[B, p]`` the generating coefficients; NaN for xor and circles, which have
+            none.
+        margin: ``[B]`` realised geometric margin of the true hyperplane on the training set,
+            ``min_i (2 y_i - 1) X_i @ coef_true`` with the feature part of ``coef_true`` of
+            unit norm; NaN for the other regimes.
+    """
+
+    X_train: jax.Array
+    y_train: jax.Array
+    X_test: jax.Array
+    y_test: jax.Array
+    coef_true: jax.Array
+    margin: jax.Array
+
+
+def check_args(
+    regime: str,
+    *,
+    n_datasets: int = 1,
+    n_samples: int,
+    n_features: int,
+    n_test: int | None = None,
+    margin: float = 0.1,
+    signal: float = 1.0,
+    dtype=jnp.float32,
+    start: int = 0,
+) -> tuple[int, jnp.dtype]:
+    """Validate :func:`make`'s settings; return ``(n_test, dtype)`` resolved.
+
+    Raises:
+        ValueError: naming the allowed values, for any bad setting.
+    """
+    if regime not in REGIMES:
+        raise ValueError(f"unknown regime {regime!r}; choose one of {', '.join(REGIMES)}.")
+    for name, value, minimum in (
+        ("n_datasets", n_datasets, 1),
+        ("n_samples", n_samples, 2),
+        ("n_features", n_features, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+        if value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    if regime in ("xor", "circles") and n_features < 2:
+        raise ValueError(f"regime {regime!r} needs n_features >= 2, got {n_features}.")
+    if n_test is None:
+        n_test = n_samples
+    if isinstance(n_test, bool) or not isinstance(n_test, (int, np.integer)) or n_test < 1:
+        raise ValueError(f"n_test must be an integer >= 1 (or None for n_samples), got {n_test!r}.")
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
+        raise ValueError(f"start must be an integer >= 0, got {start!r}.")
+    if not np.isfinite(margin) or margin < 0:
+        raise ValueError(f"margin must be a finite number >= 0, got {margin!r}.")
+    if not np.isfinite(signal) or signal <= 0:
+        raise ValueError(f"signal must be a finite number > 0, got {signal!r}.")
+    try:
+        dtype = jnp.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}.") from None
+    if dtype not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}.")
+    if dtype == jnp.float64 and not jax.config.read("jax_enable_x64"):
+        raise ValueError(
+            "dtype=float64 needs JAX's x64 mode: call "
+            "jax.config.update('jax_enable_x64', True) first (or set JAX_ENABLE_X64=1)."
+        )
+    return int(n_test), dtype
+
+
+def dataset_keys(key: jax.Array, start, n_datasets: int) -> jax.Array:
+    """Per-data-set keys ``fold_in(key, i)`` for ``i in [start, start + n_datasets)``.
+
+    ``start`` may be a traced integer, so a chunked runner can generate chunk ``c`` inside
+    its compiled loop.
+    """
+    index = jnp.asarray(start, dtype=jnp.uint32) + jnp.arange(n_datasets, dtype=jnp.uint32)
+    return jax.vmap(jax.random.fold_in, in_axes=(None, 0))(key, index)
+
+
+def _with_intercept(features: jax.Array) -> jax.Array:
+    ones = jnp.ones(features.shape[:-1] + (1,), features.dtype)
+    return jnp.concatenate([ones, features], axis=-1)
+
+
+def _unit(key, n_features, dtype):
+    u = jax.random.normal(key, (n_features,), dtype)
+    return u / jnp.linalg.norm(u)
+
+
+def _dot(X, coef):
+    # An unrolled multiply-and-add in a fixed order, not a matmul or a reduction: XLA may
+    # tile a reduction differently for different batch sizes, and data set i must be
+    # bitwise the same alone or in a batch.
+    total = X[..., 0] * coef[0]
+    for j in range(1, X.shape[-1]):
+        total = total + X[..., j] * coef[j]
+    return total
+
+
+def _generate(regime, key, n_total, n_features, margin, signal, dtype):
+    """One data set of ``n_total`` points: ``(X [n_total, p], y [n_total], coef_true [p])``."""
+    k_coef, k_icpt, k_x, k_y = jax.random.split(key, 4)
+    nan_coef = jnp.full((n_features + 1,), jnp.nan, dtype)
+    if regime == "separable":
+        u = _unit(k_coef, n_features, dtype)
+        b = 0.5 * jax.random.normal(k_icpt, (), dtype)
+        features = jax.random.normal(k_x, (n_total, n_features), dtype)
+        distance = _dot(features, u) + b
+        side = jnp.where(distance >= 0, 1.0, -1.0).astype(dtype)
+        features = features + (side * margin)[:, None] * u[None, :]
+        coef = jnp.concatenate([b[None], u])
+        return _with_intercept(features), (side > 0).astype(dtype), coef
+    if regime == "overlap":
+        u = _unit(k_coef, n_features, dtype)
+        b = 0.5 * jax.random.normal(k_icpt, (), dtype)
+        coef = signal * jnp.concatenate([b[None], u])
+        X = _with_intercept(jax.random.normal(k_x, (n_total, n_features), dtype))
+        y = jax.random.bernoulli(k_y, jax.nn.sigmoid(_dot(X, coef))).astype(dtype)
+        return X, y, coef
+    if regime == "xor":
+        features = jax.random.uniform(k_x, (n_total, n_features), dtype, -1.0, 1.0)
+        first2 = features[:, :2]
+        first2 = jnp.sign(first2) * (0.5 * margin + (1.0 - 0.5 * margin) * jnp.abs(first2))
+        features = features.at[:, :2].set(first2)
+        y = (first2[:, 0] * first2[:, 1] > 0).astype(dtype)
+        return _with_intercept(features), y, nan_coef
+    if regime == "circles":
+        k_label, k_angle, k_radius, k_noise = jax.random.split(k_x, 4)
+        y = jax.random.bernoulli(k_label, 0.5, (n_total,)).astype(dtype)
+        angle = jax.random.uniform(k_angle, (n_total,), dtype, 0.0, 2.0 * jnp.pi)
+        unit_r = jax.random.uniform(k_radius, (n_total,), dtype)
+        # Uniform over the area of the disc (radius 1) or the ring (radii 1 + margin .. 2).
+        inner_sq, outer_sq = (1.0 + margin) ** 2, 4.0
+        radius = jnp.where(
+            y > 0, jnp.sqrt(inner_sq + (outer_sq - inner_sq) * unit_r), jnp.sqrt(unit_r)
+        )
+        noise = jax.random.normal(k_noise, (n_total, n_features - 2), dtype)
+        features = jnp.concatenate(
+            [(radius * jnp.cos(angle))[:, None], (radius * jnp.sin(angle))[:, None], noise],
+            axis=-1,
+        )
+        return _with_intercept(features), y, nan_coef
+    if regime == "poisson":
+        u = _unit(k_coef, n_features, dtype)
+        coef = jnp.concatenate([jnp.ones((1,), dtype), 0.5 * signal * u])
+        X = _with_intercept(jax.random.normal(k_x, (n_total, n_features), dtype))
+        y = jax.random.poisson(k_y, jnp.exp(_dot(X, coef))).astype(dtype)
+        return X, y, coef
+    if regime == "gamma":
+        u = _unit(k_coef, n_features, dtype)
+        # The inverse link needs eta > 0. With |x_j| <= 1, |u.x| <= ||u||_1 <= sqrt(d), so
+        # this slope keeps eta = 1 + slope * u.x inside [0.5, 1.5].
+        slope = 0.5 * jnp.minimum(signal, 1.0) / jnp.sqrt(jnp.asarray(n_features, dtype))
+        coef = jnp.concatenate([jnp.ones((1,), dtype), slope * u])
+        X = _with_intercept(jax.random.uniform(k_x, (n_total, n_features), dtype, -1.0, 1.0))
+        mean = 1.0 / _dot(X, coef)
+        y = jax.random.gamma(k_y, _GAMMA_SHAPE, (n_total,), dtype) * mean / _GAMMA_SHAPE
+        return X, y, coef
+    # gaussian
+    u = _unit(k_coef, n_features, dtype)
+    coef = signal * jnp.concatenate([jnp.ones((1,), dtype), u])
+    X = _with_intercept(jax.random.normal(k_x, (n_total, n_features), dtype))
+    y = _dot(X, coef) + jax.random.normal(k_y, (n_total,), dtype)
+    return X, y, coef
+
+
+def make_one(
+    regime: str,
+    key: jax.Array,
+    *,
+    n_samples: int,
+    n_features: int,
+    n_test: int | None = None,
+    margin: float = 0.1,
+    signal: float = 1.0,
+    dtype=jnp.float32,
+) -> Datasets:
+    """One data set (no leading batch axis) from one key; see :func:`make` for the arguments.
+
+    ``make(regime, key, n_datasets=B, ...)[i]`` equals
+    ``make_one(regime, jax.random.fold_in(key, i), ...)`` bitwise.
+    """
+    n_test, dtype = check_args(
+        regime, n_samples=n_samples, n_features=n_features, n_test=n_test, margin=margin,
+        signal=signal, dtype=dtype,
+    )
+    # The same compiled batch program as make(), on a batch of one: bitwise equal to make().
+    batch = _make_batch(jnp.asarray(key)[None], regime, n_samples, n_features, n_test,
+                        float(margin), float(signal), dtype)
+    return jax.tree.map(lambda leaf: leaf[0], batch)
+
+
+def _make_one(regime, key, n_samples, n_features, n_test, margin, signal, dtype) -> Datasets:
+    X, y, coef = _generate(regime, key, n_samples + n_test, n_features, margin, signal, dtype)
+    X_train, X_test = X[:n_samples], X[n_samples:]
+    y_train, y_test = y[:n_samples], y[n_samples:]
+    if regime == "separable":
+        distance = _dot(X_train, coef)
+        realised = jnp.min(jnp.where(y_train > 0, distance, -distance))
+    else:
+        realised = jnp.asarray(jnp.nan, dtype)
+    return Datasets(X_train, y_train, X_test, y_test, coef, realised)
+
+
+def make(
+    regime: str,
+    key: jax.Array,
+    *,
+    n_datasets: int,
+    n_samples: int,
+    n_features: int,
+    n_test: int | None = None,
+    margin: float = 0.1,
+    signal: float = 1.0,
+    dtype=jnp.float32,
+    start: int = 0,
+) -> Datasets:
+    """Generate a batch of synthetic data sets.
+
+    Args:
+        regime: one of :data:`REGIMES` (see the module docstring).
+        key: a ``jax.random`` key; data set ``i`` uses ``fold_in(key, start + i)``.
+        n_datasets: ``B``, the number of data sets, >= 1.
+        n_samples: ``n``, training points per data set, >= 2.
+        n_features: features per data set, >= 1 (>= 2 for xor and circles); the design
+            matrix has ``p = n_features + 1`` columns with the intercept.
+        n_test: held-out points per data set; defaults to ``n_samples``.
+        margin: separable: the minimum distance of every point to the true hyperplane;
+            xor and circles: the gap between the classes. Must be >= 0.
+        signal: overlap: the norm of the feature part of ``coef_true`` (larger is easier,
+            and more often separable); poisson, gaussian: its scale. Must be > 0.
+        dtype: ``jnp.float32`` or ``jnp.float64`` (the latter needs JAX's x64 mode).
+        start: index of the first data set; ``make(..., start=s, n_datasets=c)`` is the
+            chunk ``[s, s + c)`` of any larger batch.
+
+    Returns:
+        :class:`Datasets` with a leading axis of size ``n_datasets`` on every field.
+
+    Raises:
+        ValueError: for an unknown regime or a bad size, margin, signal or dtype, before any
+            tracing.
+    """
+    n_test, dtype = check_args(
+        regime, n_datasets=n_datasets, n_samples=n_samples, n_features=n_features,
+        n_test=n_test, margin=margin, signal=signal, dtype=dtype, start=start,
+    )
+    keys = dataset_keys(key, start, n_datasets)
+    return _make_batch(keys, regime, n_samples, n_features, n_test, float(margin),
+                       float(signal), dtype)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5, 6, 7))
+def _make_batch(keys, regime, n_samples, n_features, n_test, margin, signal, dtype):
+    return jax.vmap(
+        lambda k: _make_one(regime, k, n_samples, n_features, n_test, margin, signal, dtype)
+    )(keys)

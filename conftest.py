@@ -1,0 +1,85 @@
+"""Root conftest: the project owns ``pytest --benchmark`` (it must be the root conftest,
+which pytest loads before parsing the command line).
+
+* ``pytest``: correctness tests plus every benchmark module in the ``smoke`` preset with
+  pytest-benchmark's timing disabled (each benchmarked call runs once), so CI keeps the
+  benchmark code alive.
+* ``pytest --benchmark``: only the benchmark modules, timed, ``quick`` preset unless
+  ``--bench-preset`` says otherwise. The pytest-benchmark JSON is written to
+  ``.benchmarks/glmnn-<timestamp>.json`` unless ``--benchmark-json`` names a file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+
+import pytest
+
+from bench.presets import PRESETS, get_preset
+
+ROOT = pathlib.Path(__file__).resolve().parent
+BENCH_DIR = ROOT / "bench"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("glmnn-bench")
+    group.addoption(
+        "--benchmark",
+        action="store_true",
+        default=False,
+        help="run the benchmark suite, timed (only the modules in bench/), and record it.",
+    )
+    group.addoption(
+        "--bench-preset",
+        choices=tuple(PRESETS),
+        default=None,
+        help="benchmark sizes: smoke (tiny, the default of plain pytest), quick (the default "
+        "of --benchmark, ~10 min on 2 CPU cores) or gpu (100,000 data sets per case).",
+    )
+
+
+def pytest_configure(config):
+    # Runs before pytest-benchmark's own pytest_configure (trylast), so its session sees
+    # these settings.
+    benchmark = config.getoption("benchmark")
+    preset = config.getoption("bench_preset") or ("quick" if benchmark else "smoke")
+    config.option.bench_preset = preset
+    if benchmark:
+        config.option.benchmark_disable = False
+        config.option.benchmark_enable = True
+        if not config.getoption("benchmark_json", None):
+            stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
+            out = ROOT / ".benchmarks" / f"glmnn-{preset}-{stamp}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            config.option.benchmark_json = out
+    elif not config.getoption("benchmark_enable", False):
+        config.option.benchmark_disable = True
+
+
+def pytest_report_header(config):
+    mode = "timed (--benchmark)" if config.getoption("benchmark") else "smoke, untimed"
+    return f"glmnn-bench: benchmark preset {config.option.bench_preset}, {mode}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("benchmark"):
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if BENCH_DIR in pathlib.Path(item.fspath).parents else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def bench_preset(request):
+    """The :class:`bench.presets.Preset` of this run."""
+    return get_preset(request.config.option.bench_preset)
+
+
+@pytest.fixture(scope="session")
+def bench_timed(request):
+    """True when pytest-benchmark really times (``--benchmark``), False in smoke runs."""
+    return not request.config._benchmarksession.disabled

@@ -1,0 +1,90 @@
+"""Static argument checks shared by the model fits.
+
+Everything here runs on shapes, dtypes and Python settings only, so it works on tracers
+and raises before any tracing work is done. Data-dependent problems (NaN, labels outside
+{0, 1}, ...) are not checked here: inside a traced fit they become a per-data-set
+:class:`~models.Status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["check_design", "check_choice", "check_positive_int", "float_dtype_of"]
+
+
+def float_dtype_of(*arrays) -> jnp.dtype:
+    """The floating dtype a fit computes in: the promoted dtype of the inputs.
+
+    Integer or boolean inputs are computed in JAX's default float dtype.
+    """
+    dtype = jnp.result_type(*[jnp.asarray(a).dtype if not hasattr(a, "dtype") else a.dtype
+                              for a in arrays])
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.result_type(float)
+    return jnp.dtype(dtype)
+
+
+def check_design(X, y, *, name: str = "fit", weights=None, offset=None) -> None:
+    """Check that ``X`` is ``[n, p]`` and ``y`` (and optional per-sample arrays) are ``[n]``.
+
+    Args:
+        X: design matrix, ``[n_samples, n_features]`` (intercept column included).
+        y: response, ``[n_samples]``.
+        name: the public function's name, used in the messages.
+        weights: optional prior weights, ``[n_samples]``.
+        offset: optional offset, ``[n_samples]``.
+
+    Raises:
+        ValueError: with the expected shapes, if any shape is wrong.
+    """
+    X_shape, y_shape = np.shape(X), np.shape(y)
+    if len(X_shape) != 2:
+        raise ValueError(
+            f"{name}: X must be a 2-D design matrix [n_samples, n_features] for ONE data set, "
+            f"got shape {X_shape}. For a batch of data sets use jax.vmap({name}) over the "
+            "leading axis; for a single feature use X[:, None]."
+        )
+    if len(y_shape) != 1:
+        raise ValueError(
+            f"{name}: y must be 1-D [n_samples], got shape {y_shape}. "
+            "Use y.ravel() if it is a column vector."
+        )
+    n, p = X_shape
+    if y_shape[0] != n:
+        raise ValueError(
+            f"{name}: X has {n} rows but y has {y_shape[0]} entries; they must match."
+        )
+    if n < 1 or p < 1:
+        raise ValueError(f"{name}: X must have at least one row and one column, got {X_shape}.")
+    for label, arr in (("weights", weights), ("offset", offset)):
+        if arr is not None and np.shape(arr) != (n,):
+            raise ValueError(
+                f"{name}: {label} must have shape [n_samples] = ({n},), got {np.shape(arr)}."
+            )
+    for label, arr in (("X", X), ("y", y), ("weights", weights), ("offset", offset)):
+        if arr is None:
+            continue
+        dtype = jnp.asarray(arr).dtype if not hasattr(arr, "dtype") else arr.dtype
+        if jnp.issubdtype(dtype, jnp.complexfloating):
+            raise ValueError(f"{name}: {label} must be real, got dtype {dtype}.")
+
+
+def check_choice(name: str, value, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise a ``ValueError`` naming them."""
+    choices = tuple(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of {', '.join(choices)}.")
+    return value
+
+
+def check_positive_int(name: str, value, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer ``>= minimum``, else raise ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    return int(value)
