@@ -1,0 +1,24 @@
+"""The three model families of glmnn-bench: pure JAX, one data set per call.
+
+Every ``fit`` works on one data set and unchanged under ``jax.jit`` and ``jax.vmap``; a
+batch of data sets is ``jax.vmap(fit)`` over a leading axis. Importing ``models`` does not
+turn on JAX's x64 mode: whoever needs float64 sets it.
+
+* :mod:`models.glm`: generalised linear models by IRLS (binomial, Poisson, gaussian, gamma),
+  Firth's logistic regression, separation reported as data.
+* :mod:`models.perceptron`: Rosenblatt's perceptron, with Gallant's pocket and the averaged
+  perceptron.
+* :mod:`models.mlp`: a multi-layer perceptron trained full batch on binary cross-entropy.
+
+The per-data-set outcome codes are shared by all three: :class:`Status`.
+"""
+
+from . import glm as glm
+from . import mlp as mlp
+from . import perceptron as perceptron
+from ._status import STATUS_NAMES as STATUS_NAMES
+from ._status import Status as Status
+from ._status import status_counts as status_counts
+from ._status import status_name as status_name
+
+__all__ = ["glm", "mlp", "perceptron", "Status", "STATUS_NAMES", "status_counts", "status_name"]

@@ -1,0 +1,48 @@
+"""Generalised linear models by IRLS: the public API.
+
+``fit`` fits one data set (``jax.vmap(fit)`` fits a batch), ``predict`` returns fitted
+means, :class:`GLMResult` is what ``fit`` returns. ``FAMILIES`` and ``LINKS`` map names to
+the family and link values; the values themselves are re-exported by name. The algorithm,
+its references and the status codes are documented in :mod:`models._glm` and
+:mod:`models._status`.
+"""
+
+from ._families import FAMILIES as FAMILIES
+from ._families import Family as Family
+from ._families import binomial as binomial
+from ._families import gamma as gamma
+from ._families import gaussian as gaussian
+from ._families import poisson as poisson
+from ._glm import GLMResult as GLMResult
+from ._glm import fit as fit
+from ._glm import predict as predict
+from ._links import LINKS as LINKS
+from ._links import Link as Link
+from ._links import cloglog as cloglog
+from ._links import identity as identity
+from ._links import inverse as inverse
+from ._links import log as log
+from ._links import logit as logit
+from ._links import probit as probit
+from ._status import Status as Status
+
+__all__ = [
+    "fit",
+    "predict",
+    "GLMResult",
+    "Status",
+    "FAMILIES",
+    "LINKS",
+    "Family",
+    "Link",
+    "binomial",
+    "poisson",
+    "gaussian",
+    "gamma",
+    "logit",
+    "probit",
+    "cloglog",
+    "log",
+    "identity",
+    "inverse",
+]

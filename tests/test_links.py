@@ -1,0 +1,91 @@
+"""Identities of the links and families: inverse(link(mu)) == mu, deriv == grad(link)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from models import glm
+
+IDENTITY_RTOL = 1e-12  # float64 round trips
+GRAD_RTOL = 1e-10  # closed-form derivatives against autodiff
+
+# Means inside each link's natural range, away from the clipping at eps.
+MU_GRID = {
+    "logit": np.linspace(0.01, 0.99, 25),
+    "probit": np.linspace(0.01, 0.99, 25),
+    "cloglog": np.linspace(0.01, 0.99, 25),
+    "log": np.geomspace(0.01, 100.0, 25),
+    "identity": np.linspace(-3.0, 3.0, 25),
+    "inverse": np.concatenate([np.geomspace(0.05, 20.0, 13), -np.geomspace(0.05, 20.0, 12)]),
+}
+
+
+@pytest.fixture(params=sorted(glm.LINKS))
+def link(request):
+    return glm.LINKS[request.param]
+
+
+def test_every_link_has_a_grid():
+    assert set(MU_GRID) == set(glm.LINKS)
+
+
+def test_inverse_of_link_is_identity(link):
+    mu = jnp.asarray(MU_GRID[link.name])
+    np.testing.assert_allclose(link.inverse(link.link(mu)), mu, rtol=IDENTITY_RTOL)
+
+
+def test_deriv_is_grad_of_link(link):
+    mu = jnp.asarray(MU_GRID[link.name])
+    np.testing.assert_allclose(link.deriv(mu), jax.vmap(jax.grad(link.link))(mu),
+                               rtol=GRAD_RTOL)
+
+
+def test_inverse_deriv_is_grad_of_inverse(link):
+    eta = link.link(jnp.asarray(MU_GRID[link.name]))
+    np.testing.assert_allclose(link.inverse_deriv(eta), jax.vmap(jax.grad(link.inverse))(eta),
+                               rtol=GRAD_RTOL)
+
+
+def test_deriv_times_inverse_deriv_is_one(link):
+    mu = jnp.asarray(MU_GRID[link.name])
+    np.testing.assert_allclose(link.deriv(mu) * link.inverse_deriv(link.link(mu)), 1.0,
+                               rtol=GRAD_RTOL)
+
+
+@pytest.mark.parametrize("name", ["logit", "probit", "cloglog"])
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_bounded_inverses_stay_inside_the_unit_interval(name, dtype):
+    lk = glm.LINKS[name]
+    eps = jnp.finfo(dtype).eps
+    eta = jnp.asarray([-1e4, -50.0, -10.0, 0.0, 10.0, 50.0, 1e4], dtype)
+    mu, mu_eta = lk.inverse(eta), lk.inverse_deriv(eta)
+    assert mu.dtype == dtype and mu_eta.dtype == dtype
+    assert jnp.all(mu >= eps) and jnp.all(mu <= 1 - eps)
+    assert jnp.all(mu_eta >= eps) and jnp.all(jnp.isfinite(mu_eta))
+
+
+def test_log_inverse_is_floored_at_eps():
+    assert glm.log.inverse(jnp.asarray(-1e4)) == jnp.finfo(jnp.float64).eps
+
+
+@pytest.mark.parametrize("name", sorted(glm.FAMILIES))
+def test_family_links_and_canonical(name):
+    fam = glm.FAMILIES[name]
+    assert fam.canonical_link in fam.links
+    assert set(fam.links) <= set(glm.LINKS)
+
+
+@pytest.mark.parametrize("name,y", [
+    ("binomial", [0.0, 0.25, 1.0]),
+    ("poisson", [0.0, 1.0, 7.0]),
+    ("gaussian", [-2.0, 0.0, 3.5]),
+    ("gamma", [0.1, 1.0, 9.0]),
+])
+def test_saturated_deviance_is_zero_and_positive_elsewhere(name, y):
+    fam = glm.FAMILIES[name]
+    y = jnp.asarray(y)
+    w = jnp.asarray([1.0, 2.0, 0.5])
+    np.testing.assert_allclose(fam.deviance_residuals(y, y, w), 0.0, atol=1e-12)  # 0 log 0 = 0
+    mu = jnp.full(y.shape, 0.5)
+    assert jnp.all(fam.deviance_residuals(y, mu, w) >= 0)
