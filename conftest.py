@@ -6,13 +6,17 @@ which pytest loads before parsing the command line).
   benchmark code alive.
 * ``pytest --benchmark``: only the benchmark modules, timed, ``quick`` preset unless
   ``--bench-preset`` says otherwise. The pytest-benchmark JSON is written to
-  ``.benchmarks/glmnn-<timestamp>.json`` unless ``--benchmark-json`` names a file.
+  ``.benchmarks/glmnn-<preset>-<timestamp>.json`` unless ``--benchmark-json`` names a file,
+  and, if every benchmark passed, published into ``results/<run>/`` (``bench.publish``).
+  A run that failed or was interrupted publishes nothing.
 """
 
 from __future__ import annotations
 
 import datetime
 import pathlib
+import shlex
+import sys
 
 import pytest
 
@@ -36,6 +40,17 @@ def pytest_addoption(parser):
         default=None,
         help="benchmark sizes: smoke (tiny, the default of plain pytest), quick (the default "
         "of --benchmark, ~10 min on 2 CPU cores) or gpu (100,000 data sets per case).",
+    )
+    group.addoption(
+        "--bench-no-publish",
+        action="store_true",
+        default=False,
+        help="with --benchmark: record the JSON but do not publish it into results/.",
+    )
+    group.addoption(
+        "--bench-results-dir",
+        default=str(ROOT / "results"),
+        help="where --benchmark publishes its run folder (default: results/).",
     )
 
 
@@ -83,3 +98,42 @@ def bench_preset(request):
 def bench_timed(request):
     """True when pytest-benchmark really times (``--benchmark``), False in smoke runs."""
     return not request.config._benchmarksession.disabled
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    from bench.machine import machine_info as glmnn_machine_info
+
+    machine_info["glmnn"] = glmnn_machine_info()
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    # What is needed to read, and to rerun, this run.
+    preset = get_preset(config.option.bench_preset)
+    output_json["glmnn"] = {
+        "preset": preset.name,
+        "preset_settings": preset._asdict(),
+        "command": "pytest " + shlex.join(sys.argv[1:]),
+        "timed": bool(config.getoption("benchmark")),
+    }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    # pytest-benchmark writes its JSON in a hookwrapper around this hook, before us.
+    config = session.config
+    if not config.getoption("benchmark") or config.getoption("bench_no_publish"):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter else print
+    if exitstatus != 0:
+        write(f"glmnn-bench: the run did not pass (exit status {int(exitstatus)}); "
+              "nothing was published.")
+        return
+    json_path = pathlib.Path(config.getoption("benchmark_json"))
+    if not json_path.exists():
+        write(f"glmnn-bench: no benchmark JSON at {json_path}; nothing was published.")
+        return
+    from bench.publish import publish
+
+    folder = publish(json_path, config.getoption("bench_results_dir"))
+    write(f"glmnn-bench: published {folder}")

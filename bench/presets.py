@@ -29,6 +29,8 @@ class Preset(NamedTuple):
         warmup_rounds: untimed rounds before them.
         perceptron_epochs: ``max_epochs`` for the perceptron.
         mlp_steps: ``max_iter`` (full-batch steps) for the MLP.
+        mlp_n_datasets: data sets per MLP case (its ``mlp_steps`` full-batch steps make it
+            the slowest model; the sweep is capped at this size for the MLP too).
         seed: the root PRNG seed of every case.
     """
 
@@ -43,19 +45,21 @@ class Preset(NamedTuple):
     warmup_rounds: int
     perceptron_epochs: int
     mlp_steps: int
+    mlp_n_datasets: int
     seed: int = 0
 
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset("smoke", n_datasets=4, n_samples=40, n_features=3, n_test=40,
-                    sweep=(2, 4), baseline_datasets=2, rounds=1, warmup_rounds=0,
-                    perceptron_epochs=20, mlp_steps=50),
+                    sweep=(3,), baseline_datasets=2, rounds=1, warmup_rounds=0,
+                    perceptron_epochs=20, mlp_steps=50, mlp_n_datasets=4),
     "quick": Preset("quick", n_datasets=1000, n_samples=200, n_features=10, n_test=200,
                     sweep=(10, 100, 1000), baseline_datasets=20, rounds=3, warmup_rounds=1,
-                    perceptron_epochs=100, mlp_steps=2000),
+                    perceptron_epochs=100, mlp_steps=2000, mlp_n_datasets=200),
     "gpu": Preset("gpu", n_datasets=100_000, n_samples=200, n_features=10, n_test=200,
                   sweep=(100, 1000, 10_000, 100_000), baseline_datasets=20, rounds=3,
-                  warmup_rounds=1, perceptron_epochs=100, mlp_steps=2000),
+                  warmup_rounds=1, perceptron_epochs=100, mlp_steps=2000,
+                  mlp_n_datasets=100_000),
 }
 
 

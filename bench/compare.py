@@ -1,0 +1,173 @@
+"""Compare two benchmark runs case by case: speed ratio and change in convergence.
+
+Cases are matched on ``(kind, model, regime, dtype, n_datasets, baseline)``. For each case in
+both runs the table gives the old and new median seconds, their ratio ``new / old`` (above 1:
+the new run is slower) and the change of ``converged %`` in percentage points. Cases found
+in only one run are listed after the table. With ``fail_above``, the exit code is 1 when any
+ratio exceeds it, so a CI job can guard against slowdowns.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from bench.publish import (
+    CASE_KEY_FIELDS,
+    MODEL_ORDER,
+    REGIME_ORDER,
+    PublishError,
+    _order,
+    load_run,
+    run_cases,
+    run_metadata,
+)
+
+#: Re-exported: both commands raise the same error for a bad run file.
+__all__ = ["compare", "case_key", "PublishError"]
+
+CaseKey = tuple
+#: Order of the table: our matrix, the sweep, the reference libraries, data generation.
+KIND_ORDER = ("fit", "scaling", "baseline", "datasets")
+_HEADER = ("kind", "model", "regime", "dtype", "B", "baseline", "old s", "new s",
+           "new/old", "converged % old -> new", "change pp", "")
+
+
+def case_key(case: dict) -> CaseKey:
+    """``(kind, model, regime, dtype, n_datasets, baseline)`` of a case (None where absent)."""
+    return tuple(case.get(field) for field in CASE_KEY_FIELDS)
+
+
+def _cases_by_key(cases: list[dict]) -> tuple[dict[CaseKey, dict], int]:
+    """Cases keyed by :func:`case_key` (the last of duplicates wins) and how many repeated."""
+    by_key: dict[CaseKey, dict] = {}
+    duplicates = 0
+    for case in cases:
+        key = case_key(case)
+        duplicates += key in by_key
+        by_key[key] = case
+    return by_key, duplicates
+
+
+def _sort_key(key: CaseKey):
+    kind, model, regime, dtype, n_datasets, baseline = key
+    return (_order(kind, KIND_ORDER), _order(model, MODEL_ORDER), _order(regime, REGIME_ORDER),
+            str(dtype), n_datasets if isinstance(n_datasets, int) else -1, str(baseline))
+
+
+def _seconds(case: dict) -> float | None:
+    seconds = case.get("seconds")
+    if isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0:
+        return float(seconds)
+    return None
+
+
+def _fmt(value, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def _converged_cells(old: dict, new: dict) -> tuple[str, str]:
+    before, after = old.get("converged_frac"), new.get("converged_frac")
+    if not isinstance(before, (int, float)) or not isinstance(after, (int, float)):
+        return "–", "–"
+    change = 100 * (after - before)
+    return f"{100 * before:.1f} -> {100 * after:.1f}", f"{change:+.1f}"
+
+
+def _compare_row(key: CaseKey, old: dict, new: dict, fail_above: float | None
+                 ) -> tuple[list[str], float | None]:
+    old_s, new_s = _seconds(old), _seconds(new)
+    ratio = new_s / old_s if old_s and new_s else None
+    flagged = fail_above is not None and ratio is not None and ratio > fail_above
+    converged, change = _converged_cells(old, new)
+    cells = ["–" if part is None else str(part) for part in key]
+    cells += [_fmt(old_s, ".4g"), _fmt(new_s, ".4g"), _fmt(ratio, ".3f"), converged, change,
+              "SLOWER" if flagged else ""]
+    return cells, ratio
+
+
+def _text_table(header: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells):
+        padded = (str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    return [line(header), line(["-" * width for width in widths]), *(line(r) for r in rows)]
+
+
+def _run_line(label: str, path, run: dict) -> str:
+    meta = run_metadata(run)
+    commit = (meta["commit"].get("id") or "unknown")[:12]
+    dirty = " (dirty)" if meta["commit"].get("dirty") else ""
+    timed = "" if meta["timed"] else ", NOT timed"
+    return (f"{label}: {path} | {meta['datetime']} | {meta['device_kind']} | preset "
+            f"{meta['preset']} | commit {commit}{dirty}{timed}")
+
+
+def _only_in(label: str, keys: list[CaseKey]) -> list[str]:
+    if not keys:
+        return []
+    lines = [f"only in {label} ({len(keys)}):"]
+    lines += ["  " + " ".join("–" if part is None else str(part) for part in key)
+              for key in sorted(keys, key=_sort_key)]
+    return lines
+
+
+def _summary(ratios: list[float], slower: int, fail_above: float | None) -> str:
+    if not ratios:
+        return "no case with timings in both runs."
+    geometric_mean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+    text = (f"{len(ratios)} cases compared; geometric mean of new/old seconds "
+            f"{geometric_mean:.3f} (above 1: slower).")
+    if fail_above is not None:
+        text += (f" {slower} case(s) slower than {fail_above:g}x: "
+                 f"{'FAIL' if slower else 'OK'}.")
+    return text
+
+
+def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
+            fail_above: float | None = None) -> tuple[str, int]:
+    """Compare two ``pytest --benchmark`` runs case by case.
+
+    Args:
+        old_json: the earlier run's pytest-benchmark JSON.
+        new_json: the later run's.
+        fail_above: when given, a ``new / old`` seconds ratio above it fails the comparison
+            (e.g. ``1.5``: 50% slower).
+
+    Returns:
+        ``(text, exit_code)``: a plain-text table (one line per case in both runs, then the
+        cases found in only one), and 1 if ``fail_above`` is given and some ratio exceeds it,
+        else 0.
+
+    Raises:
+        PublishError: a file is missing, corrupt or has no benchmarks.
+        ValueError: ``fail_above`` is not a positive number.
+    """
+    if fail_above is not None and not (isinstance(fail_above, (int, float))
+                                       and math.isfinite(fail_above) and fail_above > 0):
+        raise ValueError(f"fail_above must be a positive number such as 1.5, not "
+                         f"{fail_above!r}.")
+    old_run, new_run = load_run(old_json), load_run(new_json)
+    old_cases, old_duplicates = _cases_by_key(run_cases(old_run))
+    new_cases, new_duplicates = _cases_by_key(run_cases(new_run))
+    common = sorted(old_cases.keys() & new_cases.keys(), key=_sort_key)
+    rows, ratios = [], []
+    for key in common:
+        cells, ratio = _compare_row(key, old_cases[key], new_cases[key], fail_above)
+        rows.append(cells)
+        if ratio is not None:
+            ratios.append(ratio)
+    slower = sum(fail_above is not None and r > fail_above for r in ratios)
+    lines = [_run_line("old", old_json, old_run), _run_line("new", new_json, new_run), ""]
+    lines += _text_table(_HEADER, rows) if rows else ["no case is in both runs."]
+    lines += [""]
+    lines += _only_in("old", [k for k in old_cases if k not in new_cases])
+    lines += _only_in("new", [k for k in new_cases if k not in old_cases])
+    for label, count in (("old", old_duplicates), ("new", new_duplicates)):
+        if count:
+            lines.append(f"note: {count} case(s) repeated in the {label} run; the last of each "
+                         "was compared.")
+    lines.append(_summary(ratios, slower, fail_above))
+    return "\n".join(lines) + "\n", 1 if slower else 0

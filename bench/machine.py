@@ -1,0 +1,65 @@
+"""What machine and software a benchmark ran on: recorded with every published run."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import pathlib
+import platform
+import subprocess
+
+import jax
+
+__all__ = ["machine_info", "git_commit", "cpu_model"]
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_model() -> str:
+    """The CPU model name (from /proc/cpuinfo on Linux), or ``platform.processor()``."""
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_commit() -> dict:
+    """``{"id": sha or None, "dirty": bool}`` of the checkout the code runs from."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                    cwd=ROOT, capture_output=True, text=True, timeout=10,
+                                    check=True).stdout.strip())
+        return {"id": sha, "dirty": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"id": None, "dirty": None}
+
+
+def machine_info() -> dict:
+    """Versions, JAX backend and devices, CPU model, core count and git commit."""
+    devices = jax.devices()
+    return {
+        "jax": _version("jax"),
+        "jaxlib": _version("jaxlib"),
+        "optax": _version("optax"),
+        "numpy": _version("numpy"),
+        "statsmodels": _version("statsmodels"),
+        "scikit_learn": _version("scikit-learn"),
+        "backend": jax.default_backend(),
+        "device_kind": devices[0].device_kind,
+        "device_count": len(devices),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "git_commit": git_commit(),
+    }

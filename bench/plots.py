@@ -1,0 +1,243 @@
+"""The plots of a published run, drawn from the cases' ``extra_info`` with matplotlib (Agg).
+
+Three PNG files, each written only when the run has the rows it needs:
+
+``convergence.png``
+    per model, the median over data sets of the loss history (deviance / n, cross-entropy,
+    mistakes / n) against the iteration, with the interquartile band, one line per regime
+    (``kind == "fit"`` rows; the float64 case where there is one).
+``throughput.png``
+    fits per second against ``n_datasets``, log-log, one line per model (``kind ==
+    "scaling"`` rows), with the reference libraries' fits per second as dotted lines.
+``novikoff.png``
+    the perceptron's largest ``n_updates / (R/γ)²`` per separable case, against the bound
+    at 1, and its mean number of updates in every regime. Only per-case summaries are
+    recorded, so these are bars per case, not one point per data set.
+
+matplotlib is the ``plot`` extra: without it :func:`write_plots` raises
+:class:`PlotsUnavailable` and the run is published without plots. Figures are built with
+``matplotlib.figure.Figure`` (the Agg canvas), never through ``pyplot``, so no global
+backend is switched and nothing is left open.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import pathlib
+from typing import NamedTuple
+
+__all__ = ["Plot", "PlotsUnavailable", "write_plots", "plot_convergence", "plot_throughput",
+           "plot_novikoff"]
+
+_REGIME_COLORS = {"separable": "tab:blue", "overlap": "tab:orange", "xor": "tab:green",
+                  "circles": "tab:red", "poisson": "tab:purple", "gamma": "tab:brown",
+                  "gaussian": "tab:gray"}
+_MODEL_COLORS = {"perceptron": "tab:blue", "glm": "tab:orange", "glm_firth": "tab:olive",
+                 "glm_poisson": "tab:purple", "glm_gamma": "tab:brown", "mlp0": "tab:cyan",
+                 "mlp8": "tab:green"}
+_BASELINE_STYLES = (":", "-.", (0, (1, 3)), (0, (5, 5)))
+_DPI = 110
+
+
+class Plot(NamedTuple):
+    """One written plot: its file name (in the run folder), a title and a caption."""
+
+    filename: str
+    title: str
+    caption: str
+
+
+class PlotsUnavailable(RuntimeError):
+    """matplotlib cannot be imported; the message says how to get it."""
+
+
+def _figure(**kwargs):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise PlotsUnavailable(
+            f"matplotlib is not importable ({error}); install the 'plot' extra "
+            "(pip install 'glmnn-bench[plot]') and publish again."
+        ) from None
+    return Figure(**kwargs)
+
+
+def _finite(values) -> list[float]:
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def _preferred_fits(cases: list[dict]) -> dict[str, list[dict]]:
+    """Per model, one ``kind == "fit"`` case per regime: float64 if present, else float32."""
+    from bench.publish import MODEL_ORDER, REGIME_ORDER, _order, matched_ours
+
+    fits = [c for c in cases if c["kind"] == "fit" and c.get("history_median")]
+    models = sorted({c["model"] for c in fits}, key=lambda m: _order(m, MODEL_ORDER))
+    out = {}
+    for model in models:
+        regimes = sorted({c["regime"] for c in fits if c["model"] == model},
+                         key=lambda r: _order(r, REGIME_ORDER))
+        out[model] = [matched_ours(fits, model, regime) for regime in regimes]
+    return out
+
+
+def _y_label(model: str) -> str:
+    if model == "perceptron":
+        return "mistakes / n per epoch"
+    if model.startswith("mlp"):
+        return "cross-entropy"
+    return "deviance / n"
+
+
+def _x_label(model: str) -> str:
+    if model == "perceptron":
+        return "epoch"
+    if model.startswith("mlp"):
+        return "gradient step"
+    return "IRLS iteration"
+
+
+def plot_convergence(cases: list[dict], path: pathlib.Path) -> Plot | None:
+    """Median and IQR of the loss history per iteration, one panel per model."""
+    panels = _preferred_fits(cases)
+    if not panels:
+        return None
+    ncols = min(4, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    figure = _figure(figsize=(4.2 * ncols, 3.3 * nrows), layout="constrained")
+    axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, (model, model_cases) in zip(axes, panels.items(), strict=False):  # spare axes: hidden
+        for case in model_cases:
+            median = _finite(case["history_median"])
+            q25 = _finite(case.get("history_q25") or case["history_median"])
+            q75 = _finite(case.get("history_q75") or case["history_median"])
+            step = case.get("history_step") or 1
+            x = [1 + i * step for i in range(len(median))]
+            color = _REGIME_COLORS.get(case["regime"])
+            separable = case["regime"] == "separable"
+            ax.plot(x, median, color=color, linewidth=2.0 if separable else 1.4,
+                    linestyle="-" if separable else "--",
+                    label=f"{case['regime']} ({case.get('dtype')})")
+            ax.fill_between(x, q25, q75, color=color, alpha=0.2, linewidth=0)
+        ax.set_title(model, fontsize=10)
+        ax.set_xlabel(_x_label(model), fontsize=8)
+        ax.set_ylabel(_y_label(model), fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    figure.suptitle("Loss per iteration: median over data sets, band = 25%-75%", fontsize=11)
+    figure.savefig(path, dpi=_DPI)
+    return Plot(
+        path.name, "Convergence curves",
+        "Median over data sets of each model's loss after each iteration (deviance / n for "
+        "GLMs, cross-entropy for MLPs, mistakes / n per epoch for the perceptron), with the "
+        "interquartile band. Solid: separable data; dashed: the non-separable regimes. GLMs "
+        "show their float64 case; MLP histories are subsampled every `history_step` steps. "
+        "A fit that stopped keeps its final value.",
+    )
+
+
+def plot_throughput(cases: list[dict], path: pathlib.Path) -> Plot | None:
+    """Fits per second against ``n_datasets`` (log-log), one line per model."""
+    from bench.publish import MODEL_ORDER, _order, _positive
+
+    sweep = [c for c in cases if c["kind"] == "scaling" and _positive(c.get("fits_per_s"))]
+    if not sweep:
+        return None
+    figure = _figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = figure.subplots()
+    models = sorted({c["model"] for c in sweep}, key=lambda m: _order(m, MODEL_ORDER))
+    for model in models:
+        points = sorted((c for c in sweep if c["model"] == model), key=lambda c: c["n_datasets"])
+        color = _MODEL_COLORS.get(model)
+        first = points[0]
+        ax.plot([c["n_datasets"] for c in points], [c["fits_per_s"] for c in points],
+                marker="o", color=color,
+                label=f"{model} ({first.get('regime')}, {first.get('dtype')})")
+        baselines = [c for c in cases if c["kind"] == "baseline" and c.get("model") == model
+                     and c.get("regime") == first.get("regime")
+                     and _positive(c.get("fits_per_s"))]
+        for baseline, linestyle in zip(baselines, itertools.cycle(_BASELINE_STYLES)):
+            ax.axhline(baseline["fits_per_s"], color=color, linestyle=linestyle, linewidth=1,
+                       label=f"{baseline['baseline']} (one at a time)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("data sets fitted at once (n_datasets)")
+    ax.set_ylabel("fits per second")
+    ax.set_title("Throughput against batch size", fontsize=11)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    figure.savefig(path, dpi=_DPI)
+    return Plot(
+        path.name, "Throughput against the number of data sets",
+        "Fits per second of one compiled batched fit against the number of data sets in the "
+        "batch (log-log), one line per model, from the `scaling` rows. Dotted lines: the "
+        "reference libraries on the same regime, fitting data sets one at a time.",
+    )
+
+
+def plot_novikoff(cases: list[dict], path: pathlib.Path) -> Plot | None:
+    """The perceptron's largest ``n_updates / (R/γ)²`` per case, and its mean updates."""
+    from bench.publish import REGIME_ORDER, _missing, _order
+
+    perceptron = sorted((c for c in cases if c["kind"] == "fit" and c.get("model") ==
+                         "perceptron"), key=lambda c: _order(c.get("regime"), REGIME_ORDER))
+    bounded = [c for c in perceptron if not _missing(c.get("novikoff_max_ratio"))]
+    if not bounded:
+        return None
+    figure = _figure(figsize=(8.4, 3.6), layout="constrained")
+    ratio_ax, updates_ax = figure.subplots(1, 2)
+    labels = [f"{c['regime']} {c.get('dtype')}\n(B={c.get('n_datasets')})" for c in bounded]
+    ratios = [c["novikoff_max_ratio"] for c in bounded]
+    bars = ratio_ax.bar(labels, ratios, color="tab:blue", width=0.4)
+    ratio_ax.bar_label(bars, fmt="%.3g", fontsize=8)
+    ratio_ax.axhline(1.0, color="tab:red", linestyle="--", label="Novikoff bound (ratio 1)")
+    if all(r > 0 for r in ratios) and min(ratios) < 0.1:
+        # Log scale so a ratio far below 1 is still visible; bars start a decade below it.
+        ratio_ax.set_yscale("log")
+        ratio_ax.set_ylim(min(ratios) / 10, max(2.0, 2 * max(ratios)))
+    ratio_ax.set_ylabel("max over data sets of n_updates / (R/γ)²", fontsize=8)
+    ratio_ax.set_title("Worst data set against the bound", fontsize=10)
+    ratio_ax.legend(fontsize=7)
+    update_labels = [c["regime"] for c in perceptron]
+    updates = [c.get("n_updates_mean") or 0.0 for c in perceptron]
+    updates_ax.bar(update_labels, updates, color=[_REGIME_COLORS.get(c["regime"])
+                                                  for c in perceptron], width=0.5)
+    updates_ax.set_ylabel("mean updates per data set", fontsize=8)
+    updates_ax.set_title(f"Updates within {perceptron[0].get('max_iter')} epochs", fontsize=10)
+    for ax in (ratio_ax, updates_ax):
+        ax.tick_params(labelsize=7)
+    figure.savefig(path, dpi=_DPI)
+    return Plot(
+        path.name, "Perceptron updates against Novikoff's bound",
+        "Left: for each separable case, the largest ratio over its data sets of the "
+        "perceptron's number of updates to Novikoff's bound (R/γ)² (R: largest norm of a "
+        "point, γ: the margin of the true separating direction); the theorem says it is at "
+        "most 1 (dashed line). Only this per-case maximum is recorded, not the ratio of every "
+        "data set. Right: mean number of updates per data set in every regime; off separable "
+        "data there is no bound and the updates go on until the epoch budget runs out.",
+    )
+
+
+def write_plots(cases: list[dict], folder: str | pathlib.Path) -> list[Plot]:
+    """Write every plot the cases allow into ``folder``.
+
+    Args:
+        cases: the run's cases (:func:`bench.publish.run_cases`).
+        folder: where the PNG files go.
+
+    Returns:
+        The plots written, in order (empty when the run has none of the rows they need).
+
+    Raises:
+        PlotsUnavailable: matplotlib cannot be imported.
+    """
+    folder = pathlib.Path(folder)
+    _figure()  # fail early, before any file, if matplotlib is missing
+    drawn = [
+        plot_convergence(cases, folder / "convergence.png"),
+        plot_throughput(cases, folder / "throughput.png"),
+        plot_novikoff(cases, folder / "novikoff.png"),
+    ]
+    return [plot for plot in drawn if plot is not None]
