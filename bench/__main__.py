@@ -61,8 +61,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--n-datasets", type=_positive_int, help="override the preset's size")
     run.add_argument("--n-samples", type=_positive_int, help="override the preset's size")
     run.add_argument("--n-features", type=_positive_int, help="override the preset's size")
-    run.add_argument("--repeats", type=_positive_int, default=1,
-                     help="timed runs per case; the fastest is reported (default: 1)")
+    run.add_argument("--chunk-size", type=_positive_int, default=None,
+                     help="data sets per compiled chunk (default: 256 on CPU, 65536 on GPU)")
+    run.add_argument("--coordinator", default=None,
+                     help="multi-host: HOST:PORT of process 0 (jax.distributed.initialize)")
+    run.add_argument("--num-processes", type=_positive_int, default=None,
+                     help="multi-host: number of processes")
+    run.add_argument("--process-id", type=int, default=None,
+                     help="multi-host: this process's index, 0 .. num-processes - 1")
     run.add_argument("--json", type=pathlib.Path,
                      help="write the run here (default: .benchmarks/glmnn-run-<stamp>.json)")
     run.add_argument("--publish", action="store_true",
@@ -83,24 +89,37 @@ def _parser() -> argparse.ArgumentParser:
 
 
 class Progress:
-    """A one-line progress bar with an ETA, on stderr."""
+    """A one-line progress bar with an ETA, on stderr (plain lines when not a terminal)."""
 
-    def __init__(self, total: int, enabled: bool = True, width: int = 24):
-        self.total, self.enabled, self.width = total, enabled, width
+    def __init__(self, total: int, label: str, enabled: bool = True, width: int = 24):
+        self.total, self.label, self.enabled, self.width = total, label, enabled, width
         self.start = time.perf_counter()
+        self.last_line = 0.0
 
-    def update(self, done: int, label: str) -> None:
-        """Redraw the bar after ``done`` of ``total`` items; ``label`` says what just ran."""
+    def update(self, done: int, total: int | None = None, rate: float | None = None,
+               elapsed: float | None = None) -> None:
+        """Redraw after ``done`` of ``total`` chunks.
+
+        ``rate`` is fits per second so far and ``elapsed`` the seconds the chunks took
+        (compilation excluded), from which the ETA is extrapolated.
+        """
+        total = total or self.total
+        if elapsed is None:
+            elapsed = time.perf_counter() - self.start
+        eta = elapsed / done * (total - done) if done else float("nan")
+        speed = f"{rate:,.0f} fits/s" if rate else "-- fits/s"
+        text = (f"{self.label}: {done}/{total} chunks, {speed}, {_clock(elapsed)} elapsed, "
+                f"ETA {_clock(eta)}")
         if not self.enabled:
-            print(f"[{done}/{self.total}] {label}", file=sys.stderr, flush=True)
+            # Not a terminal (a log file): a line every 10 s and at the end.
+            if done == total or time.perf_counter() - self.last_line > 10:
+                self.last_line = time.perf_counter()
+                print(text, file=sys.stderr, flush=True)
             return
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / done * (self.total - done) if done else float("nan")
-        filled = int(self.width * done / self.total)
+        filled = int(self.width * done / max(total, 1))
         bar = "#" * filled + "-" * (self.width - filled)
-        end = "\n" if done == self.total else ""
-        print(f"\r[{bar}] {done}/{self.total} {_clock(elapsed)} elapsed, ETA {_clock(eta)} "
-              f"| {label}\033[K", end=end, file=sys.stderr, flush=True)
+        end = "\n" if done == total else ""
+        print(f"\r[{bar}] {text}\033[K", end=end, file=sys.stderr, flush=True)
 
 
 def _clock(seconds: float) -> str:
@@ -138,27 +157,52 @@ def _select_cases(args):
     return preset, cases
 
 
+def _init_distributed(args) -> None:
+    given = [args.coordinator is not None, args.num_processes is not None,
+             args.process_id is not None]
+    if not any(given):
+        return
+    if not all(given):
+        raise CommandError("multi-host runs need all of --coordinator HOST:PORT, "
+                           "--num-processes N and --process-id I.")
+    if not 0 <= args.process_id < args.num_processes:
+        raise CommandError(f"--process-id must be in 0 .. {args.num_processes - 1}, "
+                           f"got {args.process_id}.")
+    import jax
+
+    jax.distributed.initialize(coordinator_address=args.coordinator,
+                               num_processes=args.num_processes, process_id=args.process_id)
+
+
 def _command_run(args) -> int:
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    from bench import runner
+    _init_distributed(args)
+    from bench import scale
     from bench.machine import machine_info
 
     preset, cases = _select_cases(args)
-    progress = Progress(len(cases), enabled=not args.no_progress and sys.stderr.isatty())
+    is_main = jax.process_index() == 0
+    show_bar = not args.no_progress and sys.stderr.isatty() and is_main
     rows = []
-    for done, case in enumerate(cases, 1):
-        info = runner.run_case(case, preset, repeats=args.repeats)
+    for number, case in enumerate(cases, 1):
+        progress = Progress(1, f"[{number}/{len(cases)}] {case.id}", enabled=show_bar)
+        result = scale.run_scaled(case, preset, chunk_size=args.chunk_size,
+                                  progress=progress.update if is_main else None)
+        info = result.info
         rows.append({
             "group": f"{case.kind}:{case.model}", "name": case.id, "fullname": case.id,
             "params": None, "extra_info": info,
             "stats": {"median": info["seconds"], "min": info["seconds"],
-                      "mean": info["seconds"], "rounds": args.repeats},
+                      "mean": info["seconds"], "rounds": 1},
         })
-        progress.update(done, f"{case.id}: {info['fits_per_s']:,.0f} fits/s, "
-                              f"converged {100 * info['converged_frac']:.0f}%")
+    if not is_main:
+        return 0
     stamp = datetime.datetime.now()
+    settings = {k: getattr(args, k) for k in ("preset", "model", "regime", "dtype",
+                                              "n_datasets", "n_samples", "n_features",
+                                              "chunk_size", "num_processes")}
     output = {
         "machine_info": {"node": os.uname().nodename, "glmnn": machine_info()},
         "commit_info": {},
@@ -166,15 +210,20 @@ def _command_run(args) -> int:
         "datetime": stamp.isoformat(),
         "version": "glmnn-bench run",
         "glmnn": {"preset": preset.name, "preset_settings": preset._asdict(),
-                  "command": "python -m bench " + shlex.join(sys.argv[1:]), "timed": True},
+                  "command": "python -m bench " + shlex.join(sys.argv[1:]), "timed": True,
+                  "run_settings": settings,
+                  "note": "python -m bench run times data generation with each chunk"},
     }
     path = args.json or pathlib.Path(".benchmarks") / f"glmnn-run-{stamp:%Y%m%dT%H%M%S}.json"
     _write_json_atomically(path, output)
     print(f"wrote {path}")
     for row in rows:
         info = row["extra_info"]
-        print(f"  {row['name']:<40} {info['fits_per_s']:>14,.0f} fits/s   "
-              f"converged {100 * info['converged_frac']:5.1f}%   compile {info['compile_s']:.1f}s")
+        print(f"  {row['name']:<40} {info['n_datasets']:>10,} data sets "
+              f"{info['seconds']:>9.1f} s {info['fits_per_s']:>12,.0f} fits/s   "
+              f"converged {100 * info['converged_frac']:5.1f}%   "
+              f"separated {100 * info['separated_frac']:5.1f}%   "
+              f"compile {info['compile_s']:.1f} s")
     if args.publish:
         return _publish(path, args.results_dir)
     return 0

@@ -32,11 +32,12 @@ def bench_case(benchmark, case: Case, preset: Preset) -> dict:
     result = benchmark.pedantic(runner.run, args=(prepared,), rounds=preset.rounds,
                                 warmup_rounds=preset.warmup_rounds, iterations=1)
     untimed_s = time.perf_counter() - start
-    summary = runner.summarize(runner.evaluate(prepared, result),
-                               history_step=prepared.model.history_step)
+    evaluation, stats = runner.evaluate(prepared, result, preset)
+    summary = runner.summarize(evaluation, stats, history_step=prepared.model.history_step)
     info = runner.case_info(case, preset)
     seconds = _timed_seconds(benchmark)
-    info.update(compile_s=prepared.compile_s, timed=seconds is not None,
+    info.update(compile_s=prepared.compile_s, chunk_size=prepared.chunk_size,
+                timed=seconds is not None,
                 seconds=seconds if seconds is not None else untimed_s)
     info["fits_per_s"] = case.n_datasets / info["seconds"]
     info.update(summary)

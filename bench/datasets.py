@@ -44,6 +44,7 @@ __all__ = [
     "FAMILY_OF_REGIME",
     "make",
     "make_one",
+    "make_from_keys",
     "dataset_keys",
     "check_args",
 ]
@@ -321,6 +322,31 @@ def make(
         n_test=n_test, margin=margin, signal=signal, dtype=dtype, start=start,
     )
     keys = dataset_keys(key, start, n_datasets)
+    return _make_batch(keys, regime, n_samples, n_features, n_test, float(margin),
+                       float(signal), dtype)
+
+
+def make_from_keys(
+    regime: str,
+    keys: jax.Array,
+    *,
+    n_samples: int,
+    n_features: int,
+    n_test: int | None = None,
+    margin: float = 0.1,
+    signal: float = 1.0,
+    dtype=jnp.float32,
+) -> Datasets:
+    """A batch of data sets from explicit per-data-set keys (which may be traced).
+
+    ``make(regime, key, n_datasets=c, start=s, ...)`` is
+    ``make_from_keys(regime, dataset_keys(key, s, c), ...)``; this form lets a compiled
+    program generate a chunk whose start is only known at run time.
+    """
+    n_test, dtype = check_args(
+        regime, n_datasets=int(keys.shape[0]), n_samples=n_samples, n_features=n_features,
+        n_test=n_test, margin=margin, signal=signal, dtype=dtype,
+    )
     return _make_batch(keys, regime, n_samples, n_features, n_test, float(margin),
                        float(signal), dtype)
 

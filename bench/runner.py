@@ -24,15 +24,19 @@ import numpy as np
 
 from bench import datasets
 from bench.cases import MODELS, Case
+from bench.datasets import FAMILY_OF_REGIME
 from bench.presets import Preset
+from bench.stats import merge, reduce_chunk, summarize_stats
 from models import glm, mlp, perceptron
-from models._status import STATUS_NAMES, status_counts
+from models._status import STATUS_NAMES
 
-__all__ = ["Evaluation", "Prepared", "prepare", "prepare_data", "evaluate", "summarize", "run_case",
-           "HISTORY_POINTS"]
+__all__ = ["Evaluation", "Prepared", "prepare", "prepare_data", "run", "evaluate",
+           "evaluate_one", "summarize", "run_case", "default_chunk_size", "HISTORY_POINTS"]
 
 #: Histories longer than this are subsampled (every k-th step) for the published curves.
 HISTORY_POINTS = 200
+#: IRLS iterations, R's glm.control(maxit = 25).
+GLM_MAX_ITER = 25
 
 
 class Evaluation(NamedTuple):
@@ -164,17 +168,23 @@ def get_model(name: str, preset: Preset) -> Model:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}.")
     return {
         "perceptron": lambda: _perceptron_model(preset.perceptron_epochs),
-        "glm": lambda: _glm_model("binomial", False, 25),
-        "glm_firth": lambda: _glm_model("binomial", True, 25),
-        "glm_poisson": lambda: _glm_model("poisson", False, 25),
-        "glm_gamma": lambda: _glm_model("gamma", False, 25),
+        "glm": lambda: _glm_model("binomial", False, GLM_MAX_ITER),
+        "glm_firth": lambda: _glm_model("binomial", True, GLM_MAX_ITER),
+        "glm_poisson": lambda: _glm_model("poisson", False, GLM_MAX_ITER),
+        "glm_gamma": lambda: _glm_model("gamma", False, GLM_MAX_ITER),
         "mlp0": lambda: _mlp_model((), preset.mlp_steps),
         "mlp8": lambda: _mlp_model((8,), preset.mlp_steps),
     }[name]()
 
 
+def max_iter_of(model: str, preset: Preset) -> int:
+    """The iteration budget of ``model``: epochs, IRLS iterations or MLP steps."""
+    return {"perceptron": preset.perceptron_epochs, "mlp0": preset.mlp_steps,
+            "mlp8": preset.mlp_steps}.get(model, GLM_MAX_ITER)
+
+
 class Prepared(NamedTuple):
-    """A case ready to time: its data, its compiled batched fit and the fit's inputs."""
+    """A case ready to time: its data, its compiled chunk fit and the fit's inputs."""
 
     case: Case
     model: Model
@@ -182,6 +192,19 @@ class Prepared(NamedTuple):
     keys: jax.Array
     compiled: Callable
     compile_s: float
+    chunk_size: int
+
+
+#: Default data sets per vmapped chunk, by backend. A vmapped while_loop runs every lane
+#: until the chunk's slowest fit stops, so smaller chunks waste fewer lane-iterations; a
+#: GPU needs large chunks to fill its cores, a CPU does not.
+DEFAULT_CHUNK_SIZE = {"cpu": 256, "gpu": 65_536, "cuda": 65_536, "rocm": 65_536,
+                      "tpu": 65_536}
+
+
+def default_chunk_size() -> int:
+    """The chunk size for the default JAX backend (:data:`DEFAULT_CHUNK_SIZE`)."""
+    return DEFAULT_CHUNK_SIZE.get(jax.default_backend(), 4096)
 
 
 def _dtype(name: str):
@@ -202,66 +225,105 @@ def prepare_data(case: Case, preset: Preset) -> datasets.Datasets:
     )
 
 
-def prepare(case: Case, preset: Preset) -> Prepared:
-    """Generate the case's data and compile its batched fit (nothing here is timed)."""
+def _chunks(n_datasets: int, chunk_size: int):
+    """``(start, stop)`` of each chunk; the last may be short (it is padded when run)."""
+    return [(s, min(s + chunk_size, n_datasets)) for s in range(0, n_datasets, chunk_size)]
+
+
+def _pad_rows(tree, rows: int):
+    """Pad the leading axis to ``rows`` by repeating the first row (real data, dropped)."""
+    def pad(leaf):
+        missing = rows - leaf.shape[0]
+        if missing == 0:
+            return leaf
+        return jnp.concatenate([leaf, jnp.repeat(leaf[:1], missing, axis=0)], axis=0)
+
+    return jax.tree.map(pad, tree)
+
+
+def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Prepared:
+    """Generate the case's data and compile its chunked fit (nothing here is timed).
+
+    The compiled program is ``jax.jit(jax.vmap(fit))`` for one chunk of ``chunk_size`` data
+    sets (the whole batch if it is smaller), exactly what a user writes.
+    """
     model = get_model(case.model, preset)
     data = prepare_data(case, preset)
     keys = datasets.dataset_keys(_keys(preset)[1], 0, case.n_datasets)
-    batched = jax.vmap(model.fit)
+    chunk = min(chunk_size or default_chunk_size(), case.n_datasets)
     start = time.perf_counter()
-    compiled = jax.jit(batched).lower(keys, data.X_train, data.y_train).compile()
+    compiled = jax.jit(jax.vmap(model.fit)).lower(
+        keys[:chunk], data.X_train[:chunk], data.y_train[:chunk]).compile()
     compile_s = time.perf_counter() - start
     jax.block_until_ready(data)
-    return Prepared(case, model, data, keys, compiled, compile_s)
+    return Prepared(case, model, data, keys, compiled, compile_s, chunk)
 
 
-def run(prepared: Prepared):
-    """One blocked run of the compiled batched fit; returns the batched result."""
-    return jax.block_until_ready(
-        prepared.compiled(prepared.keys, prepared.data.X_train, prepared.data.y_train))
+def run(prepared: Prepared) -> list:
+    """One blocked run of the chunked fit over the whole batch; returns the chunk results.
 
-
-def evaluate(prepared: Prepared, result) -> Evaluation:
-    """Per-data-set :class:`Evaluation` of a batched result (a second compiled program)."""
-    model, case = prepared.model, prepared.case
-
-    def one(res, data):
-        fields = model.evaluate(res, data)
-        history = _forward_fill(fields.pop("history"))[:: model.history_step]
-        if case.regime == "separable":
-            # Novikoff (1962) for the intercept-augmented vectors: gamma is the margin of the
-            # unit vector coef_true / ||coef_true|| and R the largest ||x_i||.
-            radius = jnp.max(jnp.linalg.norm(data.X_train, axis=1))
-            gamma = data.margin / jnp.linalg.norm(data.coef_true)
-            ratio = fields["n_updates"] / (radius / gamma) ** 2
-        else:
-            ratio = jnp.asarray(jnp.nan, data.X_train.dtype)
-        return Evaluation(history=history, novikoff_ratio=ratio, **fields)
-
-    return jax.jit(jax.vmap(one))(result, prepared.data)
-
-
-def _quantiles(values, qs):
-    values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return [None] * len(qs)
-    return [float(v) for v in np.quantile(values, qs)]
-
-
-def summarize(evaluation: Evaluation, *, history_step: int = 1) -> dict:
-    """Reduce a per-data-set :class:`Evaluation` to plain Python numbers and lists.
-
-    Returns:
-        A dict for pytest-benchmark's ``extra_info``: ``converged_frac``,
-        ``separated_frac``, ``status_counts`` (every documented status), ``n_iter_*`` (mean,
-        median, p90, max), accuracies (mean and 10% quantile), the final loss (mean,
-        median), ``novikoff_max_ratio``, ``nan_frac`` (fraction of fits with a non-finite
-        parameter) and the per-iteration median and IQR of the history.
+    Every chunk is dispatched before blocking, so the device never waits on the host.
     """
-    ev = jax.tree.map(np.asarray, evaluation)
-    n_iter = ev.n_iter.astype(np.float64)
-    history = ev.history.astype(np.float64)
+    chunk, outputs = prepared.chunk_size, []
+    for lo, hi in _chunks(prepared.case.n_datasets, chunk):
+        args = _pad_rows((prepared.keys[lo:hi], prepared.data.X_train[lo:hi],
+                          prepared.data.y_train[lo:hi]), chunk)
+        outputs.append(prepared.compiled(*args))
+    return jax.block_until_ready(outputs)
+
+
+def evaluate_one(model: Model, regime: str, result, data) -> Evaluation:
+    """The :class:`Evaluation` of one fitted data set (traceable; vmap it for a batch)."""
+    fields = model.evaluate(result, data)
+    history = _forward_fill(fields.pop("history"))[:: model.history_step]
+    if regime == "separable":
+        # Novikoff (1962) for the intercept-augmented vectors: gamma is the margin of the
+        # unit vector coef_true / ||coef_true|| and R the largest ||x_i||.
+        radius = jnp.max(jnp.linalg.norm(data.X_train, axis=1))
+        gamma = data.margin / jnp.linalg.norm(data.coef_true)
+        ratio = fields["n_updates"] / (radius / gamma) ** 2
+    else:
+        ratio = jnp.asarray(jnp.nan, data.X_train.dtype)
+    return Evaluation(history=history, novikoff_ratio=ratio, **fields)
+
+
+def reduce_kwargs(case: Case, preset: Preset) -> dict:
+    """The static sizes :func:`bench.stats.reduce_chunk` needs for this case."""
+    return dict(max_iter=max_iter_of(case.model, preset), n_samples=case.n_samples,
+                n_test=case.n_test, binary=FAMILY_OF_REGIME[case.regime] == "binomial")
+
+
+def evaluate(prepared: Prepared, outputs: list, preset: Preset):
+    """Evaluate every chunk's fits; return ``(Evaluation [B], merged ChunkStats)``.
+
+    The statistics are reduced chunk by chunk, so ``lane_efficiency`` reflects the chunks
+    that actually ran.
+    """
+    model, case, chunk = prepared.model, prepared.case, prepared.chunk_size
+    kwargs = reduce_kwargs(case, preset)
+
+    @jax.jit
+    def one_chunk(result, data, n_valid):
+        ev = jax.vmap(lambda r, d: evaluate_one(model, case.regime, r, d))(result, data)
+        valid = jnp.arange(chunk) < n_valid
+        return ev, reduce_chunk(ev, valid, **kwargs)
+
+    evaluations, total = [], None
+    for (lo, hi), result in zip(_chunks(case.n_datasets, chunk), outputs):
+        rows = slice(lo, hi)
+        data = _pad_rows(jax.tree.map(lambda leaf, rows=rows: leaf[rows], prepared.data), chunk)
+        ev, stats = one_chunk(result, data, hi - lo)
+        size = hi - lo
+        evaluations.append(jax.tree.map(lambda leaf, size=size: np.asarray(leaf)[:size], ev))
+        stats = jax.tree.map(np.asarray, stats)
+        total = stats if total is None else merge(total, stats)
+    evaluation = jax.tree.map(lambda *leaves: np.concatenate(leaves), *evaluations)
+    return evaluation, total
+
+
+def history_summary(history, history_step: int) -> dict:
+    """Per-iteration median and IQR over data sets of ``[B, T]`` forward-filled histories."""
+    history = np.asarray(history, dtype=np.float64)
     if np.all(np.isnan(history)):
         h_q = np.full((3, history.shape[1]), np.nan)
     else:
@@ -270,31 +332,23 @@ def summarize(evaluation: Evaluation, *, history_step: int = 1) -> dict:
     def clean(values):
         return [None if np.isnan(v) else float(v) for v in values]
 
-    out = {
-        "converged_frac": float(np.mean(ev.converged)),
-        "separated_frac": float(np.mean(ev.separated)),
-        "status_counts": status_counts(ev.status),
-        "nan_frac": float(np.mean(~ev.finite)),
-        "n_iter_mean": float(np.mean(n_iter)),
-        "n_iter_median": float(np.median(n_iter)),
-        "n_iter_p90": float(np.quantile(n_iter, 0.9)),
-        "n_iter_max": int(np.max(n_iter)),
-        "train_accuracy_mean": _mean_or_none(ev.train_accuracy),
-        "train_accuracy_q10": _quantiles(ev.train_accuracy, [0.1])[0],
-        "test_accuracy_mean": _mean_or_none(ev.test_accuracy),
-        "test_accuracy_q10": _quantiles(ev.test_accuracy, [0.1])[0],
-        "final_loss_mean": _mean_or_none(ev.final_loss),
-        "final_loss_median": _quantiles(ev.final_loss, [0.5])[0],
-        "n_updates_mean": float(np.mean(ev.n_updates)),
-        "novikoff_max_ratio": (None if np.all(np.isnan(ev.novikoff_ratio))
-                               else float(np.nanmax(ev.novikoff_ratio))),
-        "history_step": history_step,
-        "history_median": clean(h_q[1]),
-        "history_q25": clean(h_q[0]),
-        "history_q75": clean(h_q[2]),
-    }
-    # A status no one may pass off as converged: NaN parameters with converged=True.
-    out["nan_converged"] = int(np.sum(ev.converged & ~ev.finite))
+    return {"history_step": history_step, "history_median": clean(h_q[1]),
+            "history_q25": clean(h_q[0]), "history_q75": clean(h_q[2])}
+
+
+def summarize(evaluation: Evaluation, stats, *, history_step: int = 1) -> dict:
+    """Plain Python numbers and lists for ``extra_info`` from a case's evaluation.
+
+    Returns:
+        :func:`bench.stats.summarize_stats` of the merged chunk statistics (statuses,
+        iterations, ``lane_efficiency``, accuracies, losses, Novikoff ratio), plus the exact
+        ``final_loss_median`` and the per-iteration median and IQR of the histories.
+    """
+    out = summarize_stats(stats)
+    losses = np.asarray(evaluation.final_loss, dtype=np.float64)
+    losses = losses[np.isfinite(losses)]
+    out["final_loss_median"] = float(np.median(losses)) if losses.size else None
+    out.update(history_summary(evaluation.history, history_step))
     assert set(out["status_counts"]) == set(STATUS_NAMES.values())
     return out
 
@@ -313,32 +367,31 @@ def case_info(case: Case, preset: Preset) -> dict:
         "regime": case.regime, "dtype": case.dtype, "n_datasets": case.n_datasets,
         "n_samples": case.n_samples, "n_features": case.n_features, "n_test": case.n_test,
         "preset": preset.name, "seed": preset.seed,
-        "max_iter": {"perceptron": preset.perceptron_epochs, "mlp0": preset.mlp_steps,
-                     "mlp8": preset.mlp_steps}.get(case.model, 25),
+        "max_iter": max_iter_of(case.model, preset),
         **device_info(),
     }
 
 
-def run_case(case: Case, preset: Preset, *, repeats: int = 1) -> dict:
+def run_case(case: Case, preset: Preset, *, repeats: int = 1,
+             chunk_size: int | None = None) -> dict:
     """Prepare, run (``repeats`` times, wall clock) and summarise a case without pytest.
 
     Returns:
         The same fields as a benchmark row's ``extra_info``, with ``seconds`` (the fastest
         run) and ``fits_per_s``.
     """
-    prepared = prepare(case, preset)
+    prepared = prepare(case, preset, chunk_size=chunk_size)
     # The first execution of a compiled program pays one-off costs (thread pools, buffer
     # allocation; 35 ms for the first program of a process here): one untimed run.
     run(prepared)
-    times, result = [], None
+    times, outputs = [], None
     for _ in range(max(1, repeats)):
         start = time.perf_counter()
-        result = run(prepared)
+        outputs = run(prepared)
         times.append(time.perf_counter() - start)
     info = case_info(case, preset)
-    info["compile_s"] = prepared.compile_s
-    info["seconds"] = min(times)
-    info["fits_per_s"] = case.n_datasets / min(times)
-    info.update(summarize(evaluate(prepared, result),
-                          history_step=prepared.model.history_step))
+    info.update(compile_s=prepared.compile_s, chunk_size=prepared.chunk_size,
+                seconds=min(times), fits_per_s=case.n_datasets / min(times))
+    evaluation, stats = evaluate(prepared, outputs, preset)
+    info.update(summarize(evaluation, stats, history_step=prepared.model.history_step))
     return info

@@ -1,0 +1,182 @@
+"""bench.scale and bench.stats: chunking, devices and hosts change nothing but the speed."""
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bench import runner, scale, stats
+from bench.cases import Case
+from bench.presets import PRESETS
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PRESET = PRESETS["smoke"]
+CASE = Case("glm", "overlap", "float64", n_datasets=50, n_samples=30, n_features=2, n_test=20)
+SEPARABLE = CASE._replace(regime="separable")
+
+
+def assert_stats_equal(a, b):
+    for name, x, y in zip(stats.ChunkStats._fields, a, b):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=name)
+
+
+def test_chunked_equals_unchunked_bitwise():
+    whole = scale.run_scaled(CASE, PRESET, chunk_size=CASE.n_datasets)
+    for chunk in (16,):  # 50 = 3 x 16 + 2: the last chunk is padded
+        chunked = scale.run_scaled(CASE, PRESET, chunk_size=chunk)
+        # Every statistic but the lane accounting (which is what chunking changes).
+        assert_stats_equal(whole.stats._replace(lane_iters=0),
+                           chunked.stats._replace(lane_iters=0))
+        assert chunked.info["n_chunks"] == -(-CASE.n_datasets // chunk)
+    assert int(whole.stats.n_fits) == CASE.n_datasets
+
+
+def test_scaled_run_agrees_with_the_benchmark_path():
+    """Data generated inside the chunk program = bench.datasets.make, so the fits agree."""
+    scaled = scale.run_scaled(SEPARABLE, PRESET, chunk_size=16)
+    prepared = runner.prepare(SEPARABLE, PRESET, chunk_size=16)
+    evaluation, merged = runner.evaluate(prepared, runner.run(prepared), PRESET)
+    for field in ("n_fits", "status_counts", "converged", "separated", "n_iter_hist",
+                  "train_correct_hist", "test_correct_hist", "lane_iters"):
+        np.testing.assert_array_equal(getattr(scaled.stats, field), getattr(merged, field),
+                                      err_msg=field)
+    assert scaled.info["separated_frac"] == 1.0 and scaled.info["converged_frac"] == 0.0
+
+
+def test_the_chunk_program_compiles_once_per_case(monkeypatch):
+    """One ahead-of-time compiled program serves every chunk (its start is a traced
+    argument), so a run compiles once per case however many chunks it has."""
+    programs, calls = [], []
+    real = scale.chunk_program
+
+    def counting(*args, **kwargs):
+        program, size = real(*args, **kwargs)
+
+        def call(*call_args):
+            calls.append(call_args)
+            return program(*call_args)
+
+        programs.append(program)
+        return call, size
+
+    monkeypatch.setattr(scale, "chunk_program", counting)
+    run = scale.run_scaled(CASE, PRESET, chunk_size=16)
+    assert len(programs) == 1
+    assert run.info["n_chunks"] == 4
+    assert len(calls) == 1 + 4  # the untimed first execution, then one call per chunk
+
+
+def test_histogram_quantiles_match_numpy_inverted_cdf():
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 26, size=997)
+    hist = np.bincount(values, minlength=26)
+    for q in (0.1, 0.5, 0.9, 1.0):
+        expected = np.quantile(values, q, method="inverted_cdf")
+        assert stats.histogram_quantile(hist, q) == expected
+
+
+def _run_child(code: str, env_extra: dict, timeout: int = 300):
+    env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, timeout=timeout, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+CHILD = """
+import json, sys, jax
+jax.config.update("jax_enable_x64", True)
+from bench import scale
+from bench.cases import Case
+from bench.presets import PRESETS
+case = Case("glm", "overlap", "float64", n_datasets=50, n_samples=30, n_features=2, n_test=20)
+run = scale.run_scaled(case, PRESETS["smoke"], chunk_size=12)
+print(json.dumps({"devices": len(jax.local_devices()), "processes": jax.process_count(),
+                  "stats": {k: v.tolist() for k, v in run.stats._asdict().items()}}))
+"""
+
+
+def _stats_of(stdout: str):
+    payload = json.loads(stdout.strip().splitlines()[-1])
+    return payload, {k: np.asarray(v) for k, v in payload["stats"].items()}
+
+
+@pytest.fixture(scope="module")
+def single_process_run():
+    return _stats_of(_run_child(CHILD, {}))
+
+
+def test_sharded_over_four_devices_equals_one_device(single_process_run):
+    single, single_stats = single_process_run
+    flags = "--xla_force_host_platform_device_count=4"
+    sharded, sharded_stats = _stats_of(_run_child(CHILD, {"XLA_FLAGS": flags}))
+    assert single["devices"] == 1 and sharded["devices"] == 4
+    for name in stats.ChunkStats._fields:
+        if name == "lane_iters":  # 12 rounds up to 12 on 4 devices: same chunks
+            continue
+        np.testing.assert_array_equal(single_stats[name], sharded_stats[name], err_msg=name)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_two_processes_equal_one_process(single_process_run):
+    _, single_stats = single_process_run
+    port = _free_port()
+    code = ("import jax, os\n"
+            f"jax.distributed.initialize('127.0.0.1:{port}', num_processes=2, "
+            "process_id=int(os.environ['PROC']))\n" + CHILD)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    children = [subprocess.Popen([sys.executable, "-c", code], env={**env, "PROC": str(i)},
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 cwd=ROOT) for i in range(2)]
+    outputs = []
+    for child in children:
+        stdout, stderr = child.communicate(timeout=300)
+        assert child.returncode == 0, stderr[-3000:]
+        outputs.append(stdout)
+    for stdout in outputs:
+        payload, combined = _stats_of(stdout)
+        assert payload["processes"] == 2
+        for name in stats.ChunkStats._fields:
+            np.testing.assert_array_equal(single_stats[name], combined[name], err_msg=name)
+
+
+def test_bench_run_cli_bounded_run(tmp_path):
+    out = tmp_path / "run.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "glm",
+         "--regime", "overlap", "--dtype", "float64", "--n-datasets", "40",
+         "--n-samples", "20", "--n-features", "2", "--chunk-size", "16", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    run = json.loads(out.read_text())
+    (row,) = run["benchmarks"]
+    assert row["extra_info"]["n_datasets"] == 40 and row["extra_info"]["n_chunks"] == 3
+    assert sum(row["extra_info"]["status_counts"].values()) == 40
+    assert "fits/s" in completed.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--model", "nope"], "invalid choice: 'nope'"),
+    (["run", "--n-datasets", "0"], "must be >= 1"),
+    (["run", "--model", "glm_poisson", "--regime", "xor"], "no benchmark case matches"),
+    (["run", "--process-id", "0"], "multi-host runs need all of"),
+    (["publish", "/nonexistent/run.json"], "no such file"),
+])
+def test_bad_commands_give_one_line_and_a_nonzero_exit(argv, message):
+    completed = subprocess.run([sys.executable, "-m", "bench", *argv], capture_output=True,
+                               text=True, timeout=120, cwd=ROOT,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr
