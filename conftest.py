@@ -36,7 +36,6 @@ def pytest_addoption(parser):
     )
     group.addoption(
         "--bench-preset",
-        choices=tuple(PRESETS),
         default=None,
         help="benchmark sizes: smoke (tiny, the default of plain pytest), quick (the default "
         "of --benchmark, ~10 min on 2 CPU cores) or gpu (100,000 data sets per case).",
@@ -59,6 +58,9 @@ def pytest_configure(config):
     # these settings.
     benchmark = config.getoption("benchmark")
     preset = config.getoption("bench_preset") or ("quick" if benchmark else "smoke")
+    if preset not in PRESETS:
+        raise pytest.UsageError(
+            f"unknown --bench-preset {preset!r}; choose one of {', '.join(PRESETS)}.")
     config.option.bench_preset = preset
     if benchmark:
         config.option.benchmark_disable = False
@@ -135,5 +137,11 @@ def pytest_sessionfinish(session, exitstatus):
         return
     from bench.publish import publish
 
-    folder = publish(json_path, config.getoption("bench_results_dir"))
+    try:
+        folder = publish(json_path, config.getoption("bench_results_dir"))
+    except (OSError, ValueError) as error:
+        write(f"glmnn-bench: could not publish the run ({error}); the raw JSON is at "
+              f"{json_path}: fix that, then run `python -m bench publish {json_path}`.")
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        return
     write(f"glmnn-bench: published {folder}")

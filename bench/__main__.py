@@ -31,6 +31,14 @@ class CommandError(Exception):
     """A mistake in the command line or its inputs: printed as one line, exit status 2."""
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a mistake prints one line (what to change), not the usage block."""
+
+    def error(self, message):
+        """Print ``prog: error: message`` and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -46,12 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     from bench.datasets import REGIMES
     from bench.presets import PRESETS
 
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,publish,compare}")
+    parser = _OneLineParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,publish,compare}",
+                                parser_class=_OneLineParser)
 
     run = sub.add_parser("run", help="run the benchmark matrix (or part of it) without pytest")
-    run.add_argument("--preset", choices=tuple(PRESETS), default="quick",
+    run.add_argument("--preset", choices=tuple(PRESETS), default=None,
                      help="sizes and iteration budgets (default: quick)")
+    run.add_argument("--from", dest="from_json", type=pathlib.Path, default=None,
+                     help="rerun exactly the matrix of a published run's benchmark.json "
+                          "(its preset, seed, cases and sizes)")
     run.add_argument("--model", action="append", choices=tuple(MODELS),
                      help="only this model (repeatable; default: all)")
     run.add_argument("--regime", action="append", choices=REGIMES,
@@ -129,11 +141,70 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
+def _cases_from_run(path: pathlib.Path):
+    """The preset and the cases of ours recorded in a run's JSON (baselines are skipped)."""
+    from bench.cases import MODELS, Case
+    from bench.presets import Preset
+    from bench.publish import load_run
+
+    run = load_run(path)
+    settings = (run.get("glmnn") or {}).get("preset_settings")
+    if not settings:
+        raise CommandError(f"{path} records no preset settings (glmnn.preset_settings); "
+                           "it was not written by glmnn-bench, so it cannot be rerun.")
+    try:
+        preset = Preset(**{**settings, "sweep": tuple(settings["sweep"])})
+    except TypeError as error:
+        raise CommandError(f"{path}: its preset settings do not match this version of "
+                           f"glmnn-bench ({error}).") from None
+    cases = []
+    for row in run["benchmarks"]:
+        info = row.get("extra_info") or {}
+        if info.get("kind") not in ("fit", "scaling") or info.get("model") not in MODELS:
+            continue
+        try:
+            case = Case(info["model"], info["regime"], info["dtype"], info["n_datasets"],
+                        info["n_samples"], info["n_features"], info["n_test"],
+                        kind=info["kind"])
+        except KeyError as missing:
+            raise CommandError(f"{path}: case {row.get('name')!r} lacks {missing}.") from None
+        _check_case(case, f"{path}: case {row.get('name')!r}")
+        cases.append(case)
+    if not cases:
+        raise CommandError(f"{path} holds no benchmark case of ours to rerun.")
+    return preset, cases
+
+
+def _check_case(case, where: str) -> None:
+    """Validate a recorded case before anything runs, so a bad one costs no compute."""
+    from bench.cases import MODELS
+    from bench.datasets import check_args
+
+    regimes, dtypes = MODELS[case.model][1], MODELS[case.model][2]
+    if case.regime not in regimes:
+        raise CommandError(f"{where}: model {case.model} runs on {', '.join(regimes)}, "
+                           f"not {case.regime!r}.")
+    if case.dtype not in dtypes:
+        raise CommandError(f"{where}: model {case.model} runs in {', '.join(dtypes)}, "
+                           f"not {case.dtype!r}.")
+    try:
+        check_args(case.regime, n_datasets=case.n_datasets, n_samples=case.n_samples,
+                   n_features=case.n_features, n_test=case.n_test, dtype="float32")
+    except ValueError as error:
+        raise CommandError(f"{where}: {error}") from None
+
+
 def _select_cases(args):
     from bench.cases import MODELS, all_cases
     from bench.presets import get_preset
 
-    preset = get_preset(args.preset)
+    if args.from_json is not None:
+        if any(v is not None for v in (args.preset, args.model, args.regime, args.dtype,
+                                       args.n_datasets, args.n_samples, args.n_features)):
+            raise CommandError("--from reruns a recorded matrix exactly: drop --preset, "
+                               "--model, --regime, --dtype and the size options.")
+        return _cases_from_run(args.from_json)
+    preset = get_preset(args.preset or "quick")
     overrides = {k: v for k, v in (("n_datasets", args.n_datasets),
                                    ("n_samples", args.n_samples),
                                    ("n_features", args.n_features)) if v is not None}
@@ -203,6 +274,7 @@ def _command_run(args) -> int:
     settings = {k: getattr(args, k) for k in ("preset", "model", "regime", "dtype",
                                               "n_datasets", "n_samples", "n_features",
                                               "chunk_size", "num_processes")}
+    settings["from"] = str(args.from_json) if args.from_json else None
     output = {
         "machine_info": {"node": os.uname().nodename, "glmnn": machine_info()},
         "commit_info": {},
@@ -270,7 +342,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("python -m bench: interrupted; nothing was published.", file=sys.stderr)
         return 130
-    except (CommandError, ValueError, FileExistsError, PermissionError) as error:
+    except (CommandError, ValueError, OSError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"python -m bench {args.command}: error: {message}", file=sys.stderr)
         return 2

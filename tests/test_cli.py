@@ -1,0 +1,211 @@
+"""Interrupted runs, bad commands and reruns: nothing is lost, nothing lies.
+
+These drive real subprocesses (``python -m bench`` and ``pytest --benchmark``), as a user
+would, at the smoke preset.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "data" / "smoke-run.json"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+#: Convergence statistics that a rerun must reproduce exactly.
+CONVERGENCE_FIELDS = ("status_counts", "converged_frac", "separated_frac", "n_iter_median",
+                      "n_iter_max", "nan_converged")
+
+
+def bench(*argv, timeout=300):
+    return subprocess.run([sys.executable, "-m", "bench", *argv], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, env=ENV)
+
+
+def earlier_run(results: pathlib.Path) -> dict:
+    """A fake earlier published run; returns {path: bytes} to check it stays untouched."""
+    folder = results / "2026-01-01-cpu-00000000"
+    folder.mkdir(parents=True)
+    (folder / "README.md").write_text("an earlier run\n")
+    (folder / "summary.csv").write_text("a,b\n1,2\n")
+    return {p: p.read_bytes() for p in folder.iterdir()}
+
+
+def assert_nothing_published(results: pathlib.Path, before: dict):
+    folders = sorted(p.name for p in results.iterdir() if p.is_dir())
+    assert folders == ["2026-01-01-cpu-00000000"], folders
+    assert not any(p.name.startswith(".tmp-") for p in results.iterdir())
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def interrupt_when(process, marker: str, stream_name: str, timeout: float = 240) -> str:
+    """Send SIGINT once ``marker`` appears on the process's stream; return what was read."""
+    stream = getattr(process, stream_name)
+    seen, deadline = "", time.monotonic() + timeout
+    while marker not in seen:
+        line = stream.readline()
+        if not line:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{marker!r} never appeared:\n{seen[-3000:]}")
+            continue
+        seen += line
+    process.send_signal(signal.SIGINT)
+    return seen
+
+
+def test_bench_run_interrupted_by_sigint_publishes_nothing(tmp_path):
+    results = tmp_path / "results"
+    before = earlier_run(results)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "glm",
+         "--publish", "--results-dir", str(results), "--json", str(tmp_path / "run.json")],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The first case has finished when its progress line is printed; stop in the second.
+    interrupt_when(process, "chunks", "stderr")
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "interrupted; nothing was published" in stderr
+    assert "Traceback" not in stderr
+    assert_nothing_published(results, before)
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_bench_run_with_an_exception_in_one_case_publishes_nothing(tmp_path, monkeypatch,
+                                                                     capsys):
+    from bench import __main__ as cli
+    from bench import scale
+
+    results = tmp_path / "results"
+    before = earlier_run(results)
+    real, seen = scale.run_scaled, []
+
+    def fail_on_the_second_case(case, *args, **kwargs):
+        seen.append(case)
+        if len(seen) == 2:
+            raise ValueError("planted failure in the second case")
+        return real(case, *args, **kwargs)
+
+    monkeypatch.setattr(scale, "run_scaled", fail_on_the_second_case)
+    status = cli.main(["run", "--preset", "smoke", "--model", "perceptron", "--publish",
+                       "--results-dir", str(results), "--json", str(tmp_path / "run.json"),
+                       "--no-progress"])
+    assert status == 2 and len(seen) == 2
+    assert "planted failure in the second case" in capsys.readouterr().err
+    assert_nothing_published(results, before)
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_rerunning_an_invalid_recorded_case_fails_before_running(tmp_path):
+    from bench.presets import PRESETS
+
+    run = json.loads(FIXTURE.read_text())
+    run["glmnn"]["preset_settings"] = PRESETS["smoke"]._asdict()
+    bad = next(b for b in run["benchmarks"] if b["extra_info"].get("kind") == "fit")
+    bad["extra_info"].update(model="glm", regime="poisson")
+    source = tmp_path / "edited.json"
+    source.write_text(json.dumps(run))
+    completed = bench("run", "--from", str(source))
+    assert completed.returncode == 2
+    assert "model glm runs on separable, overlap, xor, circles, not 'poisson'" in \
+        completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+
+
+def test_pytest_benchmark_interrupted_by_sigint_publishes_nothing(tmp_path):
+    results = tmp_path / "results"
+    before = earlier_run(results)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset", "smoke", "-v",
+         "-p", "no:cacheprovider", "bench/bench_perceptron.py", "--bench-results-dir",
+         str(results), "--benchmark-json", str(tmp_path / "run.json")],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    interrupt_when(process, "PASSED", "stdout")
+    stdout, _ = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert_nothing_published(results, before)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--regime", "spiral"], "invalid choice: 'spiral'"),
+    (["run", "--n-samples", "-5"], "must be >= 1"),
+    (["run", "--n-samples", "1"], "--n-samples must be >= 2"),
+    (["run", "--preset", "huge"], "invalid choice: 'huge'"),
+    (["compare", "/nonexistent/old.json", str(FIXTURE)], "no such file"),
+])
+def test_bad_commands_give_one_line_and_a_nonzero_exit(argv, message):
+    completed = bench(*argv)
+    assert completed.returncode == 2, completed.stderr
+    assert message in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_publish_and_compare_reject_a_corrupt_json(tmp_path):
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_text('{"benchmarks": [')
+    for argv in (["publish", str(corrupt), "--results-dir", str(tmp_path / "r")],
+                 ["compare", str(corrupt), str(FIXTURE)]):
+        completed = bench(*argv)
+        assert completed.returncode == 2
+        assert "not valid JSON" in completed.stderr or "corrupt" in completed.stderr.lower(), \
+            completed.stderr
+        assert len(completed.stderr.strip().splitlines()) == 1
+        assert "Traceback" not in completed.stderr
+
+
+def test_publish_into_an_unwritable_results_dir_is_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # root ignores permission bits; a file path does not
+    completed = bench("publish", str(FIXTURE), "--results-dir", str(blocker / "results"))
+    assert completed.returncode == 2
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_unknown_bench_preset_is_a_one_line_usage_error():
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--bench-preset", "huge", "-p", "no:cacheprovider"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=ENV)
+    assert completed.returncode == pytest.ExitCode.USAGE_ERROR
+    output = (completed.stdout + completed.stderr).strip().splitlines()
+    assert output == ["ERROR: unknown --bench-preset 'huge'; choose one of smoke, quick, gpu."]
+
+
+def test_a_published_smoke_run_reruns_to_the_same_convergence_statistics(tmp_path):
+    results = tmp_path / "results"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset", "smoke", "-q",
+         "-p", "no:cacheprovider", "bench/bench_perceptron.py", "bench/bench_glm.py",
+         "-k", "(test_perceptron and separable) or (test_glm and overlap and float64 "
+         "and not firth)",
+         "--bench-results-dir", str(results), "--benchmark-json", str(tmp_path / "run.json")],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, env=ENV)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    (folder,) = [p for p in results.iterdir() if p.is_dir()]
+    published = json.loads((folder / "benchmark.json").read_text())
+    assert published["glmnn"]["preset"] == "smoke"
+    assert published["glmnn"]["preset_settings"]["seed"] == 0
+
+    rerun_path = tmp_path / "rerun.json"
+    rerun = bench("run", "--from", str(folder / "benchmark.json"), "--json", str(rerun_path),
+                  timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    rows = {b["name"]: b["extra_info"] for b in json.loads(rerun_path.read_text())["benchmarks"]}
+
+    def key(info):
+        return (info["kind"], info["model"], info["regime"], info["dtype"], info["n_datasets"])
+
+    original = {key(b["extra_info"]): b["extra_info"] for b in published["benchmarks"]
+                if b["extra_info"]["kind"] in ("fit", "scaling")}
+    again = {key(info): info for info in rows.values()}
+    assert set(again) == set(original)
+    for case, info in original.items():
+        for field in CONVERGENCE_FIELDS:
+            assert again[case][field] == info[field], (case, field)
+    shutil.rmtree(results)
