@@ -14,6 +14,7 @@ import numpy as np
 from bench import runner
 from bench.cases import Case
 from bench.presets import Preset
+from bench.roofline import roofline_fields
 
 __all__ = ["bench_case", "bench_baseline"]
 
@@ -24,8 +25,12 @@ def _timed_seconds(benchmark):
     return None if not stats else float(stats.stats.median)
 
 
-def bench_case(benchmark, case: Case, preset: Preset) -> dict:
-    """Benchmark one case of ours and return its summary (also stored in ``extra_info``)."""
+def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = None) -> dict:
+    """Benchmark one case of ours and return its summary (also stored in ``extra_info``).
+
+    With ``ceilings`` (:func:`bench.roofline.measure_ceilings`) the row also gets achieved
+    GFLOP/s, GB/s and the % of its roofline bound.
+    """
     prepared = runner.prepare(case, preset)
     benchmark.group = f"{case.kind}:{case.model}"
     start = time.perf_counter()
@@ -41,6 +46,7 @@ def bench_case(benchmark, case: Case, preset: Preset) -> dict:
                 seconds=seconds if seconds is not None else untimed_s)
     info["fits_per_s"] = case.n_datasets / info["seconds"]
     info.update(summary)
+    info.update(roofline_fields(info, ceilings))
     benchmark.extra_info.update(info)
     # Never NaN dressed up as converged, whatever the data.
     assert summary["nan_converged"] == 0, summary["status_counts"]

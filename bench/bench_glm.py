@@ -15,8 +15,8 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("case", cases, ids=[c.id for c in cases])
 
 
-def test_glm(benchmark, bench_preset, case):
-    bench_case(benchmark, case, bench_preset)
+def test_glm(benchmark, bench_preset, machine_ceilings, case):
+    bench_case(benchmark, case, bench_preset, machine_ceilings)
 
 
 def _baseline_data(preset, regime, model="glm", dtype="float64"):

@@ -16,8 +16,8 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("case", cases, ids=[c.id for c in cases])
 
 
-def test_mlp(benchmark, bench_preset, case):
-    bench_case(benchmark, case, bench_preset)
+def test_mlp(benchmark, bench_preset, machine_ceilings, case):
+    bench_case(benchmark, case, bench_preset, machine_ceilings)
 
 
 @pytest.mark.parametrize("regime", ["xor", "circles"])

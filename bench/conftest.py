@@ -6,3 +6,17 @@ float32 cases stay float32: every array they use is created with an explicit dty
 import jax
 
 jax.config.update("jax_enable_x64", True)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def machine_ceilings(bench_preset):
+    """The machine's matmul GFLOP/s and copy GB/s, measured once per benchmark session
+    (tiny sizes in the smoke preset, which only exercises the code)."""
+    from bench.roofline import measure_ceilings
+
+    if bench_preset.name == "smoke":
+        return measure_ceilings(matmul_size=128, copy_mib=4)
+    return measure_ceilings()

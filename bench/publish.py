@@ -447,13 +447,35 @@ def convergence_tables(cases: list[dict]) -> list[str]:
     return lines
 
 
+def _fmt_float(value, digits: int = 1) -> str:
+    return "–" if _missing(value) else f"{value:,.{digits}f}"
+
+
+def ceilings_line(cases: list[dict]) -> list[str]:
+    """The machine's measured ceilings (the ``kind == "ceilings"`` row), as a sentence."""
+    rows = [c for c in cases if c["kind"] == "ceilings"]
+    if not rows:
+        return ["The run has no ceilings row, so no % of roofline is given."]
+    c = rows[0]
+    return [f"Ceilings measured in this run: a {c.get('matmul_size')}² matmul at "
+            f"{_fmt_float(c.get('matmul_gflops_float64'))} GFLOP/s (float64) and "
+            f"{_fmt_float(c.get('matmul_gflops_float32'))} GFLOP/s (float32); a "
+            f"{c.get('copy_mib')} MiB copy at {_fmt_float(c.get('copy_gbps'))} GB/s. "
+            "GFLOP/s and GB/s of a case are analytic counts of the work of the iterations "
+            "that ran (`bench/roofline.py`) over its median time; % roofline is that over "
+            "min(peak GFLOP/s, FLOPs per byte × copy GB/s)."]
+
+
 def speed_table(cases: list[dict]) -> list[str]:
     """Ours: one row per ``kind == "fit"`` case."""
     fits = sorted((c for c in cases if c["kind"] == "fit"), key=_case_sort_key)
-    header = ["model", "regime", "dtype", "data sets", "median s", "fits/s", "compile s"]
+    header = ["model", "regime", "dtype", "data sets", "median s", "fits/s", "compile s",
+              "GFLOP/s", "GB/s", "% roofline", "lane eff."]
     rows = [[c.get("model"), c.get("regime"), c.get("dtype"), fmt_count(c.get("n_datasets")),
              fmt_seconds(c.get("seconds")), fmt_rate(c.get("fits_per_s")),
-             fmt_seconds(c.get("compile_s"))] for c in fits]
+             fmt_seconds(c.get("compile_s")), _fmt_float(c.get("gflops"), 2),
+             _fmt_float(c.get("gbps"), 2), _fmt_float(c.get("roofline_pct"), 1),
+             fmt_pct(c.get("lane_efficiency"))] for c in fits]
     return _markdown_table(header, rows)
 
 
@@ -751,9 +773,14 @@ sets of that case. Rows:
 
 _SPEED_LEGEND = """\
 - **median s**: median wall-clock seconds of one timed round that fits all data sets of the
-  case at once (`jit(vmap(fit))`, blocked until done), compile time excluded.
+  case (`jit(vmap(fit))` over chunks of data sets, blocked until done), compile time
+  excluded.
 - **fits/s**: data sets fitted per second (`data sets / median s`).
 - **compile s**: one-off ahead-of-time compile time, not in the timing.
+- **GFLOP/s, GB/s**: analytic FLOPs and bytes of the iterations that ran, over median s.
+- **% roofline**: GFLOP/s over the roofline bound from this run's measured ceilings.
+- **lane eff.**: iterations the fits needed / iterations the vmapped loops ran (a chunk runs
+  until its slowest fit stops).
 - Reference libraries fit a subset of the same data sets one at a time in float64;
   **speedup** = our fits/s (the float64 case when there is one, else float32) / their
   fits/s, so above 1 means ours is faster per fit. **their converged %** is what the
@@ -838,6 +865,8 @@ def render_readme(run: dict, cases: list[dict], meta: dict, plots: list, plot_no
         "### Ours",
         "",
         *speed_table(cases),
+        "",
+        *ceilings_line(cases),
         "",
         "### Reference libraries",
         "",

@@ -1,0 +1,17 @@
+"""The machine's own ceilings, recorded as a row: a large matmul's GFLOP/s, a copy's GB/s.
+
+Every case's ``roofline_pct`` is relative to these, measured in the same session.
+"""
+
+from bench._timing import device_info
+
+
+def test_ceilings(benchmark, bench_preset, machine_ceilings):
+    benchmark.group = "machine"
+    # The measurement itself is done (once) by the machine_ceilings fixture; this row only
+    # records it, so the benchmark call is a no-op.
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+    assert machine_ceilings["matmul_gflops_float32"] > 0
+    assert machine_ceilings["copy_gbps"] > 0
+    benchmark.extra_info.update(kind="ceilings", model="machine", preset=bench_preset.name,
+                                **machine_ceilings, **device_info())
