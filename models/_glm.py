@@ -100,6 +100,7 @@ References:
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -177,10 +178,21 @@ class _LoopState(NamedTuple):
 
     coef: jax.Array  # [p]
     eta: jax.Array  # [n], linear predictor including the offset
-    objective: jax.Array  # []
+    mu: jax.Array  # [n], inverse link of eta (kept, not recomputed, for the next step)
+    deviance: jax.Array  # [] at eta
+    objective: jax.Array  # [] deviance plus penalties
     n_iter: jax.Array  # [] int32
     code: jax.Array  # [] int32, one of the _RUNNING.. codes
     history: jax.Array  # [max_iter]
+
+
+class _Evaluation(NamedTuple):
+    """What a candidate linear predictor yields: its means, deviance and objective."""
+
+    mu: jax.Array  # [n]
+    deviance: jax.Array  # []
+    objective: jax.Array  # []
+    valid: jax.Array  # [] bool: objective finite and every mu in the mean space
 
 
 # --- static checks --------------------------------------------------------------------------
@@ -217,6 +229,15 @@ def _check_scalar(name: str, value, *, strictly_positive: bool) -> None:
 
 
 # --- linear algebra -------------------------------------------------------------------------
+#
+# The systems are p x p with p small (11 in the benchmarks) and, under ``vmap``, batched
+# over thousands of data sets. A ``lax.fori_loop`` over columns with dynamic slices, or a
+# LAPACK call per matrix, then costs more than the arithmetic; for p up to _UNROLL_MAX the
+# factorisation and the triangular solves are unrolled over columns instead, so that each
+# step is a handful of elementwise operations over the whole batch, which XLA fuses.
+
+_UNROLL_MAX = 32  # largest p whose Cholesky and triangular solves are unrolled
+
 
 def _cholesky_skip(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:
     """Cholesky factor of ``gram`` that drops columns with (near-)zero pivots.
@@ -228,7 +249,8 @@ def _cholesky_skip(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:
     is 0 at the aliased positions returns 0 there and the reduced solution elsewhere.
 
     Args:
-        gram: ``[p, p]`` symmetric positive semi-definite matrix.
+        gram: ``[p, p]`` symmetric positive semi-definite matrix (only its lower triangle
+            is read).
         rtol: relative pivot tolerance (scalar).
 
     Returns:
@@ -253,18 +275,143 @@ def _cholesky_skip(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:
         return factor, aliased.at[j].set(bad)
 
     init = (jnp.zeros_like(gram), jnp.zeros((p,), bool))
-    return lax.fori_loop(0, p, column, init, unroll=False)
+    return lax.fori_loop(0, p, column, init)
+
+
+def _cholesky_skip_fast(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:
+    """:func:`_cholesky_skip` by a library Cholesky (LAPACK, cuSOLVER) where it is safe.
+
+    When every pivot of the plain factorisation is finite and above ``rtol * gram[j, j]``,
+    no column is aliased and the two factors agree up to rounding. Otherwise (rank
+    deficiency, NaN) the column-skipping factorisation is computed instead, through
+    :func:`_when`: under ``vmap`` only batches that hold such a data set pay for it.
+    """
+    factor = lax.linalg.cholesky(gram, symmetrize_input=False)  # reads the lower triangle
+    pivots = jnp.diagonal(factor) ** 2
+    ok = jnp.all(jnp.isfinite(factor)) & jnp.all(pivots > rtol * jnp.diagonal(gram))
+    no_alias = jnp.zeros(gram.shape[:1], bool)
+    return _when(~ok, lambda gram: _cholesky_skip(gram, rtol), (gram,), (factor, no_alias))
+
+
+def _solve_lower(factor: jax.Array, rhs: jax.Array) -> jax.Array:
+    """Solve ``L x = rhs`` for lower-triangular ``L [p, p]``; ``rhs`` is ``[p]`` or ``[p, m]``.
+
+    Unrolled into scalar (row) arithmetic for ``p <= _UNROLL_MAX``.
+    """
+    p = factor.shape[0]
+    if p > _UNROLL_MAX:
+        return solve_triangular(factor, rhs, lower=True)
+    x = []
+    for i in range(p):
+        acc = rhs[i]
+        for k in range(i):
+            acc = acc - factor[i, k] * x[k]
+        x.append(acc / factor[i, i])
+    return jnp.stack(x)
+
+
+def _solve_upper_transposed(factor: jax.Array, rhs: jax.Array) -> jax.Array:
+    """Solve ``L^T x = rhs`` for lower-triangular ``L [p, p]`` and ``rhs [p]``."""
+    p = factor.shape[0]
+    if p > _UNROLL_MAX:
+        return solve_triangular(factor, rhs, lower=True, trans=1)
+    x = [None] * p
+    for i in reversed(range(p)):
+        acc = rhs[i]
+        for k in range(i + 1, p):
+            acc = acc - factor[k, i] * x[k]
+        x[i] = acc / factor[i, i]
+    return jnp.stack(x)
 
 
 def _cho_solve(factor: jax.Array, rhs: jax.Array) -> jax.Array:
     """Solve ``L L^T x = rhs`` by two triangular solves."""
-    half = solve_triangular(factor, rhs, lower=True)
-    return solve_triangular(factor, half, lower=True, trans=1)
+    return _solve_upper_transposed(factor, _solve_lower(factor, rhs))
+
+
+def _inverse_diagonal(factor: jax.Array) -> jax.Array:
+    """``diag((L L^T)^{-1})``: the squared column norms of ``L^{-1}``."""
+    p = factor.shape[0]
+    return jnp.sum(_solve_lower(factor, jnp.eye(p, dtype=factor.dtype)) ** 2, axis=0)
 
 
 def _logdet(factor: jax.Array, aliased: jax.Array) -> jax.Array:
     """``log det`` of the Gram matrix of the kept columns."""
     return 2 * jnp.sum(jnp.where(aliased, 0.0, jnp.log(jnp.diagonal(factor))))
+
+
+def _when(needed: jax.Array, compute, operands: tuple, default):
+    """``compute(*operands)`` where ``needed``, else ``default``: a ``lax.cond`` that vmaps.
+
+    Under ``vmap`` a ``lax.cond`` on a batched predicate runs both branches for every data
+    set. This is a ``lax.while_loop`` that runs ``compute`` at most once: batched, it runs
+    it once if any data set needs it (the others keep ``default``) and not at all if none
+    does, so rare work (a certificate, a fallback) costs nothing on batches without it.
+    ``compute`` must take every array it reads as an operand: they enter the loop masked
+    by its flag, or XLA would hoist the work out of the loop (loop-invariant code
+    motion) and run it whether needed or not.
+    """
+    def body(carry):
+        running, _ = carry
+        masked = jax.tree.map(lambda a: jnp.where(running, a, jnp.zeros_like(a)), operands)
+        return jnp.zeros((), bool), compute(*masked)
+
+    return lax.while_loop(lambda carry: carry[0], body, (needed, default))[1]
+
+
+GRAM_CHUNK = 64
+TRANSPOSE_MODE = 0
+BARRIER = False
+"""Most rows per block when ``X^T W X`` is summed over row blocks (see :class:`_Design`)."""
+
+
+class _Design(NamedTuple):
+    """``X`` split into row blocks, in both orientations, for weighted Gram matrices.
+
+    ``X^T W X`` is summed over blocks of at most ``GRAM_CHUNK`` rows, each block a plain
+    ``[p + 1, m] @ [m, p]`` product with both operands in their natural (row-major)
+    layout. Under ``vmap`` that is a batch of small products that XLA:CPU hands to its
+    small-matrix kernels (with the sum over blocks fused in), several times faster than
+    one ``[n, p]^T [n, p]`` product per data set, which goes to a general GEMM. The extra
+    row of the left operand carries ``W z``, so the right-hand side ``X^T W z`` comes out
+    of the same product instead of another pass over ``X``. Rows added to fill the last
+    block are 0 and get weight 0. Built once per fit (one transposed copy of ``X``).
+    """
+
+    blocks: jax.Array  # [k, m, p] row blocks of X (zero rows appended)
+    blocks_t: jax.Array  # [k, p, m] the same blocks, transposed
+
+    @classmethod
+    def of(cls, X: jax.Array) -> _Design:
+        n, p = X.shape
+        n_blocks = -(-n // GRAM_CHUNK)
+        rows = -(-n // n_blocks)
+        if n_blocks * rows != n:
+            X = jnp.pad(X, ((0, n_blocks * rows - n), (0, 0)))
+        blocks = X.reshape(n_blocks, rows, p)
+        if TRANSPOSE_MODE == 1:
+            blocks_t = jnp.stack([block.T for block in blocks])
+        else:
+            blocks_t = jnp.swapaxes(blocks, 1, 2)
+        if BARRIER:
+            blocks, blocks_t = lax.optimization_barrier((blocks, blocks_t))
+        return cls(blocks, blocks_t)
+
+    def weighted(self, working: jax.Array, wz: jax.Array | None = None):
+        """``X^T W X`` for weights ``working [n]``; with ``wz [n]`` also ``X^T wz``."""
+        n_blocks, rows, p = self.blocks.shape
+        fill = n_blocks * rows - working.shape[0]
+
+        def split(v):
+            return jnp.pad(v, (0, fill)).reshape(n_blocks, 1, rows)
+
+        left = self.blocks_t * split(working)
+        if wz is not None:
+            left = jnp.concatenate([left, split(wz)], axis=1)
+        product = jnp.sum(jnp.matmul(left, self.blocks), axis=0)
+        if wz is None:
+            return product
+        return product[:p], product[p]
 
 
 # --- the fit ----------------------------------------------------------------------------------
@@ -276,8 +423,10 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
     X = jnp.asarray(X, dtype)
     y = jnp.asarray(y, dtype)
     n, p = X.shape
-    prior = jnp.ones((n,), dtype) if weights is None else jnp.asarray(weights, dtype)
-    off = jnp.zeros((n,), dtype) if offset is None else jnp.asarray(offset, dtype)
+    # Absent weights and offset are scalars, not [n] arrays of ones and zeros: XLA folds
+    # them away instead of materialising and reading them in every pass.
+    prior = jnp.ones((), dtype) if weights is None else jnp.asarray(weights, dtype)
+    off = jnp.zeros((), dtype) if offset is None else jnp.asarray(offset, dtype)
     l2 = jnp.asarray(l2, dtype)
     tol = jnp.asarray(tol, dtype)
     eps = float(jnp.finfo(dtype).eps)
@@ -288,31 +437,36 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
     ml_binomial = fam.name == "binomial" and not firth  # static: can separation be reported?
 
     # --- data checks: per data set, never an exception --------------------------------------
+    def all_finite(a):
+        # 0 * a is 0 for finite entries and NaN for inf and NaN: one fused sum, not a
+        # materialised boolean array (isfinite on [n, p] is several times slower).
+        return jnp.isfinite(jnp.sum(a * 0))
+
     invalid = ~(
-        jnp.all(jnp.isfinite(X)) & jnp.all(jnp.isfinite(y)) & jnp.all(jnp.isfinite(prior))
-        & jnp.all(jnp.isfinite(off)) & jnp.all(prior >= 0) & jnp.any(positive)
+        all_finite(X) & all_finite(y) & all_finite(prior)
+        & all_finite(off) & jnp.all(prior >= 0) & jnp.any(positive)
         & jnp.all(fam.valid_y(y)) & jnp.isfinite(l2) & (l2 >= 0) & (tol > 0)
     )
 
-    def irls_weights(eta):
-        mu = lnk.inverse(eta)
+    def irls_weights(eta, mu):
+        """``d mu / d eta`` and the working weights ``W`` at ``eta`` (``mu`` its mean)."""
         mu_eta = lnk.inverse_deriv(eta)
         working = prior * mu_eta**2 / fam.variance(mu)
-        return mu, mu_eta, jnp.where(positive, working, 0.0)
+        return mu_eta, jnp.where(positive, working, 0.0)
 
-    def gram_of(working):
-        return jnp.einsum("ni,nj->ij", X, X * working[:, None]) + jnp.diag(l2 * penalised)
+    design = _Design.of(X)
+    ridge = jnp.diag(l2 * penalised)
 
-    def objective(eta, coef):
-        """-2 x penalised log-likelihood (up to a constant), and whether ``eta`` is valid."""
+    def evaluate(eta, coef) -> _Evaluation:
+        """-2 x penalised log-likelihood (up to a constant) at ``eta``, and its validity."""
         mu = lnk.inverse(eta)
         deviance = jnp.sum(fam.deviance_residuals(y, mu, prior))
         value = deviance + l2 * jnp.sum(penalised * coef**2)
         if firth:
-            factor, aliased = _cholesky_skip(gram_of(irls_weights(eta)[2]), rank_rtol)
-            value = value - _logdet(factor, aliased)
+            gram = design.weighted(irls_weights(eta, mu)[1]) + ridge
+            value = value - _logdet(*_cholesky_skip(gram, rank_rtol))
         valid = jnp.all(jnp.where(positive, fam.valid_mu(mu), True)) & jnp.isfinite(value)
-        return value, valid
+        return _Evaluation(mu, deviance, value, valid)
 
     def splits_classes(eta):
         # Complete separation certificate: X beta > 0 wherever there are successes and < 0
@@ -324,11 +478,11 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
 
     # --- start: R's mustart -----------------------------------------------------------------
     eta0 = lnk.link(fam.start_mu(y, prior))
+    start = evaluate(eta0, jnp.zeros((p,), dtype))
     if firth:
-        obj0, start_ok = objective(eta0, jnp.zeros((p,), dtype))
+        obj0, start_ok = start.objective, start.valid
     else:  # the start has no coefficients, so no ridge term; R's devold
-        obj0 = jnp.sum(fam.deviance_residuals(y, lnk.inverse(eta0), prior))
-        start_ok = jnp.isfinite(obj0)
+        obj0, start_ok = start.deviance, jnp.isfinite(start.deviance)
     start_ok = start_ok & jnp.all(jnp.where(positive, jnp.isfinite(eta0), True))
     invalid = invalid | ~start_ok
 
@@ -336,84 +490,88 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
         return (state.code == _RUNNING) & (state.n_iter < max_iter)
 
     def body(state: _LoopState) -> _LoopState:
-        mu, mu_eta, working = irls_weights(state.eta)
-        z = state.eta - off + (y - mu) / mu_eta
-        gram = gram_of(working)
-        rhs = X.T @ (working * z)
-        factor, aliased = _cholesky_skip(gram, rank_rtol)
+        mu_eta, working = irls_weights(state.eta, state.mu)
+        z = state.eta - off + (y - state.mu) / mu_eta
+        gram, rhs = design.weighted(working, working * z)
+        gram = gram + ridge
+        factor, aliased = _cholesky_skip_fast(gram, rank_rtol)
         if firth:
             # Hat values of the weighted design; aliased columns do not count.
-            scaled = jnp.where(aliased[:, None], 0.0, (X * jnp.sqrt(working)[:, None]).T)
-            hat = jnp.sum(solve_triangular(factor, scaled, lower=True) ** 2, axis=0)
-            rhs = rhs + X.T @ (hat * (0.5 - mu))
+            scaled = X * jnp.sqrt(working)[:, None]
+            kept = jnp.where(aliased[:, None], 0.0, scaled.T)
+            hat = jnp.sum(_solve_lower(factor, kept) ** 2, axis=0)
+            rhs = rhs + X.T @ (hat * (0.5 - state.mu))
         system_ok = jnp.all(jnp.isfinite(gram)) & jnp.all(jnp.isfinite(rhs))
-        coef_new = _cho_solve(factor, jnp.where(aliased, 0.0, rhs))
+        coef_full = _cho_solve(factor, jnp.where(aliased, 0.0, rhs))
+        eta_full = X @ coef_full + off
+        full = evaluate(eta_full, coef_full)
 
         first = state.n_iter == 0
         old = state.objective
 
-        def acceptable(value, valid):
-            rise = (value - old) / (0.1 + jnp.abs(value))
-            return valid & (first | (rise < tol_eff))
+        def acceptable(candidate: _Evaluation):
+            rise = (candidate.objective - old) / (0.1 + jnp.abs(candidate.objective))
+            return candidate.valid & (first | (rise < tol_eff))
 
-        # Step-halving towards the previous coefficients (not possible on the first step).
-        # Pass k = 0 evaluates the full step, so the objective is traced once.
+        # Step-halving towards the previous coefficients (not possible on the first step),
+        # as a loop that runs only while some step needs it (under vmap: some data set).
+        # Halving a step whose system is not finite cannot help: it fails as it stands.
         def halve_cond(h):
-            k, _, _, value, valid = h
-            return (k == 0) | (~acceptable(value, valid) & ~first & (k <= MAX_HALVINGS))
+            k, _, _, candidate = h
+            return system_ok & ~first & ~acceptable(candidate) & (k < MAX_HALVINGS)
 
         def halve_body(h):
-            k, coef, _, _, _ = h
-            coef = jnp.where(k == 0, coef, (coef + state.coef) / 2)
+            k, coef, _, _ = h
+            coef = (coef + state.coef) / 2
             eta = X @ coef + off
-            value, valid = objective(eta, coef)
-            return k + 1, coef, eta, value, valid
+            return k + 1, coef, eta, evaluate(eta, coef)
 
-        no = jnp.zeros((), bool)
-        _, coef_new, eta_new, obj_new, valid_new = lax.while_loop(
-            halve_cond, halve_body, (jnp.int32(0), coef_new, state.eta, old, no))
-        accept = system_ok & acceptable(obj_new, valid_new)
+        _, coef_new, eta_new, new = lax.while_loop(
+            halve_cond, halve_body, (jnp.int32(0), coef_full, eta_full, full))
+        accept = system_ok & acceptable(new)
 
-        converged = jnp.abs(obj_new - old) / (jnp.abs(obj_new) + 0.1) < tol_eff
+        converged = jnp.abs(new.objective - old) / (jnp.abs(new.objective) + 0.1) < tol_eff
         code = jnp.where(converged, _CONVERGED, _RUNNING)
         if ml_binomial:
-            mu_new = lnk.inverse(eta_new)
-            extreme = (mu_new < _SEPARATION_EPS * eps) | (mu_new > 1 - _SEPARATION_EPS * eps)
+            extreme = ((new.mu < _SEPARATION_EPS * eps)
+                       | (new.mu > 1 - _SEPARATION_EPS * eps))
             r_warning = jnp.any(positive & extreme)
             code = jnp.where(r_warning & splits_classes(eta_new) & (l2 == 0),
                              _SEPARATION_STOP, code)
         code = jnp.where(accept, code, _FAILED)
+        recorded = (jnp.arange(max_iter) == state.n_iter) & accept
         return _LoopState(
             coef=jnp.where(accept, coef_new, state.coef),
             eta=jnp.where(accept, eta_new, state.eta),
-            objective=jnp.where(accept, obj_new, old),
+            mu=jnp.where(accept, new.mu, state.mu),
+            deviance=jnp.where(accept, new.deviance, state.deviance),
+            objective=jnp.where(accept, new.objective, old),
             n_iter=state.n_iter + accept.astype(jnp.int32),
             code=code.astype(jnp.int32),
-            history=jnp.where(accept, state.history.at[state.n_iter].set(obj_new),
-                              state.history),
+            history=jnp.where(recorded, new.objective, state.history),
         )
 
     init = _LoopState(
         coef=jnp.zeros((p,), dtype),
         eta=eta0,
+        mu=start.mu,
+        deviance=start.deviance,
         objective=obj0,
         n_iter=jnp.int32(0),
         code=jnp.where(invalid, _FAILED, _RUNNING).astype(jnp.int32),
         history=jnp.full((max_iter,), jnp.nan, dtype),
     )
     final = lax.while_loop(cond, body, init)
-    coef, eta = final.coef, final.eta
+    coef, eta, mu, deviance = final.coef, final.eta, final.mu, final.deviance
     # A failure on the first step leaves no coefficients: eta is still the start.
     fitted = final.n_iter > 0
 
     # --- diagnostics at the returned coefficients -------------------------------------------
-    mu, _, working = irls_weights(eta)
-    deviance = jnp.sum(fam.deviance_residuals(y, mu, prior))
-    factor, aliased = _cholesky_skip(gram_of(working), rank_rtol)
-    inv_factor = solve_triangular(factor, jnp.eye(p, dtype=dtype), lower=True)
-    cov_diag = jnp.sum(inv_factor**2, axis=0)  # diag of G^{-1}
+    working = irls_weights(eta, mu)[1]
+    factor, aliased = _cholesky_skip_fast(design.weighted(working) + ridge, rank_rtol)
+    cov_diag = _inverse_diagonal(factor)  # diag of G^{-1}
     rank = p - jnp.sum(aliased)
-    df_resid = jnp.sum(positive) - rank
+    df_resid = (n if weights is None else jnp.sum(positive)) - rank
     if fam.estimates_scale:
         pearson = jnp.sum(jnp.where(positive, prior * (y - mu) ** 2 / fam.variance(mu), 0.0))
         scale = jnp.where(df_resid > 0, pearson / jnp.maximum(df_resid, 1), jnp.nan)
@@ -425,9 +583,14 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
 
     separated = jnp.zeros((), bool)
     if ml_binomial:
-        certified = splits_classes(eta) | _quasi_separated(X, y, positive, coef, eta, off,
-                                                          eps, rank_rtol)
-        separated = fitted & certified & (l2 == 0)
+        # The quasi-complete certificate needs a fitted extreme point (see
+        # _quasi_separated) and only matters without the strict one: computed only then.
+        strict = splits_classes(eta)
+        candidates = _extreme_points(y, positive, eta, off, eps)
+        quasi = _when(fitted & ~strict & (l2 == 0) & jnp.any(candidates),
+                      partial(_quasi_separated, eps=eps, rank_rtol=rank_rtol),
+                      (X, design, y, positive, coef, eta, off), jnp.zeros((), bool))
+        separated = fitted & (strict | quasi) & (l2 == 0)
     converged = final.code == _CONVERGED
     nonfinite = (final.code == _FAILED) | ~jnp.all(jnp.isfinite(coef)) | ~fitted
     status = jnp.select(
@@ -453,7 +616,16 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
     )
 
 
-def _quasi_separated(X, y, positive, coef, eta, off, eps: float, rank_rtol):
+def _extreme_points(y, positive, eta, off, eps: float):
+    """``[n]`` bool: observations fitted beyond ``sqrt(eps)`` of 0 or 1 on their own side."""
+    linear = eta - off
+    threshold = -0.5 * math.log(eps)
+    right_side = ((y >= 1) & (linear > 0)) | ((y <= 0) & (linear < 0))
+    return positive & right_side & (jnp.abs(eta) > threshold)
+
+
+def _quasi_separated(X, design: _Design, y, positive, coef, eta, off, *, eps: float,
+                     rank_rtol):
     """Whether ``coef`` yields a certificate of (quasi-)complete separation.
 
     Observations whose fitted probability is beyond ``sqrt(eps)`` of 0 or 1 on their own
@@ -466,13 +638,12 @@ def _quasi_separated(X, y, positive, coef, eta, off, eps: float, rank_rtol):
     1984). ``0`` is judged with a band of ``10 sqrt(eps) max|X coef|`` for rounding. Like the
     strict sign split, this can only fire on data that are separated (to within the band),
     whatever the partition: the partition only decides whether a certificate is found.
+    With no point in ``E`` there is no certificate.
     """
     linear = eta - off
-    threshold = -0.5 * math.log(eps)
-    right_side = ((y >= 1) & (linear > 0)) | ((y <= 0) & (linear < 0))
-    extreme = positive & right_side & (jnp.abs(eta) > threshold)
+    extreme = _extreme_points(y, positive, eta, off, eps)
     boundary = (positive & ~extreme).astype(X.dtype)
-    gram = jnp.einsum("ni,nj->ij", X, X * boundary[:, None])
+    gram = design.weighted(boundary)
     factor, aliased = _cholesky_skip(gram, rank_rtol)
     direction = coef - _cho_solve(factor, jnp.where(aliased, 0.0, gram @ coef))
     step = X @ direction
@@ -498,6 +669,7 @@ def _null_deviance(X, y, prior, off, has_offset: bool, fam: Family, lnk: Link, t
         return jnp.sum(fam.deviance_residuals(y, mu, prior))
 
     if not has_offset:
+        prior = jnp.broadcast_to(prior, y.shape)
         mean = jnp.sum(prior * y) / jnp.sum(prior)
         mu = jnp.where(has_intercept, jnp.broadcast_to(mean, y.shape), lnk.inverse(off))
     else:

@@ -140,7 +140,7 @@ class _TrainState(NamedTuple):
     step: jax.Array  # int32, updates applied
     params: tuple
     opt_state: optax.OptState
-    history: jax.Array  # [max_iter]
+    window: jax.Array  # [CONVERGENCE_WINDOW + 1], the last losses (NaN before step 0)
     steps_to_fit: jax.Array  # int32
     status: jax.Array  # int32, what to report if the loop ended now
     done: jax.Array  # bool
@@ -204,23 +204,59 @@ def forward(params: tuple, X, *, activation: str = "sigmoid", gain: float = 1.0)
     Returns:
         ``[n]`` logits.
     """
-    phi = ACTIVATIONS[check_choice("activation", activation, ACTIVATIONS)]
-    hidden = jnp.asarray(X)
+    check_choice("activation", activation, ACTIVATIONS)
+    return _forward_t(params, jnp.asarray(X).T, activation, gain)
+
+
+def _forward_t(params: tuple, Xt, activation: str, gain: float) -> jax.Array:
+    """:func:`forward` on ``Xt = X.T`` (``[p, n]``), the layout the training loop keeps.
+
+    Samples are the last (contiguous) axis of every activation, so under ``vmap`` each layer
+    is a batched ``[d_out, d_in] @ [d_in, n]`` product and every elementwise op runs along
+    ``n``. On XLA's CPU backend (1000 vmapped xor fits, hidden=(8,)) the forward product
+    runs several times faster than ``X @ W`` did, and a whole fit 1.2x faster.
+    """
+    phi = ACTIVATIONS[activation]
+    hidden = Xt
     for layer in params[:-1]:
-        z = hidden @ layer.weight
+        # [d_out, d_in] @ [d_in, n]: the barrier keeps XLA from folding the (tiny) transpose
+        # back into the product, which would make it a much slower non-canonical dot.
+        z = lax.optimization_barrier(layer.weight.T) @ hidden
         if layer.bias is not None:
-            z = z + layer.bias[None, :]
+            z = z + layer.bias[:, None]
         hidden = phi(gain * z)
     output = params[-1]
-    logits = hidden @ output.weight
+    logits = jnp.einsum("i,in->n", output.weight, hidden)
     if output.bias is not None:
         logits = logits + output.bias
     return logits
 
 
-def _mean_loss(params, X, y, activation, gain):
-    logits = forward(params, X, activation=activation, gain=gain)
-    return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, y)), logits
+@jax.custom_jvp
+def _softplus(x):
+    r""":math:`\log(1 + e^x)`, stable for any ``x``, with one ``exp`` and one ``log1p``."""
+    return jnp.maximum(x, 0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+@_softplus.defjvp
+def _softplus_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    # sigma(x) from the same e^{-|x|} as the primal, so XLA computes one exp for both.
+    e = jnp.exp(-jnp.abs(x))
+    sigma = jnp.where(x >= 0, 1, e) / (1 + e)
+    return _softplus(x), sigma * t
+
+
+def _mean_loss(params, Xt, y, activation, gain):
+    r"""Mean cross-entropy :math:`\frac1n \sum_i \log(1 + e^{-s_i z_i})`, :math:`s_i = 2y_i - 1`.
+
+    For 0/1 labels this is optax's ``sigmoid_binary_cross_entropy`` (``y`` must be 0/1, as
+    :func:`fit` checks), to rounding, even for a sample whose loss is ~1e-300, with half
+    its transcendental functions: one ``exp`` and one ``log1p`` per sample instead
+    of two each. Returns the loss and the logits.
+    """
+    logits = _forward_t(params, Xt, activation, gain)
+    return jnp.mean(_softplus((1 - 2 * y) * logits)), logits
 
 
 def _all_finite(tree) -> jax.Array:
@@ -232,28 +268,92 @@ def _tree_where(condition, on_true, on_false):
     return jax.tree.map(lambda a, b: jnp.where(condition, a, b), on_true, on_false)
 
 
+#: Steps per block of the training loop (see :func:`_fit_one`).
+_BLOCK_STEPS = 50
+
+#: Working-set budget, in bytes, of one group of lanes when a vmapped fit runs on CPU.
+#: Each lane keeps ``X.T`` and a few ``[width, n]`` activations live every step (about
+#: ``n (2 p + 3 sum(hidden))`` numbers); groups that fit in a core's L2 cache run each step
+#: out of cache. Measured with ``jax.jit(jax.vmap(fit))`` on 1000 xor data sets (n = 200,
+#: p = 11, hidden=(8,), 2 CPU cores, 1 MiB L2): groups of 0.5-1 MiB are 2.1-2.5x faster than
+#: one 1000-lane group and 1.4x faster than 12 MB groups.
+_CPU_GROUP_BYTES = 1 << 20
+
+
 @functools.partial(
     jax.jit,
     static_argnames=("hidden", "activation", "gain", "optimizer", "max_iter", "tol"),
 )
-def _fit(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol) -> MLPResult:
+def _fit(key, X, y, **settings) -> MLPResult:
+    """:func:`_fit_one`, with a batching rule for ``vmap`` on CPU (below)."""
+    fit_one = functools.partial(_fit_one, **settings)
+
+    @jax.custom_batching.custom_vmap
+    def fit(key, X, y):
+        return fit_one(key, X, y)
+
+    @fit.def_vmap
+    def fit_vmapped(axis_size, in_batched, key, X, y):
+        # Plain vmap runs every step for all lanes at once, so a step of 1000 lanes streams
+        # ~40 MB through memory on CPU. This rule is the same vmap over consecutive groups of
+        # lanes (lax.map with batch_size), small enough to stay in cache; other backends get
+        # the plain vmap. Every lane computes exactly what it computes on its own.
+        args = (key, X, y)
+        batched = tuple(arg for arg, is_batched in zip(args, in_batched) if is_batched)
+
+        def one(lane_args):
+            lane = iter(lane_args)
+            return fit_one(*[next(lane) if b else arg for arg, b in zip(args, in_batched)])
+
+        n, p = X.shape[-2:]
+        lane_bytes = X.dtype.itemsize * n * (2 * p + 3 * sum(settings["hidden"]))
+        group = max(1, _CPU_GROUP_BYTES // lane_bytes)
+        # Prefer a group size that divides the batch: a remainder group is a second copy of
+        # the whole training loop to compile.
+        group = next(
+            (size for size in range(group, group // 2, -1) if axis_size % size == 0), group
+        )
+        if group >= axis_size:
+            result = jax.vmap(one)(batched)
+        else:
+            result = lax.platform_dependent(
+                batched,
+                cpu=lambda lanes: lax.map(one, lanes, batch_size=group),
+                default=jax.vmap(one),
+            )
+        return result, jax.tree.map(lambda _: True, result)
+
+    return fit(key, X, y)
+
+
+def _fit_one(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol) -> MLPResult:
+    # The loop runs in blocks: a lax.scan of `block` steps inside a lax.while_loop over
+    # blocks. Under vmap a while_loop's predicate is batched, so every iteration selects the
+    # whole carry lane by lane; keeping the [max_iter] history out of the per-step carry
+    # (only a (w + 1)-loss window rides along) turns that O(max_iter) select per step into
+    # one per block. A lane that stops inside a block is frozen by jnp.where for the rest of
+    # it, so the result is the same as stopping at that step.
     n, p = X.shape
     dtype = X.dtype
     valid = jnp.all(jnp.isfinite(X)) & jnp.all(jnp.isfinite(y)) & jnp.all((y == 0) | (y == 1))
     # A bad data set still runs through the (vmapped) loop body: give it harmless zeros.
     X = jnp.where(valid, X, jnp.zeros_like(X))
     y = jnp.where(valid, y, jnp.zeros_like(y))
+    Xt = X.T
     labels = y > 0.5
     tiny = jnp.finfo(dtype).tiny
     pass_extra_args = isinstance(optimizer, optax.GradientTransformationExtraArgs)
+    window_size = CONVERGENCE_WINDOW + 1
+    block = min(_BLOCK_STEPS, max_iter)
+    n_blocks = -(-max_iter // block)
 
     def loss_and_logits(params):
-        return _mean_loss(params, X, y, activation, gain)
+        return _mean_loss(params, Xt, y, activation, gain)
 
     def value_fn(params):
         return loss_and_logits(params)[0]
 
-    def train_step(state: _TrainState) -> _TrainState:
+    def train_step(state: _TrainState, _):
         (loss, logits), grads = jax.value_and_grad(loss_and_logits, has_aux=True)(state.params)
         if pass_extra_args:
             # Line-search optimizers (optax.lbfgs) need the value and a way to re-evaluate.
@@ -263,19 +363,20 @@ def _fit(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol) -> ML
         else:
             updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
+        active = ~state.done
         finite = jnp.isfinite(loss) & _all_finite(grads) & _all_finite(params)
+        record = jnp.where(finite, loss, jnp.nan)
 
-        history = state.history.at[state.step].set(jnp.where(finite, loss, jnp.nan))
         fits_all = jnp.all((logits > 0) == labels)
         steps_to_fit = jnp.where(
             finite & (state.steps_to_fit < 0) & fits_all, state.step, state.steps_to_fit
         )
+        # window[k] = L_{t - w + k}: the losses history[t - w .. t] of the rule.
+        window = jnp.concatenate([state.window[1:], record[None]])
         if max_iter > CONVERGENCE_WINDOW:
             # The spread of the last w + 1 losses, not just |L_t - L_{t-w}|: adam's loss
             # oscillates near the optimum, and an oscillation whose period divides w would
             # make L_t == L_{t-w} long before the fit has settled.
-            start = jnp.maximum(state.step - CONVERGENCE_WINDOW, 0)
-            window = lax.dynamic_slice(history, (start,), (CONVERGENCE_WINDOW + 1,))
             spread = jnp.max(window) - jnp.min(window)
             scale = jnp.maximum(jnp.abs(window[0]), tiny)
             converged = finite & (state.step >= CONVERGENCE_WINDOW) & (spread < tol * scale)
@@ -288,15 +389,23 @@ def _fit(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol) -> ML
             jnp.int32(Status.NONFINITE),
             jnp.where(converged, jnp.int32(Status.CONVERGED), state.status),
         )
-        return _TrainState(
+        new = _TrainState(
             step=step,
             params=_tree_where(finite, params, state.params),
             opt_state=_tree_where(finite, opt_state, state.opt_state),
-            history=history,
+            window=window,
             steps_to_fit=steps_to_fit,
             status=status,
             done=~finite | converged | (step >= max_iter),
         )
+        # A stopped lane keeps its state and records nothing.
+        return _tree_where(active, new, state), jnp.where(active, record, jnp.nan)
+
+    def run_block(carry):
+        index, state, history = carry
+        state, losses = lax.scan(train_step, state, None, length=block)
+        history = lax.dynamic_update_slice(history, losses, (index * block,))
+        return index + 1, state, history
 
     params0 = init_params(key, p, hidden, dtype)
     params0 = _tree_where(valid, params0, jax.tree.map(jnp.zeros_like, params0))
@@ -304,21 +413,24 @@ def _fit(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol) -> ML
         step=jnp.zeros((), jnp.int32),
         params=params0,
         opt_state=optimizer.init(params0),
-        history=jnp.full((max_iter,), jnp.nan, dtype),
+        window=jnp.full((window_size,), jnp.nan, dtype),
         steps_to_fit=jnp.full((), -1, jnp.int32),
         status=jnp.where(valid, jnp.int32(Status.MAX_ITER), jnp.int32(Status.INVALID_INPUT)),
         done=~valid,
     )
-    final = lax.while_loop(lambda s: ~s.done, train_step, init)
+    history = jnp.full((n_blocks * block,), jnp.nan, dtype)
+    _, final, history = lax.while_loop(
+        lambda carry: ~carry[1].done, run_block, (jnp.zeros((), jnp.int32), init, history)
+    )
 
-    logits = forward(final.params, X, activation=activation, gain=gain)
+    logits = _forward_t(final.params, Xt, activation, gain)
     accuracy = jnp.mean(((logits > 0) == labels).astype(dtype))
     return MLPResult(
         params=final.params,
         n_iter=final.step,
         converged=final.status == Status.CONVERGED,
         status=final.status,
-        history=final.history,
+        history=history[:max_iter],
         steps_to_fit=final.steps_to_fit,
         train_accuracy=jnp.where(valid, accuracy, jnp.zeros((), dtype)),
         activation=activation,
@@ -387,7 +499,9 @@ def fit(
 
     Works unchanged under ``jax.jit`` and ``jax.vmap`` (over data sets, and over ``key`` for
     restarts). Settings are static: each new combination compiles once (pass the same
-    ``optimizer`` object to reuse a compilation).
+    ``optimizer`` object to reuse a compilation). On CPU a vmapped fit runs its data sets in
+    consecutive groups small enough to stay in cache (a ``custom_vmap`` rule, about 2x faster
+    at 1000 data sets); every data set computes exactly what it computes on its own.
 
     Args:
         key: ``jax.random`` key for the Glorot initialisation (:func:`init_params`).

@@ -14,6 +14,7 @@ import optax
 import pytest
 
 from bench import datasets
+from models import _mlp as mlp_impl
 from models import mlp, perceptron
 from models._status import Status
 
@@ -181,6 +182,23 @@ def test_init_params_is_glorot_uniform_without_first_bias():
     assert len(logistic) == 1 and logistic[0].weight.shape == (5,) and logistic[0].bias is None
     again = mlp.init_params(jax.random.key(0), 5, (7, 3), jnp.float64)
     assert_trees_close(params, again, rtol=0)
+
+
+def test_loss_and_gradient_match_optax():
+    """The training loss is optax's mean sigmoid cross-entropy, and so is its gradient, down
+    to the tiny losses of confidently right points (a form like softplus(z) - y z would
+    round those, and their gradient, to exactly 0 and stall training on separable data)."""
+    logits = jnp.array([-800.0, -40.0, -3.0, -1e-9, 0.0, 1e-9, 2.5, 40.0, 800.0])
+    for labels in (jnp.zeros_like(logits), jnp.ones_like(logits)):
+        def ours(z, labels=labels):
+            return jnp.mean(mlp_impl._softplus((1 - 2 * labels) * z))
+
+        def optax_loss(z, labels=labels):
+            return jnp.mean(optax.sigmoid_binary_cross_entropy(z, labels))
+
+        np.testing.assert_allclose(ours(logits), optax_loss(logits), rtol=1e-14)
+        np.testing.assert_allclose(jax.grad(ours)(logits), jax.grad(optax_loss)(logits),
+                                   rtol=1e-14, atol=1e-300)
 
 
 # ---------------------------------------------------------------- logistic regression
@@ -428,6 +446,53 @@ def test_vmap_over_keys_is_restarts(small_data):
     for index in (0, 7):
         assert_trees_close(take(restarts, index), mlp.fit(keys[index], X, y, **SMALL),
                            rtol=1e-10)
+
+
+def test_training_loop_with_a_partial_last_block(small_data):
+    """max_iter that is not a multiple of the loop's block: same fits as the slow loop."""
+    settings = dict(SMALL, max_iter=77)  # blocks of 50: the second one is cut at 77
+    assert settings["max_iter"] % mlp_impl._BLOCK_STEPS != 0
+    batch = small_data["overlap"]
+    keys = keys_for(32)
+    fits = batched_fit(**settings)(keys, batch.X_train, batch.y_train)
+    stopped = np.flatnonzero(np.asarray(fits.n_iter) < settings["max_iter"])
+    assert stopped.size and np.any(np.asarray(fits.n_iter) == settings["max_iter"])
+    for index in sorted({0, int(stopped[0]), int(stopped[-1])}):
+        want = reference_training(keys[index], batch.X_train[index], batch.y_train[index],
+                                  **settings)
+        got = take(fits, index)
+        n_iter = len(want["history"])
+        assert int(got.n_iter) == n_iter and bool(got.converged) == want["converged"]
+        np.testing.assert_allclose(got.history[:n_iter], want["history"], rtol=1e-9)
+        assert np.all(np.isnan(np.asarray(got.history[n_iter:])))
+        assert int(got.steps_to_fit) == want["steps_to_fit"]
+        assert_trees_close(got.params, want["params"], rtol=1e-7)
+
+
+def test_vmap_in_groups_equals_single_fits(small_data, monkeypatch):
+    """On CPU a vmapped fit runs its lanes in cache-sized groups: same fits, lane by lane.
+
+    A tiny group budget splits 32 data sets (and 32 x 3 restarts under a nested vmap) into
+    several groups; settings used by no other test make the fit trace with that budget.
+    """
+    monkeypatch.setattr(mlp_impl, "_CPU_GROUP_BYTES", 8 * 60 * 2 * 4 * 5)  # ~5 lanes
+    settings = dict(hidden=(2,), activation="sigmoid", max_iter=31, tol=1e-3)
+    batch = small_data["overlap"]
+    keys = keys_for(32, 3)
+    fit = functools.partial(mlp.fit, **settings)
+    jaxpr = str(jax.make_jaxpr(jax.vmap(fit))(keys, batch.X_train, batch.y_train))
+    assert "platform_index" in jaxpr  # the grouped rule, not a plain vmap
+    fits = batched_fit(**settings)(keys, batch.X_train, batch.y_train)
+    for index in (0, 6, 31):
+        single = mlp.fit(keys[index], batch.X_train[index], batch.y_train[index], **settings)
+        assert_trees_close(take(fits, index), single, rtol=1e-10)
+    restarts = jax.jit(jax.vmap(jax.vmap(fit, in_axes=(0, None, None)), in_axes=(0, 0, 0)))(
+        keys.reshape(8, 4)[:, :3], batch.X_train[:8], batch.y_train[:8]
+    )
+    for data_set, restart in ((0, 0), (5, 2)):
+        single = mlp.fit(keys.reshape(8, 4)[data_set, restart], batch.X_train[data_set],
+                         batch.y_train[data_set], **settings)
+        assert_trees_close(take(take(restarts, data_set), restart), single, rtol=1e-10)
 
 
 def _compilations(caplog, thunk):
