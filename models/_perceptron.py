@@ -49,12 +49,6 @@ __all__ = ["PerceptronResult", "fit", "predict", "DEFAULT_MAX_EPOCHS", "WEIGHTS"
 #: raise it for thin margins.
 DEFAULT_MAX_EPOCHS = 100
 
-#: An epoch skips from mistake to mistake instead of visiting every sample when the previous
-#: epoch made at most ``n / _SKIP_RATIO`` mistakes (see :func:`_fit`). A skip costs a pass
-#: over all n margins; measured at 1000 vmapped data sets of n = 200 (2 CPU cores), it costs
-#: about as much as 8 single visits.
-_SKIP_RATIO = 8
-
 #: The weight vectors :func:`predict` can use.
 WEIGHTS = ("coef", "pocket", "last")
 
@@ -103,7 +97,6 @@ class _EpochState(NamedTuple):
     pocket_w: jax.Array  # [p]
     pocket_correct: jax.Array  # int32, training points pocket_w classifies correctly
     n_updates: jax.Array  # int32
-    last_mistakes: jax.Array  # int32, mistakes in the last epoch (n before the first)
     history: jax.Array  # [max_epochs]
     status: jax.Array  # int32, what to report if the loop ended now
     done: jax.Array  # bool
@@ -129,87 +122,41 @@ def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool) -> Perceptron
     X = jnp.where(valid, X, jnp.zeros_like(X))
     y = jnp.where(valid, y, jnp.zeros_like(y))
     signs = 2 * y - 1
-    labels = y > 0.5
     step_size = jnp.asarray(lr, dtype)
 
-    Xt = X.T  # [p, n]: for the all-samples margins of a skipping epoch
-    visits = jnp.arange(n, dtype=jnp.int32)
-
     def visit(carry, sample):
-        """Visit one sample, the rule as stated."""
-        w, mistakes, w_sum = carry
-        x_i, s_i = X[sample], signs[sample]
+        x_i, s_i = sample
+        if averaged:
+            w, mistakes, w_sum = carry
+        else:
+            w, mistakes = carry
         mistake = s_i * (x_i @ w) <= 0
         w = w + jnp.where(mistake, step_size * s_i, jnp.zeros((), dtype)) * x_i
         mistakes = mistakes + mistake.astype(jnp.int32)
-        return (w, mistakes, (w_sum + w) if averaged else None), None
-
-    def visit_all(carry, order):
-        """The whole epoch, one sample after another."""
-        _, w, mistakes, w_sum, correct = carry
-        # Scan over the visiting order and read each sample from the loop-invariant X:
-        # scanning over X[order] itself makes vmap copy the whole [n, batch, p] block into
-        # scan-major layout at every epoch (a quarter of the time of 1000 separable fits).
-        (w, mistakes, w_sum), _ = lax.scan(visit, (w, mistakes, w_sum), order)
-        return jnp.full((), n, jnp.int32), w, mistakes, w_sum, correct
-
-    def skip_to_mistake(carry, order, rank):
-        """Visit every sample up to and including the epoch's next mistake at once.
-
-        The samples before it leave w unchanged, so one pass over all margins finds it.
-        That pass also counts the training points w classifies correctly: the pocket's
-        count when no mistake is left and the epoch ends here.
-        """
-        position, w, mistakes, w_sum, _ = carry
-        margins = Xt[0] * w[0]  # X @ w as p multiply-adds: XLA fuses it into the reduction
-        for k in range(1, p):
-            margins = margins + Xt[k] * w[k]
-        pending = (signs * margins <= 0) & (rank >= position)
-        # The first mistake at or after `position` (n: none left in the epoch) and the
-        # count, in one variadic reduction: XLA:CPU fuses it with the margins into one
-        # vectorised pass (a lone min is split into two kernels, ~4x slower here).
-        first, correct = lax.reduce(
-            (jnp.where(pending, rank, n), ((margins > 0) == labels).astype(jnp.int32)),
-            (jnp.int32(n), jnp.int32(0)),
-            lambda a, b: (jnp.minimum(a[0], b[0]), a[1] + b[1]),
-            (0,),
-        )
-        update = first < n
-        sample = order[jnp.minimum(first, n - 1)]
-        w_next = jnp.where(update, w + step_size * signs[sample] * X[sample], w)
         if averaged:
-            w_sum = w_sum + (first - position).astype(dtype) * w + jnp.where(update, w_next, 0)
-        return jnp.where(update, first + 1, n), w_next, mistakes + update, w_sum, correct
+            return (w, mistakes, w_sum + w), None
+        return (w, mistakes), None
 
     def epoch_body(state: _EpochState) -> _EpochState:
         if key is None:
-            order = rank = visits
+            order = jnp.arange(n)
         else:
             order = jax.random.permutation(jax.random.fold_in(key, state.epoch), n)
-            rank = jnp.zeros((n,), jnp.int32).at[order].set(visits)
-        # An epoch either visits the samples one by one or skips from mistake to mistake:
-        # the same updates, but a skip costs a pass over all n margins while a visit costs
-        # one sample, so skipping pays once mistakes are rarer than about 1 in
-        # _SKIP_RATIO visits, judged by the previous epoch. Each loop runs only as long as
-        # some lane of a vmapped batch needs it: a batch of separable data sets soon skips
-        # everywhere, one of non-separable data sets keeps visiting.
-        skip = state.last_mistakes * _SKIP_RATIO <= n
         zero = jnp.zeros((), jnp.int32)
-        carry = (zero, state.w, zero, state.w_sum, zero)
-        carry = lax.while_loop(
-            lambda c: ~skip & (c[0] < n), lambda c: visit_all(c, order), carry
-        )
-        carry = lax.while_loop(
-            lambda c: skip & (c[0] < n), lambda c: skip_to_mistake(c, order, rank), carry
-        )
-        _, w, mistakes, w_sum, skip_correct = carry
+        init = (state.w, zero, state.w_sum) if averaged else (state.w, zero)
+        # Scan over the visiting order and read each sample from the loop-invariant X.
+        # Scanning over X[order] itself makes vmap copy the whole [n, batch, p] block into
+        # scan-major layout at every epoch (a quarter of the time of 1000 separable fits).
+        carry, _ = lax.scan(lambda carry, i: visit(carry, (X[i], signs[i])), init, order)
+        w, mistakes = carry[0], carry[1]
+        w_sum = carry[2] if averaged else None
 
         finite = jnp.all(jnp.isfinite(w))
         if averaged:
             finite = finite & jnp.all(jnp.isfinite(w_sum))
         # Pocket at epoch ends: O(n p) once per epoch instead of once per update; the
         # ratchet (strictly better only) keeps the earliest best weights.
-        correct = jnp.where(skip, skip_correct, _n_correct(X, y, w))
+        correct = _n_correct(X, y, w)
         better = finite & (correct > state.pocket_correct)
         converged = finite & (mistakes == 0)
         epoch = state.epoch + 1
@@ -227,7 +174,6 @@ def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool) -> Perceptron
             pocket_w=jnp.where(better, w, state.pocket_w),
             pocket_correct=jnp.where(better, correct, state.pocket_correct),
             n_updates=jnp.where(finite, state.n_updates + mistakes, state.n_updates),
-            last_mistakes=mistakes,
             history=jnp.where(
                 finite,
                 state.history.at[state.epoch].set(mistakes.astype(dtype)),
@@ -245,7 +191,6 @@ def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool) -> Perceptron
         pocket_w=w0,
         pocket_correct=_n_correct(X, y, w0),
         n_updates=jnp.zeros((), jnp.int32),
-        last_mistakes=jnp.full((), n, jnp.int32),
         history=jnp.full((max_epochs,), jnp.nan, dtype),
         status=jnp.where(valid, jnp.int32(Status.MAX_ITER), jnp.int32(Status.INVALID_INPUT)),
         done=~valid,
