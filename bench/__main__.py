@@ -302,13 +302,10 @@ def _command_run(args) -> int:
 
 
 def _write_json_atomically(path: pathlib.Path, payload) -> None:
+    from bench.publish import write_atomically
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(payload, indent=1))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(path, json.dumps(payload, indent=1))
 
 
 def _publish(json_path: pathlib.Path, results_dir: pathlib.Path) -> int:

@@ -37,7 +37,7 @@ def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = No
     result = benchmark.pedantic(runner.run, args=(prepared,), rounds=preset.rounds,
                                 warmup_rounds=preset.warmup_rounds, iterations=1)
     untimed_s = time.perf_counter() - start
-    evaluation, stats = runner.evaluate(prepared, result, preset)
+    evaluation, stats = runner.evaluate(prepared, result)
     summary = runner.summarize(evaluation, stats, history_step=prepared.model.history_step)
     info = runner.case_info(case, preset)
     seconds = _timed_seconds(benchmark)

@@ -6,13 +6,9 @@ import pytest
 from bench import baselines, runner
 from bench._harness import bench_baseline, bench_case
 from bench.cases import all_cases
-from bench.presets import get_preset
 
-
-def pytest_generate_tests(metafunc):
-    if "case" in metafunc.fixturenames:
-        cases = all_cases(get_preset(metafunc.config.option.bench_preset), "glm")
-        metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+#: The model family whose cases bench/conftest.py parametrises ``case`` over.
+FAMILY = "glm"
 
 
 def test_glm(benchmark, bench_preset, machine_ceilings, case):

@@ -6,14 +6,10 @@ import pytest
 from bench import baselines, runner
 from bench._harness import bench_baseline, bench_case
 from bench.cases import all_cases
-from bench.presets import get_preset
 from models.mlp import DEFAULT_LEARNING_RATE
 
-
-def pytest_generate_tests(metafunc):
-    if "case" in metafunc.fixturenames:
-        cases = all_cases(get_preset(metafunc.config.option.bench_preset), "mlp")
-        metafunc.parametrize("case", cases, ids=[c.id for c in cases])
+#: The model family whose cases bench/conftest.py parametrises ``case`` over.
+FAMILY = "mlp"
 
 
 def test_mlp(benchmark, bench_preset, machine_ceilings, case):

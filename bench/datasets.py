@@ -257,13 +257,10 @@ def make_one(
     ``make(regime, key, n_datasets=B, ...)[i]`` equals
     ``make_one(regime, jax.random.fold_in(key, i), ...)`` bitwise.
     """
-    n_test, dtype = check_args(
-        regime, n_samples=n_samples, n_features=n_features, n_test=n_test, margin=margin,
-        signal=signal, dtype=dtype,
-    )
     # The same compiled batch program as make(), on a batch of one: bitwise equal to make().
-    batch = _make_batch(jnp.asarray(key)[None], regime, n_samples, n_features, n_test,
-                        float(margin), float(signal), dtype)
+    batch = make_from_keys(regime, jnp.asarray(key)[None], n_samples=n_samples,
+                           n_features=n_features, n_test=n_test, margin=margin, signal=signal,
+                           dtype=dtype)
     return jax.tree.map(lambda leaf: leaf[0], batch)
 
 

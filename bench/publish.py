@@ -45,6 +45,7 @@ __all__ = [
     "publish",
     "load_run",
     "run_cases",
+    "write_atomically",
     "run_metadata",
     "matched_ours",
     "speedups",
@@ -1075,7 +1076,8 @@ def render_index(results_root: str | os.PathLike) -> str:
     ])
 
 
-def _write_atomically(path: pathlib.Path, text: str) -> None:
+def write_atomically(path: pathlib.Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: all or nothing."""
     temporary = path.with_name(f"{TMP_PREFIX}{secrets.token_hex(6)}-{path.name}")
     try:
         temporary.write_text(text, encoding="utf-8")
@@ -1088,6 +1090,6 @@ def _write_atomically(path: pathlib.Path, text: str) -> None:
 def write_index(results_root: str | os.PathLike) -> pathlib.Path:
     """Regenerate ``results_root/README.md`` (atomically) and return its path."""
     path = pathlib.Path(results_root) / README
-    _write_atomically(path, render_index(results_root))
+    write_atomically(path, render_index(results_root))
     return path
 

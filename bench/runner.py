@@ -4,7 +4,8 @@ For each :class:`~bench.cases.Case` the runner
 
 1. generates the batch once (:func:`bench.datasets.make`), outside any timing;
 2. compiles ``jax.jit(jax.vmap(fit))`` ahead of time and records the compile time;
-3. runs it (timed by the caller: pytest-benchmark, or wall clock in ``python -m bench run``);
+3. runs it (timed by the caller, pytest-benchmark; ``python -m bench run`` uses
+   :mod:`bench.scale`, which generates each chunk inside its program instead);
 4. evaluates every fit (accuracy on train and test, final loss, Novikoff ratio) in a second
    compiled program, and reduces the per-data-set results to plain-Python statistics
    (:func:`summarize`) for ``extra_info`` and the published tables.
@@ -14,7 +15,6 @@ The fit that is timed is exactly what a user writes: ``jax.jit(jax.vmap(models.X
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bench import datasets
+from bench._timing import compile_ahead, device_info
 from bench.cases import MODELS, Case
 from bench.datasets import FAMILY_OF_REGIME
 from bench.presets import Preset
@@ -31,7 +32,8 @@ from models import glm, mlp, perceptron
 from models._status import STATUS_NAMES
 
 __all__ = ["Evaluation", "Prepared", "prepare", "prepare_data", "run", "evaluate",
-           "evaluate_one", "summarize", "run_case", "default_chunk_size", "HISTORY_POINTS"]
+           "evaluate_one", "evaluate_chunk", "summarize", "default_chunk_size",
+           "HISTORY_POINTS"]
 
 #: Histories longer than this are subsampled (every k-th step) for the published curves.
 HISTORY_POINTS = 200
@@ -78,11 +80,17 @@ class Model(NamedTuple):
     fit: Callable  # (key, X, y) -> result, for ONE data set
     evaluate: Callable  # (result, data of ONE data set) -> per-data-set Evaluation fields
     history_step: int  # subsampling stride of the history
-    loss_name: str
+    max_iter: int  # the iteration budget: IRLS iterations, epochs or steps
 
 
 def _accuracy(decisions, y):
     return jnp.mean(((decisions > 0.5) == (y > 0.5)).astype(y.dtype))
+
+
+def _accuracies(predict, data) -> dict:
+    """Train and test accuracy of ``predict(X) -> decisions or probabilities``."""
+    return dict(train_accuracy=_accuracy(predict(data.X_train), data.y_train),
+                test_accuracy=_accuracy(predict(data.X_test), data.y_test))
 
 
 def _forward_fill(history):
@@ -109,19 +117,19 @@ def _glm_model(family: str, firth: bool, max_iter: int) -> Model:
     def evaluate(result, data):
         n = data.y_train.shape[0]
         if binary:
-            train = _accuracy(glm.predict(result, data.X_train, family=family), data.y_train)
-            test = _accuracy(glm.predict(result, data.X_test, family=family), data.y_test)
+            accuracies = _accuracies(lambda X: glm.predict(result, X, family=family), data)
         else:
-            train = test = jnp.asarray(jnp.nan, data.X_train.dtype)
+            nan = jnp.asarray(jnp.nan, data.X_train.dtype)
+            accuracies = dict(train_accuracy=nan, test_accuracy=nan)
         return dict(
             status=result.status, n_iter=result.n_iter, converged=result.converged,
-            separated=result.separated, train_accuracy=train, test_accuracy=test,
+            separated=result.separated, **accuracies,
             final_loss=result.deviance / n, n_updates=jnp.zeros((), jnp.int32),
             finite=_finite((result.coef, result.bse, result.deviance)),
             history=result.history / n,
         )
 
-    return Model(fit, evaluate, 1, "deviance / n")
+    return Model(fit, evaluate, 1, max_iter)
 
 
 def _perceptron_model(max_epochs: int) -> Model:
@@ -135,13 +143,12 @@ def _perceptron_model(max_epochs: int) -> Model:
         return dict(
             status=result.status, n_iter=result.n_iter, converged=result.converged,
             separated=jnp.zeros((), bool),
-            train_accuracy=_accuracy(perceptron.predict(result, data.X_train), data.y_train),
-            test_accuracy=_accuracy(perceptron.predict(result, data.X_test), data.y_test),
+            **_accuracies(lambda X: perceptron.predict(result, X), data),
             final_loss=result.history[last] / n, n_updates=result.n_updates,
             finite=_finite((result.coef, result.pocket_coef)), history=result.history / n,
         )
 
-    return Model(fit, evaluate, 1, "mistakes / n per epoch")
+    return Model(fit, evaluate, 1, max_epochs)
 
 
 def _mlp_model(hidden: tuple[int, ...], max_iter: int) -> Model:
@@ -153,13 +160,12 @@ def _mlp_model(hidden: tuple[int, ...], max_iter: int) -> Model:
         return dict(
             status=result.status, n_iter=result.n_iter, converged=result.converged,
             separated=jnp.zeros((), bool),
-            train_accuracy=_accuracy(mlp.predict(result, data.X_train), data.y_train),
-            test_accuracy=_accuracy(mlp.predict(result, data.X_test), data.y_test),
+            **_accuracies(lambda X: mlp.predict(result, X), data),
             final_loss=result.history[last], n_updates=jnp.zeros((), jnp.int32),
             finite=_finite(result.params), history=result.history,
         )
 
-    return Model(fit, evaluate, max(1, -(-max_iter // HISTORY_POINTS)), "cross-entropy")
+    return Model(fit, evaluate, max(1, -(-max_iter // HISTORY_POINTS)), max_iter)
 
 
 def get_model(name: str, preset: Preset) -> Model:
@@ -175,12 +181,6 @@ def get_model(name: str, preset: Preset) -> Model:
         "mlp0": lambda: _mlp_model((), preset.mlp_steps),
         "mlp8": lambda: _mlp_model((8,), preset.mlp_steps),
     }[name]()
-
-
-def max_iter_of(model: str, preset: Preset) -> int:
-    """The iteration budget of ``model``: epochs, IRLS iterations or MLP steps."""
-    return {"perceptron": preset.perceptron_epochs, "mlp0": preset.mlp_steps,
-            "mlp8": preset.mlp_steps}.get(model, GLM_MAX_ITER)
 
 
 class Prepared(NamedTuple):
@@ -207,10 +207,6 @@ def default_chunk_size() -> int:
     return DEFAULT_CHUNK_SIZE.get(jax.default_backend(), 4096)
 
 
-def _dtype(name: str):
-    return {"float32": jnp.float32, "float64": jnp.float64}[name]
-
-
 def _keys(preset: Preset):
     """(data key, fit key) of every case: the same data sets for every model and dtype."""
     return jax.random.split(jax.random.key(preset.seed))
@@ -221,7 +217,7 @@ def prepare_data(case: Case, preset: Preset) -> datasets.Datasets:
     data_key, _ = _keys(preset)
     return datasets.make(
         case.regime, data_key, n_datasets=case.n_datasets, n_samples=case.n_samples,
-        n_features=case.n_features, n_test=case.n_test, dtype=_dtype(case.dtype),
+        n_features=case.n_features, n_test=case.n_test, dtype=case.dtype,
     )
 
 
@@ -251,10 +247,8 @@ def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Pre
     data = prepare_data(case, preset)
     keys = datasets.dataset_keys(_keys(preset)[1], 0, case.n_datasets)
     chunk = min(chunk_size or default_chunk_size(), case.n_datasets)
-    start = time.perf_counter()
-    compiled = jax.jit(jax.vmap(model.fit)).lower(
-        keys[:chunk], data.X_train[:chunk], data.y_train[:chunk]).compile()
-    compile_s = time.perf_counter() - start
+    compiled, compile_s = compile_ahead(
+        jax.vmap(model.fit), keys[:chunk], data.X_train[:chunk], data.y_train[:chunk])
     jax.block_until_ready(data)
     return Prepared(case, model, data, keys, compiled, compile_s, chunk)
 
@@ -287,33 +281,35 @@ def evaluate_one(model: Model, regime: str, result, data) -> Evaluation:
     return Evaluation(history=history, novikoff_ratio=ratio, **fields)
 
 
-def reduce_kwargs(case: Case, preset: Preset) -> dict:
-    """The static sizes :func:`bench.stats.reduce_chunk` needs for this case."""
-    return dict(max_iter=max_iter_of(case.model, preset), n_samples=case.n_samples,
-                n_test=case.n_test, binary=FAMILY_OF_REGIME[case.regime] == "binomial")
+def evaluate_chunk(model: Model, case: Case, result, data, n_valid):
+    """Evaluate a chunk of ``C`` fits and reduce its first ``n_valid`` (traceable).
+
+    Returns:
+        ``(Evaluation [C], ChunkStats)``; padding rows are evaluated but not counted.
+    """
+    evaluation = jax.vmap(lambda r, d: evaluate_one(model, case.regime, r, d))(result, data)
+    valid = jnp.arange(data.y_train.shape[0]) < n_valid
+    stats = reduce_chunk(evaluation, valid, max_iter=model.max_iter, n_samples=case.n_samples,
+                         n_test=case.n_test,
+                         binary=FAMILY_OF_REGIME[case.regime] == "binomial")
+    return evaluation, stats
 
 
-def evaluate(prepared: Prepared, outputs: list, preset: Preset):
+def evaluate(prepared: Prepared, outputs: list):
     """Evaluate every chunk's fits; return ``(Evaluation [B], merged ChunkStats)``.
 
     The statistics are reduced chunk by chunk, so ``lane_efficiency`` reflects the chunks
     that actually ran.
     """
     model, case, chunk = prepared.model, prepared.case, prepared.chunk_size
-    kwargs = reduce_kwargs(case, preset)
-
-    @jax.jit
-    def one_chunk(result, data, n_valid):
-        ev = jax.vmap(lambda r, d: evaluate_one(model, case.regime, r, d))(result, data)
-        valid = jnp.arange(chunk) < n_valid
-        return ev, reduce_chunk(ev, valid, **kwargs)
+    one_chunk = jax.jit(lambda result, data, n_valid: evaluate_chunk(
+        model, case, result, data, n_valid))
 
     evaluations, total = [], None
     for (lo, hi), result in zip(_chunks(case.n_datasets, chunk), outputs):
-        rows = slice(lo, hi)
+        rows, size = slice(lo, hi), hi - lo
         data = _pad_rows(jax.tree.map(lambda leaf, rows=rows: leaf[rows], prepared.data), chunk)
-        ev, stats = one_chunk(result, data, hi - lo)
-        size = hi - lo
+        ev, stats = one_chunk(result, data, size)
         evaluations.append(jax.tree.map(lambda leaf, size=size: np.asarray(leaf)[:size], ev))
         stats = jax.tree.map(np.asarray, stats)
         total = stats if total is None else merge(total, stats)
@@ -353,45 +349,13 @@ def summarize(evaluation: Evaluation, stats, *, history_step: int = 1) -> dict:
     return out
 
 
-def _mean_or_none(values):
-    values = np.asarray(values, dtype=np.float64)
-    return None if np.all(np.isnan(values)) else float(np.nanmean(values))
-
-
 def case_info(case: Case, preset: Preset) -> dict:
     """The identifying fields of a case's ``extra_info``."""
-    from bench._timing import device_info
-
     return {
         "kind": case.kind, "model": case.model, "model_label": MODELS[case.model][0],
         "regime": case.regime, "dtype": case.dtype, "n_datasets": case.n_datasets,
         "n_samples": case.n_samples, "n_features": case.n_features, "n_test": case.n_test,
         "preset": preset.name, "seed": preset.seed,
-        "max_iter": max_iter_of(case.model, preset),
+        "max_iter": get_model(case.model, preset).max_iter,
         **device_info(),
     }
-
-
-def run_case(case: Case, preset: Preset, *, repeats: int = 1,
-             chunk_size: int | None = None) -> dict:
-    """Prepare, run (``repeats`` times, wall clock) and summarise a case without pytest.
-
-    Returns:
-        The same fields as a benchmark row's ``extra_info``, with ``seconds`` (the fastest
-        run) and ``fits_per_s``.
-    """
-    prepared = prepare(case, preset, chunk_size=chunk_size)
-    # The first execution of a compiled program pays one-off costs (thread pools, buffer
-    # allocation; 35 ms for the first program of a process here): one untimed run.
-    run(prepared)
-    times, outputs = [], None
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        outputs = run(prepared)
-        times.append(time.perf_counter() - start)
-    info = case_info(case, preset)
-    info.update(compile_s=prepared.compile_s, chunk_size=prepared.chunk_size,
-                seconds=min(times), fits_per_s=case.n_datasets / min(times))
-    evaluation, stats = evaluate(prepared, outputs, preset)
-    info.update(summarize(evaluation, stats, history_step=prepared.model.history_step))
-    return info

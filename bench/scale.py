@@ -32,9 +32,10 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from bench import datasets, runner
+from bench._timing import compile_ahead
 from bench.cases import Case
 from bench.presets import Preset
-from bench.stats import ChunkStats, merge, reduce_chunk, summarize_stats
+from bench.stats import ChunkStats, merge, summarize_stats
 
 __all__ = ["ScaledRun", "chunk_program", "run_scaled", "HISTORY_SAMPLE"]
 
@@ -61,7 +62,7 @@ def _mesh() -> Mesh:
 
 
 def chunk_program(case: Case, preset: Preset, chunk_size: int, *,
-                  shard: bool = True) -> tuple[Callable, int]:
+                  shard: bool = True) -> tuple[Callable, int, float]:
     """Compile the program that generates, fits, evaluates and reduces one chunk.
 
     Args:
@@ -71,18 +72,18 @@ def chunk_program(case: Case, preset: Preset, chunk_size: int, *,
         shard: shard the chunk over all local devices (a no-op with one device).
 
     Returns:
-        ``(program, chunk_size)``: ``program(start, n_valid) -> (ChunkStats, history
-        [min(chunk, HISTORY_SAMPLE), T])`` for the data sets ``[start, start + chunk)`` of
-        which the first ``n_valid`` count, and the chunk size actually used.
+        ``(program, chunk_size, compile_seconds)``: ``program(start, n_valid) ->
+        (ChunkStats, history [min(chunk, HISTORY_SAMPLE), T])`` for the data sets
+        ``[start, start + chunk)`` of which the first ``n_valid`` count, the chunk size
+        actually used, and the compile time.
     """
     n_devices = len(jax.local_devices()) if shard else 1
     chunk_size = -(-chunk_size // n_devices) * n_devices
     model = runner.get_model(case.model, preset)
     data_key, fit_key = runner._keys(preset)
-    kwargs = runner.reduce_kwargs(case, preset)
     make = functools.partial(
         datasets.make_from_keys, case.regime, n_samples=case.n_samples,
-        n_features=case.n_features, n_test=case.n_test, dtype=runner._dtype(case.dtype))
+        n_features=case.n_features, n_test=case.n_test, dtype=case.dtype)
     sharding = NamedSharding(_mesh(), PartitionSpec("datasets")) if n_devices > 1 else None
 
     def program(start, n_valid):
@@ -93,15 +94,12 @@ def chunk_program(case: Case, preset: Preset, chunk_size: int, *,
             fit_keys = jax.lax.with_sharding_constraint(fit_keys, sharding)
         data = make(data_keys)
         result = jax.vmap(model.fit)(fit_keys, data.X_train, data.y_train)
-        evaluation = jax.vmap(
-            lambda r, d: runner.evaluate_one(model, case.regime, r, d))(result, data)
-        valid = jnp.arange(chunk_size) < n_valid
-        stats = reduce_chunk(evaluation, valid, **kwargs)
+        evaluation, stats = runner.evaluate_chunk(model, case, result, data, n_valid)
         return stats, evaluation.history[: min(chunk_size, HISTORY_SAMPLE)]
 
-    start = jnp.asarray(0, jnp.int32)
-    compiled = jax.jit(program).lower(start, start).compile()
-    return compiled, chunk_size
+    zero = jnp.asarray(0, jnp.int32)
+    compiled, compile_s = compile_ahead(program, zero, zero)
+    return compiled, chunk_size, compile_s
 
 
 def _allgather_sum(stats: ChunkStats) -> ChunkStats:
@@ -133,15 +131,14 @@ def run_scaled(case: Case, preset: Preset, *, chunk_size: int | None = None,
         generation included, compilation excluded.
     """
     chunk_size = min(chunk_size or runner.default_chunk_size(), case.n_datasets)
-    start = time.perf_counter()
-    program, chunk_size = chunk_program(case, preset, chunk_size, shard=shard)
-    compile_s = time.perf_counter() - start
+    program, chunk_size, compile_s = chunk_program(case, preset, chunk_size, shard=shard)
 
     starts = list(range(0, case.n_datasets, chunk_size))
     mine = [s for index, s in enumerate(starts)
             if index % jax.process_count() == jax.process_index()]
-    # The first execution of a program pays one-off costs; keep it out of the timing.
-    jax.block_until_ready(program(jnp.int32(0), jnp.int32(0)))
+    # The first execution of a program pays one-off costs; keep it out of the timing. With
+    # n_valid = 0 it counts nothing: its statistics are those of no fits at all.
+    no_fits = jax.tree.map(np.asarray, program(jnp.int32(0), jnp.int32(0))[0])
 
     total, history, done_fits = None, None, 0
     start = time.perf_counter()
@@ -167,10 +164,7 @@ def run_scaled(case: Case, preset: Preset, *, chunk_size: int | None = None,
     seconds = time.perf_counter() - start
 
     if total is None:  # more processes than chunks: this one had none
-        total = ChunkStats(*jax.tree.map(
-            lambda leaf: np.zeros_like(np.asarray(leaf)),
-            program(jnp.int32(0), jnp.int32(0))[0]))
-        total = total._replace(novikoff_max=np.asarray(-np.inf))
+        total = no_fits
     if jax.process_count() > 1:
         total = _allgather_sum(total)
 

@@ -40,7 +40,7 @@ def test_scaled_run_agrees_with_the_benchmark_path():
     """Data generated inside the chunk program = bench.datasets.make, so the fits agree."""
     scaled = scale.run_scaled(SEPARABLE, PRESET, chunk_size=16)
     prepared = runner.prepare(SEPARABLE, PRESET, chunk_size=16)
-    evaluation, merged = runner.evaluate(prepared, runner.run(prepared), PRESET)
+    evaluation, merged = runner.evaluate(prepared, runner.run(prepared))
     for field in ("n_fits", "status_counts", "converged", "separated", "n_iter_hist",
                   "train_correct_hist", "test_correct_hist", "lane_iters"):
         np.testing.assert_array_equal(getattr(scaled.stats, field), getattr(merged, field),
@@ -55,14 +55,14 @@ def test_the_chunk_program_compiles_once_per_case(monkeypatch):
     real = scale.chunk_program
 
     def counting(*args, **kwargs):
-        program, size = real(*args, **kwargs)
+        program, size, compile_s = real(*args, **kwargs)
 
         def call(*call_args):
             calls.append(call_args)
             return program(*call_args)
 
         programs.append(program)
-        return call, size
+        return call, size, compile_s
 
     monkeypatch.setattr(scale, "chunk_program", counting)
     run = scale.run_scaled(CASE, PRESET, chunk_size=16)
