@@ -61,6 +61,10 @@ class Family(NamedTuple):
         valid_y: ``y -> [n] bool``, whether each response is in the support.
         valid_mu: ``mu -> [n] bool``, whether each mean is inside the family's mean space
             (R's ``validmu``; a step that leaves it is halved).
+        binary_deviance: ``None``, or ``(y, mu, weights) -> [n]``: the same as
+            ``deviance_residuals`` wherever every ``y`` is 0 or 1, computed more cheaply
+            (binomial: one logarithm per observation instead of four); the fit uses it for
+            data sets whose responses are all 0 or 1.
     """
 
     name: str
@@ -72,6 +76,7 @@ class Family(NamedTuple):
     start_mu: Callable[[jax.Array, jax.Array], jax.Array]
     valid_y: Callable[[jax.Array], jax.Array]
     valid_mu: Callable[[jax.Array], jax.Array]
+    binary_deviance: Callable[[jax.Array, jax.Array, jax.Array], jax.Array] | None = None
 
 
 def _ylogy_over_mu(y, mu):
@@ -83,6 +88,13 @@ def _ylogy_over_mu(y, mu):
 
 def _binomial_deviance(y, mu, weights):
     return 2 * weights * (_ylogy_over_mu(y, mu) + _ylogy_over_mu(1 - y, 1 - mu))
+
+
+def _binomial_binary_deviance(y, mu, weights):
+    # For y in {0, 1} one of the two terms is 0 log 0 = 0 and the other is -log(mu) or
+    # -log(1 - mu). log is the costly part of the deviance (and of the whole IRLS step
+    # in float64 on CPU): one per observation here, four in the general formula.
+    return -2 * weights * jnp.log(jnp.where(y > 0, mu, 1 - mu))
 
 
 def _binomial_start(y, weights):
@@ -100,6 +112,7 @@ binomial = Family(
     start_mu=_binomial_start,
     valid_y=lambda y: (y >= 0) & (y <= 1),
     valid_mu=lambda mu: jnp.isfinite(mu) & (mu > 0) & (mu < 1),
+    binary_deviance=_binomial_binary_deviance,
 )
 
 

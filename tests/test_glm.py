@@ -514,6 +514,79 @@ def test_predict_gives_fitted_means(overlap, overlap_fits):
                                np.exp(X @ np.asarray(res.coef) + 0.5), rtol=1e-12)
 
 
+# --- fast paths against their references ------------------------------------------------------
+
+def test_library_cholesky_agrees_with_the_column_skipping_reference():
+    from models._glm import RANK_RTOL, _cholesky_skip, _cholesky_skip_fast
+
+    rng = np.random.default_rng(5)
+    A = rng.normal(size=(5, 40, 4))
+    A[1, :, 3] = 2 * A[1, :, 1] - A[1, :, 0]  # column 3 in the span of columns 0 and 1
+    A[2, :, 2] = 0.0  # an all-zero column
+    grams = np.einsum("bni,bnj->bij", A, A)
+    grams[3, 1, 1] = np.nan  # not finite: the reference's answer, not LAPACK's
+    rtol = RANK_RTOL * np.finfo(np.float64).eps
+    fast = jax.jit(jax.vmap(lambda g: _cholesky_skip_fast(g, rtol)))(grams)
+    slow = jax.vmap(lambda g: _cholesky_skip(g, rtol))(grams)
+    np.testing.assert_array_equal(fast[1], slow[1])
+    assert list(np.flatnonzero(fast[1][1])) == [3] and list(np.flatnonzero(fast[1][2])) == [2]
+    np.testing.assert_allclose(fast[0], slow[0], rtol=1e-12, atol=1e-12)
+    for i in range(len(grams)):  # unbatched, as in a single fit
+        single = _cholesky_skip_fast(jnp.asarray(grams[i]), rtol)
+        np.testing.assert_allclose(single[0], fast[0][i], rtol=VMAP_RTOL, atol=0)
+        np.testing.assert_array_equal(single[1], fast[1][i])
+
+
+@pytest.mark.parametrize("n", [7, 50, 64, 65, 200])
+def test_blocked_normal_equations_match_the_plain_products(n):
+    from models._glm import _Design
+
+    rng = np.random.default_rng(n)
+    X, w, wz = rng.normal(size=(n, 4)), rng.uniform(size=n), rng.normal(size=n)
+    gram, rhs = _Design.of(jnp.asarray(X)).normal_equations(jnp.asarray(w), jnp.asarray(wz))
+    np.testing.assert_allclose(gram, X.T @ (w[:, None] * X), rtol=1e-12, atol=1e-12 * n)
+    np.testing.assert_allclose(rhs, X.T @ wz, rtol=1e-12, atol=1e-12 * n)
+
+
+def test_when_computes_only_where_needed():
+    from models._glm import _when
+
+    def double_where_needed(needed, x):
+        return _when(needed, lambda x: 2 * x, (x,), -x)
+
+    batched = jax.jit(jax.vmap(double_where_needed))
+    np.testing.assert_array_equal(batched(jnp.asarray([True, False, True]),
+                                          jnp.asarray([1.0, 2.0, 3.0])), [2.0, -2.0, 6.0])
+    np.testing.assert_array_equal(batched(jnp.zeros(2, bool), jnp.ones(2)), [-1.0, -1.0])
+    assert double_where_needed(jnp.asarray(True), 5.0) == 10.0
+    assert double_where_needed(jnp.asarray(False), 5.0) == -5.0
+
+
+def test_proportions_beside_binary_responses_in_one_batch():
+    # 0/1 responses take the one-logarithm deviance, proportions the general one (only in
+    # batches that hold some): a mixed batch equals its single fits, and its 0/1 data sets
+    # come out bitwise as in a batch of 0/1 data sets alone.
+    rng = np.random.default_rng(17)
+    X = np.stack([np.column_stack([np.ones(N_PARITY), rng.uniform(-1, 1, (N_PARITY, 2))])
+                  for _ in range(4)])
+    trials = np.ones((4, N_PARITY))
+    trials[2:] = rng.integers(1, 9, size=(2, N_PARITY))
+    mu = 1 / (1 + np.exp(-X @ [0.2, 1.0, -1.0]))
+    y = rng.binomial(trials.astype(int), mu) / trials
+    fit = jax.jit(jax.vmap(lambda X, y, w: glm.fit(X, y, weights=w)))
+    res = fit(X, y, trials)
+    assert np.all(res.status == Status.CONVERGED)
+    for i in range(4):
+        single = glm.fit(X[i], y[i], weights=trials[i])
+        for name in ("coef", "bse", "deviance", "null_deviance", "history"):
+            np.testing.assert_allclose(getattr(res, name)[i], getattr(single, name),
+                                       rtol=VMAP_RTOL, atol=0, err_msg=name)
+    binary_only = fit(X[:2], y[:2], trials[:2])
+    for name in glm.GLMResult._fields:
+        np.testing.assert_array_equal(np.asarray(getattr(res, name))[:2],
+                                      np.asarray(getattr(binary_only, name)), err_msg=name)
+
+
 # --- compilation ------------------------------------------------------------------------------
 
 class _CompileLog(logging.Handler):

@@ -89,3 +89,15 @@ def test_saturated_deviance_is_zero_and_positive_elsewhere(name, y):
     np.testing.assert_allclose(fam.deviance_residuals(y, y, w), 0.0, atol=1e-12)  # 0 log 0 = 0
     mu = jnp.full(y.shape, 0.5)
     assert jnp.all(fam.deviance_residuals(y, mu, w) >= 0)
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(glm.FAMILIES)
+                                  if glm.FAMILIES[n].binary_deviance is not None])
+def test_binary_deviance_is_the_deviance_of_0_1_responses(name):
+    fam = glm.FAMILIES[name]
+    eps = float(jnp.finfo(jnp.float64).eps)
+    y = jnp.asarray([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    mu = jnp.asarray([eps, eps, 1 - eps, 1 - eps, 0.3, 0.3, 0.0, 1.0])
+    w = jnp.asarray([1.0, 2.0, 0.5, 1.0, 3.0, 1.0, 1.0, 1.0])
+    np.testing.assert_allclose(fam.binary_deviance(y, mu, w), fam.deviance_residuals(y, mu, w),
+                               rtol=1e-15, atol=0)
