@@ -43,16 +43,20 @@ Pieces, and where they come from:
   the previous, finite, coefficients. The first iteration has no previous coefficients (R:
   "no valid set of coefficients has been found"): an invalid first step is ``NONFINITE``.
 * **Linear solve**: ``X^T W X`` and ``X^T W z`` come out of one product summed over row
-  blocks (:class:`_Design`) and ``X^T W X`` is factorised by a Cholesky decomposition that
-  skips (near-)zero pivots (the library Cholesky where no pivot is that small, the
-  column-skipping one otherwise): column ``j`` is *aliased* when its pivot is
-  at most ``RANK_RTOL * eps * G[j, j]`` (``G`` the Gram matrix; ``RANK_RTOL = 1000``), i.e.
-  when its residual sum of squares after the earlier columns is that small a fraction of
-  its own. Aliased columns are dropped from the solve (coefficient 0, standard error 0),
-  as R's ``dqrdc2`` aliases the later of collinear columns (R reports NA). In float64 the
-  threshold is a residual-norm ratio of about ``5e-7`` (R's QR uses ``1e-7``); in float32
-  about ``1e-2``, the price of squaring the condition number in the Gram matrix. A
-  converged fit with aliased columns has status ``RANK_DEFICIENT`` (``converged=True``).
+  blocks (:class:`_Design`) and ``X^T W X`` is factorised by Cholesky (LAPACK; a
+  column-skipping version where a pivot breaks down).
+* **Rank**: decided once per fit, on ``W^1/2 X`` at the starting weights, by R's ``dqrdc2``
+  rule: column ``j`` is *aliased* when its residual after projection on the earlier kept
+  columns has at most ``sqrt(RANK_RTOL * eps)`` of its norm (``RANK_RTOL = 1000``: about
+  ``5e-7`` in float64, where R uses ``1e-7``; ``1e-2`` in float32). The Gram matrix settles
+  it when it is well conditioned (then no column is aliased; see :func:`_design_aliased`);
+  otherwise a Gram-Schmidt QR does, since Gram pivots square the condition number and miss
+  an exactly dependent column next to ill-conditioned ones. Aliased columns are dropped
+  from every solve (coefficient 0, standard error 0), as ``dqrdc2`` aliases the later of
+  collinear columns (R reports NA). A column whose pivot breaks down during the iterations
+  (at most ``10 eps * G[j, j]``, when working weights collapse) is dropped from that solve
+  too. A converged fit with aliased columns has status ``RANK_DEFICIENT``
+  (``converged=True``). Penalised columns of a ridge fit (``l2 > 0``) are never aliased.
 * **Separation** (binomial, unpenalised): the maximum likelihood estimate does not exist
   when a linear predictor separates successes from failures (Albert & Anderson 1984); IRLS
   then drives the deviance to 0 (or, for quasi-complete separation, to the deviance of the
@@ -122,7 +126,11 @@ MAX_HALVINGS = 25
 """Most step-halvings per IRLS iteration (R's ``glm.fit`` uses ``control$maxit``, 25)."""
 
 RANK_RTOL = 1000.0
-"""A Cholesky pivot at most ``RANK_RTOL * eps * G[j, j]`` marks column ``j`` as aliased."""
+"""Column ``j`` is aliased when its residual norm after the earlier kept columns is at most
+``sqrt(RANK_RTOL * eps)`` of its own norm (a Gram pivot of ``RANK_RTOL * eps * G[j, j]``)."""
+
+_BREAKDOWN_RTOL = 10.0  # x eps x G[j, j]: a pivot lost to rounding at the current weights
+_GATE_SAFETY = 10.0  # margin of the test that decides whether the Gram can settle the rank
 
 TOL_FLOOR = 100.0
 """The convergence tolerance is at least ``TOL_FLOOR * eps`` of the computing dtype."""
@@ -146,7 +154,9 @@ class GLMResult(NamedTuple):
             all 0.
         bse: ``[p]`` standard errors, ``sqrt(diag((X^T W X + l2 P)^{-1}) * scale)`` at ``coef``
             (inverse Fisher information; with ``l2``, of the penalised information; with
-            Firth, ``(X^T W X)^{-1}`` as logistf's ``var``). Aliased columns: 0.
+            Firth, ``(X^T W X)^{-1}`` as logistf's ``var``). Aliased columns: 0, the same
+            columns as in ``coef``. NaN for a kept column whose pivot breaks down at the
+            returned coefficients (the information no longer determines it).
         deviance: ``[]`` deviance at ``coef`` (without penalty terms); when the first step
             already fails (status ``NONFINITE``, ``n_iter`` 0), at R's starting values.
         null_deviance: ``[]`` deviance of the intercept-only model (with the offset) when
@@ -186,6 +196,9 @@ class _LoopState(NamedTuple):
     n_iter: jax.Array  # [] int32
     code: jax.Array  # [] int32, one of the _RUNNING.. codes
     history: jax.Array  # [max_iter]
+    gram: jax.Array  # [p, p] X^T W X at eta (W the working weights there), no ridge
+    rhs: jax.Array  # [p] X^T W z at eta
+    aliased: jax.Array  # [p] bool, the columns the solve that gave coef left out
 
 
 class _Evaluation(NamedTuple):
@@ -294,6 +307,60 @@ def _cholesky_skip_fast(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:
     ok = jnp.all(jnp.isfinite(factor)) & jnp.all(pivots > rtol * jnp.diagonal(gram))
     no_alias = jnp.zeros(gram.shape[:1], bool)
     return _when(~ok, lambda gram: _cholesky_skip(gram, rtol), (gram,), (factor, no_alias))
+
+
+def _drop(gram: jax.Array, aliased: jax.Array) -> jax.Array:
+    """``gram`` with the rows and columns of the ``aliased [p]`` columns set to the identity's."""
+    outer = aliased[:, None] | aliased[None, :]
+    return jnp.where(outer, jnp.eye(gram.shape[0], dtype=gram.dtype), gram)
+
+
+def _qr_aliased(A: jax.Array, rtol: float) -> jax.Array:
+    """``[p]`` bool: columns of ``A [n, p]`` within ``rtol`` (relative) of the earlier kept ones.
+
+    R's ``dqrdc2`` rule, by Gram-Schmidt with reorthogonalisation ("twice is enough",
+    Giraud et al. 2005) instead of Householder: column ``j`` is aliased when its residual
+    after projection on the earlier *kept* columns has at most ``rtol`` of its norm (all-zero
+    and non-finite columns too). Unlike a pivot of ``A^T A`` this does not square the
+    condition number, so an exactly collinear column is found next to ill-conditioned ones.
+    """
+    n, p = A.shape
+    norms = jnp.sqrt(jnp.sum(A * A, axis=0))
+
+    def column(j, carry):
+        basis, aliased = carry  # basis [n, p]: orthonormal kept columns, zeros elsewhere
+        v = A[:, j]
+        for _ in range(2):
+            v = v - basis @ (basis.T @ v)
+        norm = jnp.sqrt(jnp.sum(v * v))
+        bad = ~(norm > rtol * norms[j])
+        basis = basis.at[:, j].set(jnp.where(bad, 0.0, v / jnp.where(bad, 1.0, norm)))
+        return basis, aliased.at[j].set(bad)
+
+    init = (jnp.zeros_like(A), jnp.zeros((p,), bool))
+    return lax.fori_loop(0, p, column, init)[1]
+
+
+def _design_aliased(X: jax.Array, working: jax.Array, gram: jax.Array, eps: float):
+    """``[p]`` bool: the aliased columns of ``W^1/2 X`` (``gram`` its Gram matrix ``X^T W X``).
+
+    Decided once per fit, at the starting weights (R decides at every iteration, from the
+    same matrix). The Gram matrix settles it when it is well conditioned: if
+    ``W^1/2 X`` had a dependent column, the computed Cholesky factor would be that of
+    ``G + dG`` with ``|dG| <= p (p + 1) eps`` (columns scaled to unit norm; Higham 2002,
+    Thm 10.3), so some variance inflation factor ``G[j, j] (G^{-1})[j, j]`` would be at least
+    ``1 / (p^2 (p + 1) eps)``. Below that bound (with a safety factor of 10) no column is
+    aliased. Above it, or when the factorisation fails, :func:`_qr_aliased` decides, through
+    :func:`_when`: under ``vmap`` only batches holding such a data set pay for it.
+    """
+    p = gram.shape[0]
+    factor = lax.linalg.cholesky(gram, symmetrize_input=False)
+    inflation = jnp.diagonal(gram) * _inverse_diagonal(factor)
+    bound = 1.0 / (_GATE_SAFETY * p * p * (p + 1) * eps)
+    trusted = jnp.all(jnp.isfinite(factor)) & jnp.all(inflation < bound)
+    rtol = math.sqrt(RANK_RTOL * eps)
+    return _when(~trusted, lambda X, w: _qr_aliased(X * jnp.sqrt(w)[:, None], rtol),
+                 (X, working), jnp.zeros((p,), bool))
 
 
 def _solve_lower(factor: jax.Array, rhs: jax.Array) -> jax.Array:
@@ -431,6 +498,7 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
     eps = float(jnp.finfo(dtype).eps)
     tol_eff = jnp.maximum(tol, TOL_FLOOR * eps)
     rank_rtol = RANK_RTOL * eps
+    breakdown_rtol = _BREAKDOWN_RTOL * eps
     penalised = jnp.ones((p,), dtype).at[0].set(0.0)  # column 0 is the intercept
     positive = prior > 0
     ml_binomial = fam.name == "binomial" and not firth  # static: can separation be reported?
@@ -471,8 +539,8 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
         deviance = deviance_of(mu)
         value = deviance + l2 * jnp.sum(penalised * coef**2)
         if firth:
-            gram = design.gram(irls_weights(eta, mu)[1]) + ridge
-            value = value - _logdet(*_cholesky_skip_fast(gram, rank_rtol))
+            gram = _drop(design.gram(irls_weights(eta, mu)[1]) + ridge, dropped)
+            value = value - _logdet(*_cholesky_skip_fast(gram, breakdown_rtol))
         valid = jnp.all(jnp.where(positive, fam.valid_mu(mu), True)) & jnp.isfinite(value)
         return _Evaluation(mu, deviance, value, valid)
 
@@ -484,8 +552,20 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
         ok_failure = jnp.where(positive & (y < 1), linear < 0, True)
         return jnp.all(ok_success) & jnp.all(ok_failure)
 
+    def normal_equations(eta, mu):
+        """``(X^T W X, X^T W z)`` at ``eta``: the system of the next IRLS step."""
+        mu_eta, working = irls_weights(eta, mu)
+        z = eta - off + (y - mu) / mu_eta
+        return design.normal_equations(working, working * z)
+
     # --- start: R's mustart -----------------------------------------------------------------
     eta0 = lnk.link(fam.start_mu(y, prior))
+    mu0 = lnk.inverse(eta0)
+    gram0, rhs0 = normal_equations(eta0, mu0)
+    # The rank of the design, decided once at the starting weights. Penalised columns of a
+    # ridge fit are never aliased: the penalty makes their solution unique.
+    dropped = _design_aliased(X, irls_weights(eta0, mu0)[1], gram0, eps)
+    dropped = dropped & ~((l2 > 0) & (penalised > 0))
     start = evaluate(eta0, jnp.zeros((p,), dtype))
     if firth:
         obj0, start_ok = start.objective, start.valid
@@ -498,13 +578,12 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
         return (state.code == _RUNNING) & (state.n_iter < max_iter)
 
     def body(state: _LoopState) -> _LoopState:
-        mu_eta, working = irls_weights(state.eta, state.mu)
-        z = state.eta - off + (y - state.mu) / mu_eta
-        gram, rhs = design.normal_equations(working, working * z)
-        gram = gram + ridge
-        factor, aliased = _cholesky_skip_fast(gram, rank_rtol)
+        gram, rhs = state.gram + ridge, state.rhs
+        factor, lost = _cholesky_skip_fast(_drop(gram, dropped), breakdown_rtol)
+        aliased = dropped | lost
         if firth:
             # Hat values of the weighted design; aliased columns do not count.
+            working = irls_weights(state.eta, state.mu)[1]
             scaled = X * jnp.sqrt(working)[:, None]
             kept = jnp.where(aliased[:, None], 0.0, scaled.T)
             hat = jnp.sum(_solve_lower(factor, kept) ** 2, axis=0)
@@ -548,15 +627,23 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
                              _SEPARATION_STOP, code)
         code = jnp.where(accept, code, _FAILED)
         recorded = (jnp.arange(max_iter) == state.n_iter) & accept
+        eta_next = jnp.where(accept, eta_new, state.eta)
+        mu_next = jnp.where(accept, new.mu, state.mu)
+        # The next step's system, computed here so that after the last step it is the
+        # one at the returned coefficients, which the standard errors need.
+        gram_next, rhs_next = normal_equations(eta_next, mu_next)
         return _LoopState(
             coef=jnp.where(accept, coef_new, state.coef),
-            eta=jnp.where(accept, eta_new, state.eta),
-            mu=jnp.where(accept, new.mu, state.mu),
+            eta=eta_next,
+            mu=mu_next,
             deviance=jnp.where(accept, new.deviance, state.deviance),
             objective=jnp.where(accept, new.objective, old),
             n_iter=state.n_iter + accept.astype(jnp.int32),
             code=code.astype(jnp.int32),
             history=jnp.where(recorded, new.objective, state.history),
+            gram=gram_next,
+            rhs=rhs_next,
+            aliased=jnp.where(accept, aliased, state.aliased),
         )
 
     init = _LoopState(
@@ -568,6 +655,9 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
         n_iter=jnp.int32(0),
         code=jnp.where(invalid, _FAILED, _RUNNING).astype(jnp.int32),
         history=jnp.full((max_iter,), jnp.nan, dtype),
+        gram=gram0,
+        rhs=rhs0,
+        aliased=dropped,
     )
     final = lax.while_loop(cond, body, init)
     coef, eta, mu, deviance = final.coef, final.eta, final.mu, final.deviance
@@ -575,9 +665,13 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
     fitted = final.n_iter > 0
 
     # --- diagnostics at the returned coefficients -------------------------------------------
-    working = irls_weights(eta, mu)[1]
-    factor, aliased = _cholesky_skip_fast(design.gram(working) + ridge, rank_rtol)
-    cov_diag = _inverse_diagonal(factor)  # diag of G^{-1}
+    # The columns the last solve left out are the aliased ones, for coef and bse alike. A
+    # column that the information at the returned coefficients no longer determines (its
+    # pivot broken down; possible only as working weights collapse, not seen in the tests)
+    # has no standard error: NaN.
+    aliased = final.aliased
+    factor, lost = _cholesky_skip_fast(_drop(final.gram + ridge, aliased), breakdown_rtol)
+    cov_diag = jnp.where(lost, jnp.nan, _inverse_diagonal(factor))  # diag of G^{-1}
     rank = p - jnp.sum(aliased)
     df_resid = jnp.sum(positive) - rank
     if fam.estimates_scale:

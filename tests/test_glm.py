@@ -537,6 +537,49 @@ def test_library_cholesky_agrees_with_the_column_skipping_reference():
         np.testing.assert_array_equal(single[1], fast[1][i])
 
 
+def _dqrdc2_aliased(A, rtol):
+    """R's ``dqrdc2`` rule by numpy's Householder QR: drop a column whose residual after the
+    earlier kept columns is at most ``rtol`` of its norm, then carry on without it."""
+    kept, aliased = [], []
+    for j in range(A.shape[1]):
+        column = A[:, j]
+        if kept:
+            q, _ = np.linalg.qr(A[:, kept])
+            column = column - q @ (q.T @ column)
+        bad = not np.linalg.norm(column) > rtol * np.linalg.norm(A[:, j])
+        aliased.append(bad)
+        if not bad:
+            kept.append(j)
+    return np.asarray(aliased)
+
+
+def test_gram_schmidt_rank_agrees_with_householder_r_rule():
+    from models._glm import RANK_RTOL, _design_aliased, _qr_aliased
+
+    eps = np.finfo(np.float64).eps
+    rtol = np.sqrt(RANK_RTOL * eps)
+    rng = np.random.default_rng(11)
+    n = 30
+    x = 100 + rng.normal(size=n)  # nearly a multiple of the intercept
+    designs = {
+        "full rank": rng.normal(size=(n, 5)),
+        "zero column": np.column_stack([rng.normal(size=(n, 4)), np.zeros(n)]),
+        "collinear, ill-conditioned": np.column_stack(
+            [np.ones(n), x, (x - x.mean()) / x.std(), rng.normal(size=n)]),
+        "two dependent": np.column_stack(
+            [np.ones(n), x, 2 * x - 1, rng.normal(size=n), 3 * x]),
+        "n < p": rng.normal(size=(3, 5)),
+    }
+    for name, A in designs.items():
+        expected = _dqrdc2_aliased(A, rtol)
+        np.testing.assert_array_equal(_qr_aliased(jnp.asarray(A), rtol), expected, err_msg=name)
+        w = rng.uniform(0.5, 2.0, size=A.shape[0])
+        gram = A.T @ (w[:, None] * A)
+        gated = _design_aliased(jnp.asarray(A), jnp.asarray(w), jnp.asarray(gram), eps)
+        np.testing.assert_array_equal(gated, _dqrdc2_aliased(A * np.sqrt(w)[:, None], rtol),
+                                      err_msg=name)
+
+
 @pytest.mark.parametrize("n", [7, 50, 64, 65, 200])
 def test_blocked_normal_equations_match_the_plain_products(n):
     from models._glm import _Design

@@ -368,14 +368,15 @@ def test_n_below_p(below_p):
     np.testing.assert_array_equal(fit.train_accuracy, 1.0)
 
 
-# --- bugs: exactly collinear columns next to ill-conditioned ones -----------------------------
+# --- exactly collinear columns next to ill-conditioned ones ---------------------------------
 #
-# The rank decision factorises X^T W X, which squares the condition number: the pivot of an
+# A rank decision from the pivots of X^T W X squares the condition number: the pivot of an
 # exactly dependent column is rounding noise of about eps * cond(X_kept)^2 * G[j, j], above
 # RANK_RTOL * eps * G[j, j] once the kept columns are only mildly ill-conditioned. Here x is
 # 100 + N(0, 1), nearly a multiple of the intercept, and the third column is standardised x
-# (n = 20) or anything (n = 2 < p = 3): R's QR aliases it every time; the fit misses it in
-# about half of the data sets (both bugs reproduce on HEAD too; docs/robustness.md).
+# (n = 20) or anything (n = 2 < p = 3): R's QR aliases it every time. The fit used to miss
+# it in about half of the data sets; it now decides the rank by a QR whenever the Gram
+# matrix is too ill-conditioned to settle it (models/_glm.py, _design_aliased).
 
 def _ill_conditioned(model, n, n_datasets, seed=7):
     rng = np.random.default_rng(seed)
@@ -401,17 +402,19 @@ def _fit_in_batches(model, X, y, size):
     return jax.tree.map(lambda *leaves: np.concatenate(leaves), *parts)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an exactly collinear column next to "
-                   "ill-conditioned ones is often not aliased: CONVERGED, bse ~1e7")
 @pytest.mark.parametrize("model", GLM_FAMILIES)
 def test_collinear_column_is_aliased_even_next_to_ill_conditioned_columns(batch, model):
     size = 2 * len(batch(model).names)  # the [20, 3] rows' batch: no new compilation
-    fit = _fit(model, *_ill_conditioned(model, N_SAMPLES, size))
+    X, y = _ill_conditioned(model, N_SAMPLES, size)
+    fit = _fit(model, X, y)
     np.testing.assert_array_equal(fit.status, Status.RANK_DEFICIENT)
+    np.testing.assert_array_equal(fit.coef[:, 2], 0.0)  # the later of the dependent columns
+    for i in range(4):  # the rest is the fit on [1, x], as R's
+        reference = _statsmodels_reduced(model, X[i, :, :2], y[i])
+        np.testing.assert_allclose(fit.coef[i, :2], reference.params, rtol=REDUCED_RTOL)
+        np.testing.assert_allclose(fit.bse[i, :2], reference.bse, rtol=REDUCED_RTOL)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: n < p reported CONVERGED, not RANK_DEFICIENT, "
-                   "when the kept columns are ill-conditioned")
 @pytest.mark.parametrize("model", GLM_FAMILIES)
 def test_n_below_p_is_rank_deficient_even_with_ill_conditioned_columns(below_p, model):
     # rank(X) <= n = 2 < p = 3: the coefficients are not unique, whatever the rounding.
@@ -420,13 +423,12 @@ def test_n_below_p_is_rank_deficient_even_with_ill_conditioned_columns(below_p, 
     np.testing.assert_array_equal(fit.status, Status.RANK_DEFICIENT)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: coef and bse alias different columns (bse 0 where "
-                   "coef is not, or the reverse)")
 @pytest.mark.parametrize("model", GLM_FAMILIES)
 def test_aliased_columns_have_zero_coef_and_zero_bse(batch, model):
     # GLMResult: "Aliased columns: 0" for both coef and bse. The coefficients come from the
-    # loop's last solve, bse and status from a second factorisation at the final weights;
-    # near the threshold the two alias different columns.
+    # loop's last solve and bse from a second factorisation at the final weights; both use
+    # the aliased set of that solve (they once decided it separately and disagreed near the
+    # threshold).
     size = 2 * len(batch(model).names)
     fit = _fit(model, *_ill_conditioned(model, N_SAMPLES, size))
     np.testing.assert_array_equal(fit.coef == 0, fit.bse == 0)
