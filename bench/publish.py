@@ -804,7 +804,9 @@ def _machine_lines(run: dict, meta: dict) -> list[str]:
     ]
     for package in ("jax", "jaxlib", "optax", "numpy", "statsmodels", "scikit_learn"):
         rows.append([package.replace("_", "-"), machine.get(package) or "not installed"])
-    rows.append(["pytest-benchmark", run.get("version") or "?"])
+    version = run.get("version") or "?"
+    rows.append(["pytest-benchmark", "not used (python -m bench run)"
+                 if version == "glmnn-bench run" else version])
     return _markdown_table(["", ""], rows)
 
 
