@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from bench._vocabulary import FAMILY_OF_MODEL
 from bench.datasets import CLASSIFICATION_REGIMES
 from bench.presets import Preset
 
@@ -24,17 +25,6 @@ MODELS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "mlp0": ("MLP hidden=() (logistic regression by adam)", CLASSIFICATION_REGIMES,
              ("float32",)),
     "mlp8": ("MLP hidden=(8,) sigmoid", CLASSIFICATION_REGIMES, ("float32",)),
-}
-
-#: Which benchmark module (model family) owns each model.
-FAMILY_OF_MODEL = {
-    "perceptron": "perceptron",
-    "glm": "glm",
-    "glm_firth": "glm",
-    "glm_poisson": "glm",
-    "glm_gamma": "glm",
-    "mlp0": "mlp",
-    "mlp8": "mlp",
 }
 
 #: The regime and dtype of each model's throughput-scaling sweep.

@@ -27,6 +27,8 @@ import math
 import pathlib
 from typing import NamedTuple
 
+from bench._vocabulary import ITERATION_UNIT, LOSS_NAME, family_of
+
 __all__ = ["Plot", "PlotsUnavailable", "write_plots", "plot_convergence", "plot_throughput",
            "plot_novikoff"]
 
@@ -82,19 +84,11 @@ def _preferred_fits(cases: list[dict]) -> dict[str, list[dict]]:
 
 
 def _y_label(model: str) -> str:
-    if model == "perceptron":
-        return "mistakes / n per epoch"
-    if model.startswith("mlp"):
-        return "cross-entropy"
-    return "deviance / n"
+    return LOSS_NAME[family_of(model)]
 
 
 def _x_label(model: str) -> str:
-    if model == "perceptron":
-        return "epoch"
-    if model.startswith("mlp"):
-        return "gradient step"
-    return "IRLS iteration"
+    return ITERATION_UNIT[family_of(model)][:-1]  # singular: "epoch", "IRLS iteration", ...
 
 
 def plot_convergence(cases: list[dict], path: pathlib.Path) -> Plot | None:

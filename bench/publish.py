@@ -40,6 +40,8 @@ import shutil
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from bench._vocabulary import ITERATION_UNIT, LOSS_NAME, family_of
+
 __all__ = [
     "PublishError",
     "publish",
@@ -372,17 +374,12 @@ def _markdown_table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
     return [line(header), line(["---"] * len(header)), *(line(row) for row in rows)]
 
 
-_ITERATION_UNIT = {"perceptron": "epochs", "mlp0": "steps", "mlp8": "steps"}
-_LOSS_NAME = {"perceptron": "mistakes / n (last epoch)", "mlp0": "cross-entropy",
-              "mlp8": "cross-entropy"}
-
-
 def _iteration_unit(model: str) -> str:
-    return _ITERATION_UNIT.get(model, "IRLS iterations")
+    return ITERATION_UNIT[family_of(model)]
 
 
 def _loss_name(model: str) -> str:
-    return _LOSS_NAME.get(model, "deviance / n")
+    return LOSS_NAME[family_of(model)]
 
 
 def _statuses(case: dict) -> str:
