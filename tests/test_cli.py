@@ -7,6 +7,7 @@ would, at the smoke preset.
 import json
 import os
 import pathlib
+import platform
 import shutil
 import signal
 import subprocess
@@ -196,7 +197,12 @@ def test_a_published_smoke_run_reruns_to_the_same_convergence_statistics(tmp_pat
     rerun = bench("run", "--from", str(folder / "benchmark.json"), "--json", str(rerun_path),
                   timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    rows = {b["name"]: b["extra_info"] for b in json.loads(rerun_path.read_text())["benchmarks"]}
+    rerun_json = json.loads(rerun_path.read_text())
+    rows = {b["name"]: b["extra_info"] for b in rerun_json["benchmarks"]}
+    # The machine fields pytest-benchmark records, which the published README shows.
+    machine = rerun_json["machine_info"]
+    assert (machine["system"], machine["python_version"]) == (platform.system(),
+                                                              platform.python_version())
 
     def key(info):
         return (info["kind"], info["model"], info["regime"], info["dtype"], info["n_datasets"])

@@ -195,6 +195,18 @@ def test_readme_states_machine_commit_command_and_legend(readme):
         assert f"]({plot})" in readme
 
 
+def test_a_cli_run_states_its_system_and_no_pytest_benchmark(run_json, tmp_path, no_plots):
+    run = json.loads(run_json.read_text())
+    run["version"] = "glmnn-bench run"  # what python -m bench run writes
+    run["machine_info"].update(system="Linux", release="6.1", machine="x86_64",
+                               python_implementation="CPython", python_version="3.11.7")
+    folder = publish(_write_json(tmp_path / "cli.json", run), tmp_path / "results")
+    text = (folder / "README.md").read_text()
+    assert "| system | Linux 6.1 x86_64 |" in text
+    assert "| Python | CPython 3.11.7 |" in text
+    assert "| pytest-benchmark | not used (python -m bench run) |" in text
+
+
 def test_sentences_read_the_data(readme):
     assert ("The perceptron converged on 100% of separable data sets and on 0% of overlap"
             in readme)
