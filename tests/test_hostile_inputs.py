@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _fitted import fitted_parameters
 
 from models import glm, mlp, perceptron
 from models._status import Status
@@ -127,17 +128,6 @@ def _row(result, index):
     return jax.tree.map(lambda leaf: leaf[index], result)
 
 
-def _coefficients(model, result):
-    """Every fitted weight as one flat array per data set, ``[B, k]``."""
-    if model == "mlp":
-        leaves = jax.tree.leaves(result.params)
-    elif model == "perceptron":
-        leaves = [result.coef, result.pocket_coef, result.last_coef]
-    else:
-        leaves = [result.coef]
-    return np.concatenate([np.reshape(leaf, (np.shape(leaf)[0], -1)) for leaf in leaves], axis=1)
-
-
 class Batch:
     """One model's awkward data sets, fitted among good ones, and the all-good control."""
 
@@ -175,7 +165,7 @@ def _assert_invalid(model, result):
     assert int(result.status) == Status.INVALID_INPUT
     assert not bool(result.converged)
     assert int(result.n_iter) == 0
-    np.testing.assert_array_equal(_coefficients(model, _row(result, None)), 0.0)
+    np.testing.assert_array_equal(fitted_parameters(model, _row(result, None)), 0.0)
     assert np.all(np.isnan(result.history))
     if model in GLM_FAMILIES:
         assert not bool(result.separated)
@@ -277,7 +267,7 @@ def test_aliased_column(batch, model, name):
         # Gradient descent does not care about collinearity; x2's information is gone, so
         # the network overfits 20 points less well than on the base data set.
         assert int(fit.status) == Status.MAX_ITER
-        assert np.all(np.isfinite(_coefficients(model, _row(fit, None))))
+        assert np.all(np.isfinite(fitted_parameters(model, _row(fit, None))))
 
 
 @pytest.mark.parametrize("model", GLM_FAMILIES)
@@ -469,7 +459,7 @@ def test_every_outcome_is_a_status_and_never_nan(batch, below_p, single_row, mod
     results = [batch(model).mixed, batch(model).clean, below_p[model][2], single_row[model][2]]
     for result in results:
         assert set(np.unique(result.status)) <= {int(s) for s in Status}
-        coef = _coefficients(model, result)
+        coef = fitted_parameters(model, result)
         assert np.all(np.isfinite(coef))  # not only when converged: never NaN
         ok = (Status.CONVERGED, Status.RANK_DEFICIENT) if model in GLM_FAMILIES else (
             Status.CONVERGED,)

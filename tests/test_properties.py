@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _fitted import fitted_parameters
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -125,17 +126,6 @@ def _to_numpy(result):
     return jax.tree.map(np.asarray, result)
 
 
-def _parameters(model, result):
-    """Every fitted weight, ``[B, k]``."""
-    if model == "mlp":
-        leaves = jax.tree.leaves(result.params)
-    elif model == "perceptron":
-        leaves = [result.coef, result.pocket_coef, result.last_coef]
-    else:
-        leaves = [result.coef]
-    return np.concatenate([leaf.reshape(leaf.shape[0], -1) for leaf in leaves], axis=1)
-
-
 def _fit(model, X, y, keys):
     return _to_numpy(_batched(model)(X, y, keys))
 
@@ -222,7 +212,7 @@ def test_status_is_a_documented_code(model, data):
 def test_converged_means_finite_parameters_and_the_stated_rule(model, data):
     X, y, keys = data
     fit = _fit(model, X, y, keys)
-    parameters = _parameters(model, fit)
+    parameters = fitted_parameters(model, fit)
     assert np.all(np.isfinite(parameters))  # documented for every status, not only converged
     for i in np.flatnonzero(fit.converged):
         CHECK_CONVERGED[model](np.asarray(X), np.asarray(y), fit, i)
