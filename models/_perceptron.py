@@ -11,7 +11,9 @@ in one compiled program. The online rule (Rosenblatt 1958), with labels
 The inner ``lax.scan`` over samples is the hot loop, so its carry is only what the rule needs
 (``w``, the epoch's mistake count, and the running weight sum when averaging); everything the
 fit reports (pocket, history, status) is updated once per epoch in the outer
-``lax.while_loop``.
+``lax.while_loop``. Under ``vmap`` a batching rule runs the whole batch through one loop
+with the data sets as the last (contiguous) axis, so each step of that loop vectorises across
+data sets (see :func:`_fit_lanes`); a single fit is the same loop with one lane.
 
 References:
     F. Rosenblatt (1958). The perceptron: a probabilistic model for information storage and
@@ -89,71 +91,118 @@ class PerceptronResult(NamedTuple):
 
 
 class _EpochState(NamedTuple):
-    """The outer loop's carry (never returned: see :class:`PerceptronResult`)."""
+    """The outer loop's carry, lanes last (never returned: see :class:`PerceptronResult`)."""
 
-    epoch: jax.Array  # int32, epochs completed
-    w: jax.Array  # [p] online weights
-    w_sum: jax.Array | None  # [p] sum of w over all sample visits (averaged only)
-    pocket_w: jax.Array  # [p]
-    pocket_correct: jax.Array  # int32, training points pocket_w classifies correctly
-    n_updates: jax.Array  # int32
-    history: jax.Array  # [max_epochs]
-    status: jax.Array  # int32, what to report if the loop ended now
-    done: jax.Array  # bool
+    epoch: jax.Array  # [L] int32, epochs completed
+    w: jax.Array  # [p, L] online weights
+    w_sum: jax.Array | None  # [p, L] sum of w over all sample visits (averaged only)
+    pocket_w: jax.Array  # [p, L]
+    pocket_correct: jax.Array  # [L] int32, training points pocket_w classifies correctly
+    n_updates: jax.Array  # [L] int32
+    history: jax.Array  # [max_epochs, L]
+    status: jax.Array  # [L] int32, what to report if the loop ended now
+    done: jax.Array  # [L] bool
+
+
+#: Up to this many features, :func:`_margins` adds the ``p`` products in straight-line code;
+#: above it, in a ``fori_loop`` (constant program size).
+_UNROLL_FEATURES = 32
+
+
+def _margins(X, w):
+    """``X @ w`` of every lane: ``X [n, p, L]``, ``w [p, L]`` -> ``[n, L]``.
+
+    Written as ``p`` elementwise multiply-adds over ``[n, L]`` rather than a reduction over
+    the middle axis: XLA:CPU lowers that reduction to a library call that took 1.2 ms for
+    n = 200, p = 11, L = 256 (float32), against 0.07 ms for the unrolled adds and 0.17 ms
+    for the loop (``n`` times the cost of a whole epoch of updates).
+    """
+    p = X.shape[1]
+    if p <= _UNROLL_FEATURES:
+        total = X[:, 0] * w[0][None]
+        for j in range(1, p):
+            total = total + X[:, j] * w[j][None]
+        return total
+    return lax.fori_loop(1, p, lambda j, total: total + X[:, j] * w[j][None],
+                         X[:, 0] * w[0][None])
 
 
 def _n_correct(X, y, w):
     # The rule of predict(): class 1 iff X @ w > 0 (w = 0 predicts class 0 everywhere).
-    return jnp.sum(((X @ w) > 0) == (y > 0.5), dtype=jnp.int32)
+    # X [n, p, L], y [n, L], w [p, L] -> [L].
+    return jnp.sum((_margins(X, w) > 0) == (y > 0.5), axis=0, dtype=jnp.int32)
 
 
-def _is_valid(X, y):
-    labels_ok = jnp.all((y == 0) | (y == 1))
-    return jnp.all(jnp.isfinite(X)) & jnp.all(jnp.isfinite(y)) & labels_ok
+def _lanes(mask, leaf):
+    """A per-lane ``[L]`` mask shaped to broadcast against ``leaf`` ``[..., L]``."""
+    return mask.reshape((1,) * (leaf.ndim - 1) + mask.shape)
 
 
-@functools.partial(jax.jit, static_argnames=("max_epochs", "lr", "averaged"))
-def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool) -> PerceptronResult:
-    n, p = X.shape
+def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> PerceptronResult:
+    """Fit ``L`` independent data sets at once, with the lane axis last.
+
+    The rule is sequential over samples, so each step of the hot loop is tiny: one dot
+    product and one update of ``p`` numbers per data set. With data sets as the last
+    (contiguous) axis, a step is a few elementwise passes over ``[p, L]`` that vectorise
+    across data sets, and the sample read ``X[i]`` is one contiguous block. Plain ``vmap``
+    puts the data-set axis first instead, so every step gathers ``L`` rows ``n p`` numbers
+    apart and reduces along the short ``p`` axis: on XLA:CPU (256 data sets, n = 200,
+    p = 11, float32) a step took 2.2 us that way and 0.65 us this way.
+
+    Args:
+        X: ``[n, p, L]``; y: ``[n, L]``; keys: ``[L]`` keys or None.
+
+    Returns:
+        :class:`PerceptronResult` with the lane axis last in every field.
+    """
+    n, p, lanes = X.shape
     dtype = X.dtype
-    valid = _is_valid(X, y)
-    # A bad data set still runs through the (vmapped) loop body, so give it harmless zeros;
-    # its loop never starts and it reports INVALID_INPUT.
-    X = jnp.where(valid, X, jnp.zeros_like(X))
-    y = jnp.where(valid, y, jnp.zeros_like(y))
+    valid = (
+        jnp.all(jnp.isfinite(X), axis=(0, 1))
+        & jnp.all(jnp.isfinite(y), axis=0)
+        & jnp.all((y == 0) | (y == 1), axis=0)
+    )
+    # A bad data set still runs through the loop body with the others, so give it harmless
+    # zeros; its lane starts done and reports INVALID_INPUT.
+    X = jnp.where(valid[None, None], X, jnp.zeros_like(X))
+    y = jnp.where(valid[None], y, jnp.zeros_like(y))
     signs = 2 * y - 1
     step_size = jnp.asarray(lr, dtype)
+    zero = jnp.zeros((), dtype)
 
     def visit(carry, sample):
-        x_i, s_i = sample
+        x_i, s_i = sample  # [p, L], [L]
         if averaged:
             w, mistakes, w_sum = carry
         else:
             w, mistakes = carry
-        mistake = s_i * (x_i @ w) <= 0
-        w = w + jnp.where(mistake, step_size * s_i, jnp.zeros((), dtype)) * x_i
+        mistake = s_i * jnp.sum(x_i * w, axis=0) <= 0
+        w = w + jnp.where(mistake, step_size * s_i, zero)[None] * x_i
         mistakes = mistakes + mistake.astype(jnp.int32)
         if averaged:
             return (w, mistakes, w_sum + w), None
         return (w, mistakes), None
 
     def epoch_body(state: _EpochState) -> _EpochState:
-        if key is None:
-            order = jnp.arange(n)
+        if keys is None:
+            samples = (X, signs)
         else:
-            order = jax.random.permutation(jax.random.fold_in(key, state.epoch), n)
-        zero = jnp.zeros((), jnp.int32)
-        init = (state.w, zero, state.w_sum) if averaged else (state.w, zero)
-        # Scan over the visiting order and read each sample from the loop-invariant X.
-        # Scanning over X[order] itself makes vmap copy the whole [n, batch, p] block into
-        # scan-major layout at every epoch (a quarter of the time of 1000 separable fits).
-        carry, _ = lax.scan(lambda carry, i: visit(carry, (X[i], signs[i])), init, order)
+            # Lane l visits its samples in the order permutation(fold_in(key_l, epoch_l), n).
+            order = jax.vmap(
+                lambda key, epoch: jax.random.permutation(jax.random.fold_in(key, epoch), n),
+                out_axes=1,
+            )(keys, state.epoch)  # [n, L]
+            samples = (jnp.take_along_axis(X, order[:, None, :], axis=0),
+                       jnp.take_along_axis(signs, order, axis=0))
+        no_mistakes = jnp.zeros((lanes,), jnp.int32)
+        init = (state.w, no_mistakes, state.w_sum) if averaged else (state.w, no_mistakes)
+        carry, _ = lax.scan(visit, init, samples)
         w, mistakes = carry[0], carry[1]
         w_sum = carry[2] if averaged else None
 
-        finite = jnp.all(jnp.isfinite(w))
+        finite = jnp.all(jnp.isfinite(w), axis=0)
         if averaged:
-            finite = finite & jnp.all(jnp.isfinite(w_sum))
+            finite = finite & jnp.all(jnp.isfinite(w_sum), axis=0)
         # Pocket at epoch ends: O(n p) once per epoch instead of once per update; the
         # ratchet (strictly better only) keeps the earliest best weights.
         correct = _n_correct(X, y, w)
@@ -166,40 +215,41 @@ def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool) -> Perceptron
             jnp.int32(Status.NONFINITE),
             jnp.where(converged, jnp.int32(Status.CONVERGED), state.status),
         )
+        this_epoch = jnp.arange(max_epochs)[:, None] == state.epoch[None]
         # A non-finite epoch is discarded whole: weights, counts and history stay as they were.
-        return _EpochState(
+        new = _EpochState(
             epoch=jnp.where(finite, epoch, state.epoch),
-            w=jnp.where(finite, w, state.w),
-            w_sum=jnp.where(finite, w_sum, state.w_sum) if averaged else None,
-            pocket_w=jnp.where(better, w, state.pocket_w),
+            w=jnp.where(finite[None], w, state.w),
+            w_sum=jnp.where(finite[None], w_sum, state.w_sum) if averaged else None,
+            pocket_w=jnp.where(better[None], w, state.pocket_w),
             pocket_correct=jnp.where(better, correct, state.pocket_correct),
             n_updates=jnp.where(finite, state.n_updates + mistakes, state.n_updates),
-            history=jnp.where(
-                finite,
-                state.history.at[state.epoch].set(mistakes.astype(dtype)),
-                state.history,
-            ),
+            history=jnp.where(finite[None] & this_epoch, mistakes[None].astype(dtype),
+                              state.history),
             status=status,
             done=~finite | converged | (epoch >= max_epochs),
         )
+        # A lane that had stopped keeps its state: as if it had run on its own.
+        return jax.tree.map(lambda old, now: jnp.where(_lanes(state.done, old), old, now),
+                            state, new)
 
-    w0 = jnp.zeros((p,), dtype)
+    w0 = jnp.zeros((p, lanes), dtype)
     init = _EpochState(
-        epoch=jnp.zeros((), jnp.int32),
+        epoch=jnp.zeros((lanes,), jnp.int32),
         w=w0,
         w_sum=w0 if averaged else None,
         pocket_w=w0,
         pocket_correct=_n_correct(X, y, w0),
-        n_updates=jnp.zeros((), jnp.int32),
-        history=jnp.full((max_epochs,), jnp.nan, dtype),
+        n_updates=jnp.zeros((lanes,), jnp.int32),
+        history=jnp.full((max_epochs, lanes), jnp.nan, dtype),
         status=jnp.where(valid, jnp.int32(Status.MAX_ITER), jnp.int32(Status.INVALID_INPUT)),
         done=~valid,
     )
-    final = lax.while_loop(lambda s: ~s.done, epoch_body, init)
+    final = lax.while_loop(lambda s: ~jnp.all(s.done), epoch_body, init)
 
     if averaged:
         n_visits = jnp.maximum(final.epoch, 1).astype(dtype) * n
-        coef = final.w_sum / n_visits
+        coef = final.w_sum / n_visits[None]
     else:
         coef = final.w
     return PerceptronResult(
@@ -214,6 +264,37 @@ def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool) -> Perceptron
         status=final.status,
         history=final.history,
     )
+
+
+def _lanes_first(result: PerceptronResult) -> PerceptronResult:
+    return jax.tree.map(lambda leaf: jnp.moveaxis(leaf, -1, 0), result)
+
+
+@functools.partial(jax.jit, static_argnames=("max_epochs", "lr", "averaged"))
+def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool) -> PerceptronResult:
+    """One data set through :func:`_fit_lanes`, with a ``vmap`` rule that batches it there."""
+    fit_lanes = functools.partial(_fit_lanes, max_epochs=max_epochs, lr=lr, averaged=averaged)
+    args = (X, y) if key is None else (X, y, key)
+
+    @jax.custom_batching.custom_vmap
+    def fit_one(*args):
+        X, y, *key = args
+        result = fit_lanes(X[..., None], y[..., None], key[0][None] if key else None)
+        return jax.tree.map(lambda leaf: leaf[..., 0], result)
+
+    @fit_one.def_vmap
+    def fit_batch(axis_size, in_batched, *args):
+        # The batch becomes the lane axis: data sets last, as _fit_lanes wants them. An
+        # unbatched argument (one data set refitted under many keys) is shared by every lane.
+        X, y, *key = (
+            arg if batched else jnp.broadcast_to(arg, (axis_size,) + arg.shape)
+            for arg, batched in zip(args, in_batched)
+        )
+        result = fit_lanes(jnp.moveaxis(X, 0, -1), jnp.moveaxis(y, 0, -1),
+                           key[0] if key else None)
+        return _lanes_first(result), jax.tree.map(lambda _: True, result)
+
+    return fit_one(*args)
 
 
 def _check_lr(lr) -> float:

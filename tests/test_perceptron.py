@@ -162,6 +162,25 @@ def test_matches_slow_reference(data, shuffle):
             assert np.all(np.isnan(np.asarray(got.history[epochs:])))
 
 
+def test_many_features_take_the_looped_margins():
+    """Past ``_UNROLL_FEATURES`` the pocket's margins are summed in a loop: same fit."""
+    from models._perceptron import _UNROLL_FEATURES
+
+    n_features = _UNROLL_FEATURES + 8
+    for regime in ("separable", "overlap"):
+        batch = make(regime, 11, n_datasets=4, n_samples=50, n_features=n_features)
+        result = batched_fit(**SHARED)(batch.X_train, batch.y_train)
+        for index in range(4):
+            want = reference_perceptron(
+                np.asarray(batch.X_train[index]), np.asarray(batch.y_train[index]),
+                max_epochs=SHARED["max_epochs"],
+            )
+            got = take(result, index)
+            np.testing.assert_allclose(got.last_coef, want["coef"], atol=EXACT)
+            np.testing.assert_allclose(got.pocket_coef, want["pocket"], atol=EXACT)
+            assert float(got.pocket_accuracy) == pytest.approx(want["pocket_accuracy"])
+
+
 # ---------------------------------------------------------------- theory
 
 
@@ -267,6 +286,19 @@ def test_shuffled_orders_differ_and_repeat(data):
     )
     assert len({tuple(np.round(np.asarray(c), 9)) for c in restarts.last_coef}) > n_restarts // 2
     assert_trees_close(take(restarts, 0), perceptron.fit(X, y, key=keys[0], **SHARED))
+
+
+def test_nested_vmap_over_data_sets_and_keys(data):
+    """vmap over data sets of vmap over restarts: each lane is its own single fit."""
+    batch = data["overlap"]
+    keys = jax.random.split(jax.random.key(5), 6).reshape(2, 3)
+    restarts = jax.vmap(lambda X, y, k: perceptron.fit(X, y, key=k, **SHARED),
+                        in_axes=(None, None, 0))
+    result = jax.jit(jax.vmap(restarts))(batch.X_train[:2], batch.y_train[:2], keys)
+    for d in range(2):
+        for r in range(3):
+            want = perceptron.fit(batch.X_train[d], batch.y_train[d], key=keys[d, r], **SHARED)
+            assert_trees_close(take(take(result, d), r), want)
 
 
 def test_float32_stays_float32(data):
