@@ -32,6 +32,7 @@ References:
 from __future__ import annotations
 
 import functools
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -138,6 +139,14 @@ def _lanes(mask, leaf):
     return mask.reshape((1,) * (leaf.ndim - 1) + mask.shape)
 
 
+#: Batches of at least this many lanes finish their stragglers in a smaller batch (see
+#: :func:`_fit_lanes`); a single fit never does.
+_COMPACT_MIN_LANES = 64
+
+#: The straggler batch is ``1 / _COMPACT_FACTOR`` of the lanes.
+_COMPACT_FACTOR = 4
+
+
 def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> PerceptronResult:
     """Fit ``L`` independent data sets at once, with the lane axis last.
 
@@ -148,6 +157,11 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
     puts the data-set axis first instead, so every step gathers ``L`` rows ``n p`` numbers
     apart and reduces along the short ``p`` axis: on XLA:CPU (256 data sets, n = 200,
     p = 11, float32) a step took 2.2 us that way and 0.65 us this way.
+
+    With at least :data:`_COMPACT_MIN_LANES` lanes, the lanes still running once only a
+    quarter are left finish in a batch a quarter the size (on separable data, where
+    stopping times are ragged: 1000 fits of 200 points, 32.8k -> 42.4k fits/s). Each lane
+    computes exactly what it computes alone, so results do not depend on the batch.
 
     Args:
         X: ``[n, p, L]``; y: ``[n, L]``; keys: ``[L]`` keys or None.
@@ -183,7 +197,9 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
             return (w, mistakes, w_sum + w), None
         return (w, mistakes), None
 
-    def epoch_body(state: _EpochState) -> _EpochState:
+    def epoch_body(data, state: _EpochState) -> _EpochState:
+        X, y, signs, keys = data
+        lanes = X.shape[-1]
         if keys is None:
             samples = (X, signs)
         else:
@@ -245,7 +261,27 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
         status=jnp.where(valid, jnp.int32(Status.MAX_ITER), jnp.int32(Status.INVALID_INPUT)),
         done=~valid,
     )
-    final = lax.while_loop(lambda s: ~jnp.all(s.done), epoch_body, init)
+    data = (X, y, signs, keys)
+    if lanes < _COMPACT_MIN_LANES:
+        final = lax.while_loop(lambda s: ~jnp.all(s.done), partial(epoch_body, data), init)
+    else:
+        # Ragged stopping: a batched loop runs until its slowest lane stops. Once at most a
+        # quarter of the lanes are still running, those lanes move into a batch a quarter
+        # the size and finish there: every lane does exactly the same work, and the
+        # stopped ones no longer pay for the stragglers.
+        kept = lanes // _COMPACT_FACTOR
+        state = lax.while_loop(lambda s: jnp.sum(~s.done) > kept, partial(epoch_body, data),
+                               init)
+        stragglers = jnp.argsort(state.done, stable=True)[:kept]  # running lanes first
+
+        def pick(leaf):
+            return leaf[..., stragglers]
+
+        tail = lax.while_loop(lambda s: ~jnp.all(s.done),
+                              partial(epoch_body, jax.tree.map(pick, data)),
+                              jax.tree.map(pick, state))
+        final = jax.tree.map(lambda whole, part: whole.at[..., stragglers].set(part),
+                             state, tail)
 
     if averaged:
         n_visits = jnp.maximum(final.epoch, 1).astype(dtype) * n

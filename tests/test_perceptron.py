@@ -301,6 +301,29 @@ def test_nested_vmap_over_data_sets_and_keys(data):
             assert_trees_close(take(take(result, d), r), want)
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_stragglers_finish_in_a_smaller_batch_with_the_same_result(shuffle):
+    """A batch of >= _COMPACT_MIN_LANES moves its last running lanes to a smaller batch:
+    every data set still gets, bit for bit, its own single fit."""
+    from models._perceptron import _COMPACT_FACTOR, _COMPACT_MIN_LANES
+
+    n_datasets = _COMPACT_MIN_LANES + 32
+    batch = make("separable", 21, n_datasets=n_datasets, n_samples=60, n_features=3)
+    keys = jax.random.split(jax.random.key(9), n_datasets) if shuffle else None
+    if shuffle:
+        result = batched_fit_keyed(**SHARED)(batch.X_train, batch.y_train, keys)
+    else:
+        result = batched_fit(**SHARED)(batch.X_train, batch.y_train)
+    # The smaller batch ran: some lane was still running once at most `kept` were.
+    epochs = np.sort(np.asarray(result.n_iter))[::-1]
+    kept = n_datasets // _COMPACT_FACTOR
+    assert epochs[0] > epochs[kept]
+    for index in range(n_datasets):
+        single = perceptron.fit(batch.X_train[index], batch.y_train[index], **SHARED,
+                                key=None if keys is None else keys[index])
+        jax.tree.map(np.testing.assert_array_equal, take(result, index), single)
+
+
 def test_float32_stays_float32(data):
     batch = data["overlap"]
     X, y = batch.X_train.astype(jnp.float32), batch.y_train.astype(jnp.float32)
