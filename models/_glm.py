@@ -458,9 +458,11 @@ class _Design(NamedTuple):
         if n_blocks * rows != n:
             X = jnp.pad(X, ((0, n_blocks * rows - n), (0, 0)))
         blocks = X.reshape(n_blocks, rows, p)
-        # X^T then a move of whole rows, not one 3-D transpose: XLA:CPU does the 2-D
-        # transpose several times faster.
-        blocks_t = jnp.swapaxes(X.T.reshape(p, n_blocks, rows), 0, 1)
+        # One transpose of the blocks. Written as X^T followed by a move of whole rows, XLA
+        # (in the whole fit, under vmap) made it two passes with an odd layout in between:
+        # 3 ms of a 13 ms chunk of 256 fits (n = 200, p = 11, float64). This form measured
+        # 6-13% more fits/s in interleaved runs, with bitwise equal results.
+        blocks_t = jnp.transpose(blocks, (0, 2, 1))
         return cls(blocks, blocks_t)
 
     def normal_equations(self, working: jax.Array, wz: jax.Array):
