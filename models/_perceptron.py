@@ -32,7 +32,6 @@ References:
 from __future__ import annotations
 
 import functools
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -164,7 +163,12 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
     computes exactly what it computes alone, so results do not depend on the batch.
 
     Args:
-        X: ``[n, p, L]``; y: ``[n, L]``; keys: ``[L]`` keys or None.
+        X: ``[n, p, L]`` design matrices.
+        y: ``[n, L]`` labels.
+        keys: ``[L]`` shuffling keys, or None for the data order.
+        max_epochs: epoch budget (see :func:`fit`).
+        lr: step size (see :func:`fit`).
+        averaged: also keep the running weight sum (see :func:`fit`).
 
     Returns:
         :class:`PerceptronResult` with the lane axis last in every field.
@@ -262,23 +266,27 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
         done=~valid,
     )
     data = (X, y, signs, keys)
+
+    def running(state):
+        return ~jnp.all(state.done)
+
     if lanes < _COMPACT_MIN_LANES:
-        final = lax.while_loop(lambda s: ~jnp.all(s.done), partial(epoch_body, data), init)
+        final = lax.while_loop(running, functools.partial(epoch_body, data), init)
     else:
         # Ragged stopping: a batched loop runs until its slowest lane stops. Once at most a
         # quarter of the lanes are still running, those lanes move into a batch a quarter
         # the size and finish there: every lane does exactly the same work, and the
         # stopped ones no longer pay for the stragglers.
         kept = lanes // _COMPACT_FACTOR
-        state = lax.while_loop(lambda s: jnp.sum(~s.done) > kept, partial(epoch_body, data),
-                               init)
+        state = lax.while_loop(lambda s: jnp.sum(~s.done) > kept,
+                               functools.partial(epoch_body, data), init)
         stragglers = jnp.argsort(state.done, stable=True)[:kept]  # running lanes first
 
         def pick(leaf):
             return leaf[..., stragglers]
 
-        tail = lax.while_loop(lambda s: ~jnp.all(s.done),
-                              partial(epoch_body, jax.tree.map(pick, data)),
+        tail = lax.while_loop(running,
+                              functools.partial(epoch_body, jax.tree.map(pick, data)),
                               jax.tree.map(pick, state))
         final = jax.tree.map(lambda whole, part: whole.at[..., stragglers].set(part),
                              state, tail)
@@ -300,10 +308,6 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
         status=final.status,
         history=final.history,
     )
-
-
-def _lanes_first(result: PerceptronResult) -> PerceptronResult:
-    return jax.tree.map(lambda leaf: jnp.moveaxis(leaf, -1, 0), result)
 
 
 @functools.partial(jax.jit, static_argnames=("max_epochs", "lr", "averaged"))
@@ -328,7 +332,8 @@ def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool) -> Perceptron
         )
         result = fit_lanes(jnp.moveaxis(X, 0, -1), jnp.moveaxis(y, 0, -1),
                            key[0] if key else None)
-        return _lanes_first(result), jax.tree.map(lambda _: True, result)
+        lanes_first = jax.tree.map(lambda leaf: jnp.moveaxis(leaf, -1, 0), result)
+        return lanes_first, jax.tree.map(lambda _: True, result)
 
     return fit_one(*args)
 
