@@ -7,8 +7,9 @@ which pytest loads before parsing the command line).
 * ``pytest --benchmark``: only the benchmark modules, timed, ``quick`` preset unless
   ``--bench-preset`` says otherwise. The pytest-benchmark JSON is written to
   ``.benchmarks/glmnn-<preset>-<timestamp>.json`` unless ``--benchmark-json`` names a file,
-  and, if every benchmark passed, published into ``results/<run>/`` (``bench.publish``).
-  A run that failed or was interrupted publishes nothing.
+  and, if every benchmark passed, published into ``results/<run>/`` (``bench.report``).
+  A run that failed or was interrupted publishes nothing, and its JSON is marked
+  incomplete (``glmnn.complete``), so ``python -m bench publish`` refuses it too.
 """
 
 from __future__ import annotations
@@ -20,10 +21,16 @@ import sys
 
 import pytest
 
+from bench import catalog
 from bench.presets import PRESETS, get_preset
 
 ROOT = pathlib.Path(__file__).resolve().parent
-BENCH_DIR = ROOT / "bench"
+BENCH_DIR = ROOT / "bench" / "suite"
+#: How far the session got, for the record's complete/incomplete mark.
+_OUTCOME = pytest.StashKey[dict]()
+#: The markers of the benchmark suite (one per catalog family, and the other kinds of row).
+_KIND_MARKERS = {"baseline": "reference-library rows", "datasets": "data-generation rows",
+                 "machine": "the machine's ceilings row"}
 
 
 def pytest_addoption(parser):
@@ -56,6 +63,13 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     # Runs before pytest-benchmark's own pytest_configure (trylast), so its session sees
     # these settings.
+    config.stash[_OUTCOME] = {"expected": None, "finished": 0}
+    config.addinivalue_line("markers", "matrix(name): the benchmark matrix that 'case' "
+                            "is parametrised over (bench/suite/conftest.py)")
+    for family in catalog.FAMILIES:
+        config.addinivalue_line("markers", f"{family}: benchmark rows of the {family} family")
+    for marker, what in _KIND_MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {what}")
     benchmark = config.getoption("benchmark")
     preset = config.getoption("bench_preset") or ("quick" if benchmark else "smoke")
     if preset not in PRESETS:
@@ -96,10 +110,27 @@ def bench_preset(request):
     return get_preset(request.config.option.bench_preset)
 
 
-@pytest.fixture(scope="session")
-def bench_timed(request):
-    """True when pytest-benchmark really times (``--benchmark``), False in smoke runs."""
-    return not request.config._benchmarksession.disabled
+def pytest_sessionstart(session):
+    session.config.stash[_OUTCOME]["session"] = session
+
+
+def pytest_collection_finish(session):
+    session.config.stash[_OUTCOME]["expected"] = len(session.items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    result = yield
+    item.config.stash[_OUTCOME]["finished"] += 1
+    return result
+
+
+def _complete(config) -> bool:
+    """Every collected test ran to its end and none failed (an interrupt stops short)."""
+    outcome = config.stash[_OUTCOME]
+    session = outcome.get("session")
+    return (outcome["expected"] is not None and outcome["finished"] == outcome["expected"]
+            and session is not None and session.testsfailed == 0)
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -116,6 +147,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         "preset_settings": preset._asdict(),
         "command": "pytest " + shlex.join(sys.argv[1:]),
         "timed": bool(config.getoption("benchmark")),
+        "complete": _complete(config),
     }
 
 
@@ -135,7 +167,7 @@ def pytest_sessionfinish(session, exitstatus):
     if not json_path.exists():
         write(f"glmnn-bench: no benchmark JSON at {json_path}; nothing was published.")
         return
-    from bench.publish import publish
+    from bench.report import publish
 
     try:
         folder = publish(json_path, config.getoption("bench_results_dir"))

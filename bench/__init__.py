@@ -1,6 +1,18 @@
-"""glmnn-bench's benchmark side: data sets, runner, benchmark modules, publishing.
+"""glmnn-bench's benchmark side: the catalog, data sets, the batched runner, the record.
 
-It holds the synthetic data sets, the batched runner, the pytest-benchmark modules
-(``bench_*.py``), the reference-library baselines, publishing and comparison.
-``python -m bench`` runs the matrix without pytest, publishes and compares runs.
+Importing ``bench`` imports no JAX, so :mod:`bench.report` (publishing and comparing runs)
+works without an accelerator stack. The modules, one concern each:
+
+* :mod:`bench.catalog`: what each model and regime is, once (no JAX);
+* :mod:`bench.presets`, :mod:`bench.cases`: the sizes and the matrix (no JAX);
+* :mod:`bench.record`: the typed run record, its one writer and one reader (no JAX);
+* :mod:`bench.datasets`: one generator per regime;
+* :mod:`bench.adapters`: how each model family is fitted and evaluated;
+* :mod:`bench.runner`, :mod:`bench.scale`, :mod:`bench.stats`: fit a case, in bounded
+  memory, reduced to mergeable statistics;
+* :mod:`bench.timing`, :mod:`bench.roofline`, :mod:`bench.machine`: honest timing, work
+  counts and ceilings, what the run ran on;
+* :mod:`bench.baselines`: the reference libraries;
+* :mod:`bench.suite`: the pytest-benchmark modules; :mod:`bench.report`: tables, sentences,
+  plots, publishing, comparing; ``python -m bench``: the command line.
 """

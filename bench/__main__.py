@@ -8,19 +8,18 @@ Commands::
     python -m bench publish RUN.json [--results-dir results]
     python -m bench compare OLD.json NEW.json [--fail-above 1.5]
 
-``run`` writes the same JSON layout as ``pytest --benchmark`` (pytest-benchmark's, with the
-same ``extra_info``), so ``publish`` and ``compare`` take either. Mistakes in a command give
-one line that says what to change and exit status 2, never a traceback.
+``run`` writes our own run record (:mod:`bench.record`): the same rows as the
+``extra_info`` of ``pytest --benchmark``, but not pytest-benchmark's file format; ``publish``
+and ``compare`` take either. Mistakes in a command give one line that says what to change
+and exit status 2, never a traceback; they are found before anything is computed.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import pathlib
-import platform
 import shlex
 import sys
 import time
@@ -51,9 +50,11 @@ def _positive_int(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from bench.cases import MODELS
-    from bench.datasets import REGIMES
+    from bench import catalog
     from bench.presets import PRESETS
+
+    models = tuple(m.name for m in catalog.models())
+    regimes = tuple(r.name for r in catalog.regimes())
 
     parser = _OneLineParser(prog="python -m bench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="{run,publish,compare}",
@@ -65,9 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--from", dest="from_json", type=pathlib.Path, default=None,
                      help="rerun exactly the matrix of a published run's benchmark.json "
                           "(its preset, seed, cases and sizes)")
-    run.add_argument("--model", action="append", choices=tuple(MODELS),
+    run.add_argument("--model", action="append", choices=models,
                      help="only this model (repeatable; default: all)")
-    run.add_argument("--regime", action="append", choices=REGIMES,
+    run.add_argument("--regime", action="append", choices=regimes,
                      help="only this regime (repeatable; default: all of each model's)")
     run.add_argument("--dtype", action="append", choices=("float32", "float64"),
                      help="only this dtype (repeatable; default: each model's)")
@@ -83,56 +84,58 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--process-id", type=int, default=None,
                      help="multi-host: this process's index, 0 .. num-processes - 1")
     run.add_argument("--json", type=pathlib.Path,
-                     help="write the run here (default: .benchmarks/glmnn-run-<stamp>.json)")
+                     help="write the run's record here (default: "
+                          ".benchmarks/glmnn-run-<UTC stamp>-<process id>.json)")
     run.add_argument("--publish", action="store_true",
                      help="publish the run into results/ afterwards")
-    run.add_argument("--results-dir", type=pathlib.Path, default=pathlib.Path("results"))
+    run.add_argument("--results-dir", type=pathlib.Path, default=pathlib.Path("results"),
+                     help="where --publish writes the run folder (default: results/)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     publish = sub.add_parser("publish", help="write results/<run>/ from a run's JSON")
-    publish.add_argument("json", type=pathlib.Path)
-    publish.add_argument("--results-dir", type=pathlib.Path, default=pathlib.Path("results"))
+    publish.add_argument("json", type=pathlib.Path,
+                         help="the run: pytest-benchmark's JSON or python -m bench run's record")
+    publish.add_argument("--results-dir", type=pathlib.Path, default=pathlib.Path("results"),
+                         help="the folder of run folders (default: results/)")
 
     compare = sub.add_parser("compare", help="per-case speed ratios between two runs")
-    compare.add_argument("old", type=pathlib.Path)
-    compare.add_argument("new", type=pathlib.Path)
+    compare.add_argument("old", type=pathlib.Path, help="the earlier run's JSON")
+    compare.add_argument("new", type=pathlib.Path, help="the later run's JSON")
     compare.add_argument("--fail-above", type=float, default=None,
                          help="exit 1 if any case is slower than this ratio (new/old time)")
     return parser
 
 
 class Progress:
-    """A one-line progress bar with an ETA, on stderr (plain lines when not a terminal)."""
+    """Chunks done, fits/s and ETA on stderr: a tqdm bar on a terminal, else plain lines.
 
-    def __init__(self, total: int, label: str, enabled: bool = True, width: int = 24):
-        self.total, self.label, self.enabled, self.width = total, label, enabled, width
-        self.start = time.perf_counter()
-        self.last_line = 0.0
+    Not on a terminal (a log file), a line every 10 s and one at the end, each with
+    ``chunks`` in it.
+    """
 
-    def update(self, done: int, total: int | None = None, rate: float | None = None,
-               elapsed: float | None = None) -> None:
-        """Redraw after ``done`` of ``total`` chunks.
+    def __init__(self, total: int, label: str, bar: bool):
+        from tqdm import tqdm
 
-        ``rate`` is fits per second so far and ``elapsed`` the seconds the chunks took
-        (compilation excluded), from which the ETA is extrapolated.
-        """
-        total = total or self.total
-        if elapsed is None:
-            elapsed = time.perf_counter() - self.start
-        eta = elapsed / done * (total - done) if done else float("nan")
-        speed = f"{rate:,.0f} fits/s" if rate else "-- fits/s"
-        text = (f"{self.label}: {done}/{total} chunks, {speed}, {_clock(elapsed)} elapsed, "
-                f"ETA {_clock(eta)}")
-        if not self.enabled:
-            # Not a terminal (a log file): a line every 10 s and at the end.
-            if done == total or time.perf_counter() - self.last_line > 10:
-                self.last_line = time.perf_counter()
-                print(text, file=sys.stderr, flush=True)
+        self.label, self.last_line = label, 0.0
+        self.bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr,
+                        leave=True, dynamic_ncols=True) if bar else None
+
+    def update(self, done: int, total: int, rate: float | None, elapsed: float) -> None:
+        """After ``done`` of ``total`` chunks: ``rate`` fits/s so far, ``elapsed`` seconds."""
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.set_postfix_str(f"{rate:,.0f} fits/s" if rate else "-- fits/s",
+                                     refresh=False)
+            self.bar.update(done - self.bar.n)
+            if done == total:
+                self.bar.close()
             return
-        filled = int(self.width * done / max(total, 1))
-        bar = "#" * filled + "-" * (self.width - filled)
-        end = "\n" if done == total else ""
-        print(f"\r[{bar}] {text}\033[K", end=end, file=sys.stderr, flush=True)
+        if done == total or time.perf_counter() - self.last_line > 10:
+            self.last_line = time.perf_counter()
+            eta = elapsed / done * (total - done) if done else float("nan")
+            speed = f"{rate:,.0f} fits/s" if rate else "-- fits/s"
+            print(f"{self.label}: {done}/{total} chunks, {speed}, {_clock(elapsed)} elapsed, "
+                  f"ETA {_clock(eta)}", file=sys.stderr, flush=True)
 
 
 def _clock(seconds: float) -> str:
@@ -143,33 +146,32 @@ def _clock(seconds: float) -> str:
 
 
 def _cases_from_run(path: pathlib.Path):
-    """The preset and the cases of ours recorded in a run's JSON (baselines are skipped)."""
-    from bench.cases import MODELS, Case
+    """The preset and the cases of ours recorded in a run (baselines are skipped)."""
+    from bench.cases import Case
     from bench.presets import Preset
-    from bench.publish import load_run
+    from bench.record import FIT, SCALING, read_run
 
-    run = load_run(path)
-    settings = (run.get("glmnn") or {}).get("preset_settings")
+    run = read_run(path)
+    settings = run.preset_settings
     if not settings:
         raise CommandError(f"{path} records no preset settings (glmnn.preset_settings); "
                            "it was not written by glmnn-bench, so it cannot be rerun.")
     try:
-        preset = Preset(**{**settings, "sweep": tuple(settings["sweep"])})
+        preset = Preset(**{**settings, "sweep": tuple(settings.get("sweep") or ())})
     except TypeError as error:
         raise CommandError(f"{path}: its preset settings do not match this version of "
                            f"glmnn-bench ({error}).") from None
     cases = []
-    for row in run["benchmarks"]:
-        info = row.get("extra_info") or {}
-        if info.get("kind") not in ("fit", "scaling") or info.get("model") not in MODELS:
+    for row in run.cases:
+        if row.kind not in (FIT, SCALING):
             continue
-        try:
-            case = Case(info["model"], info["regime"], info["dtype"], info["n_datasets"],
-                        info["n_samples"], info["n_features"], info["n_test"],
-                        kind=info["kind"])
-        except KeyError as missing:
-            raise CommandError(f"{path}: case {row.get('name')!r} lacks {missing}.") from None
-        _check_case(case, f"{path}: case {row.get('name')!r}")
+        where = f"{path}: case {row.name!r}"
+        missing = [f for f in ("n_samples", "n_features", "n_test") if getattr(row, f) is None]
+        if missing:
+            raise CommandError(f"{where} lacks {', '.join(missing)}.")
+        case = Case(row.model, row.regime, row.dtype, row.n_datasets, row.n_samples,
+                    row.n_features, row.n_test, kind=row.kind)
+        _check_case(case, where)
         cases.append(case)
     if not cases:
         raise CommandError(f"{path} holds no benchmark case of ours to rerun.")
@@ -177,16 +179,19 @@ def _cases_from_run(path: pathlib.Path):
 
 
 def _check_case(case, where: str) -> None:
-    """Validate a recorded case before anything runs, so a bad one costs no compute."""
-    from bench.cases import MODELS
+    """Validate a case before anything runs, so a bad one costs no compute."""
+    from bench import catalog
     from bench.datasets import check_args
 
-    regimes, dtypes = MODELS[case.model][1], MODELS[case.model][2]
-    if case.regime not in regimes:
-        raise CommandError(f"{where}: model {case.model} runs on {', '.join(regimes)}, "
+    try:
+        entry = catalog.model(case.model)
+    except catalog.CatalogError as error:
+        raise CommandError(f"{where}: {error}") from None
+    if case.regime not in entry.regimes:
+        raise CommandError(f"{where}: model {case.model} runs on {', '.join(entry.regimes)}, "
                            f"not {case.regime!r}.")
-    if case.dtype not in dtypes:
-        raise CommandError(f"{where}: model {case.model} runs in {', '.join(dtypes)}, "
+    if case.dtype not in entry.dtypes:
+        raise CommandError(f"{where}: model {case.model} runs in {', '.join(entry.dtypes)}, "
                            f"not {case.dtype!r}.")
     try:
         check_args(case.regime, n_datasets=case.n_datasets, n_samples=case.n_samples,
@@ -196,7 +201,8 @@ def _check_case(case, where: str) -> None:
 
 
 def _select_cases(args):
-    from bench.cases import MODELS, all_cases
+    from bench import catalog
+    from bench.cases import all_cases
     from bench.presets import get_preset
 
     if args.from_json is not None:
@@ -221,12 +227,25 @@ def _select_cases(args):
         and (not args.dtype or c.dtype in args.dtype)
     ]
     if not cases:
-        wanted = ", ".join(f"{m}: {', '.join(MODELS[m][1])}" for m in (args.model or MODELS))
+        wanted = ", ".join(f"{m.name}: {', '.join(m.regimes)} in {', '.join(m.dtypes)}"
+                           for m in catalog.models() if not args.model or m.name in args.model)
         raise CommandError(
             "no benchmark case matches that --model/--regime/--dtype selection; "
-            f"the regimes of each model are {wanted}."
+            f"the regimes and dtypes of each model are {wanted}."
         )
+    for case in cases:
+        _check_case(case, f"case {case.id}")
     return preset, cases
+
+
+def _check_writable(folder: pathlib.Path, what: str) -> None:
+    """Fail now, not after the run, if ``folder`` cannot be created or written."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise CommandError(f"{what}: cannot write into {folder} ({existing} is not a "
+                           "writable folder); choose another path.")
 
 
 def _init_distributed(args) -> None:
@@ -246,75 +265,72 @@ def _init_distributed(args) -> None:
                                num_processes=args.num_processes, process_id=args.process_id)
 
 
+def _machine_and_commit() -> tuple[dict, dict]:
+    """pytest-benchmark's own machine and commit fields, with ours under ``"glmnn"``."""
+    from pytest_benchmark.plugin import pytest_benchmark_generate_machine_info
+    from pytest_benchmark.utils import get_commit_info
+
+    from bench.machine import machine_info
+
+    machine = pytest_benchmark_generate_machine_info()
+    machine["glmnn"] = machine_info()
+    return machine, get_commit_info()
+
+
+def _default_json_path(stamp: datetime.datetime) -> pathlib.Path:
+    return (pathlib.Path(".benchmarks")
+            / f"glmnn-run-{stamp:%Y%m%dT%H%M%S}-{os.getpid()}.json")
+
+
 def _command_run(args) -> int:
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    preset, cases = _select_cases(args)  # every mistake is found before any compute
+    started = datetime.datetime.now(datetime.timezone.utc)
+    path = args.json or _default_json_path(started)
+    _check_writable(path.parent, "--json")
+    if args.publish:
+        _check_writable(args.results_dir, "--results-dir")
     _init_distributed(args)
     from bench import scale
-    from bench.machine import machine_info
+    from bench.record import RunRecord, write_run
 
-    preset, cases = _select_cases(args)
     is_main = jax.process_index() == 0
     show_bar = not args.no_progress and sys.stderr.isatty() and is_main
     rows = []
     for number, case in enumerate(cases, 1):
-        progress = Progress(1, f"[{number}/{len(cases)}] {case.id}", enabled=show_bar)
+        progress = Progress(1, f"[{number}/{len(cases)}] {case.id}", bar=show_bar)
         result = scale.run_scaled(case, preset, chunk_size=args.chunk_size,
                                   progress=progress.update if is_main else None)
-        info = result.info
-        rows.append({
-            "group": f"{case.kind}:{case.model}", "name": case.id, "fullname": case.id,
-            "params": None, "extra_info": info,
-            "stats": {"median": info["seconds"], "min": info["seconds"],
-                      "mean": info["seconds"], "rounds": 1},
-        })
+        rows.append(result.record)
     if not is_main:
         return 0
-    stamp = datetime.datetime.now()
     settings = {k: getattr(args, k) for k in ("preset", "model", "regime", "dtype",
                                               "n_datasets", "n_samples", "n_features",
                                               "chunk_size", "num_processes")}
     settings["from"] = str(args.from_json) if args.from_json else None
-    output = {
-        "machine_info": {  # the fields pytest-benchmark records, for the published README
-            "node": os.uname().nodename, "system": platform.system(),
-            "release": platform.release(), "machine": platform.machine(),
-            "python_implementation": platform.python_implementation(),
-            "python_version": platform.python_version(), "glmnn": machine_info()},
-        "commit_info": {},
-        "benchmarks": rows,
-        "datetime": stamp.isoformat(),
-        "version": "glmnn-bench run",
-        "glmnn": {"preset": preset.name, "preset_settings": preset._asdict(),
-                  "command": "python -m bench " + shlex.join(sys.argv[1:]), "timed": True,
-                  "run_settings": settings,
-                  "note": "python -m bench run times data generation with each chunk"},
-    }
-    path = args.json or pathlib.Path(".benchmarks") / f"glmnn-run-{stamp:%Y%m%dT%H%M%S}.json"
-    _write_json_atomically(path, output)
+    machine, commit = _machine_and_commit()
+    run = RunRecord(
+        cases=tuple(rows), datetime=started.isoformat(), preset=preset.name,
+        preset_settings=preset._asdict(), command="python -m bench " + shlex.join(sys.argv[1:]),
+        timed=True, complete=True, source="python -m bench run", machine_info=machine,
+        commit_info=commit, settings=settings)
+    write_run(path, run, exclusive=args.json is None)
     print(f"wrote {path}")
     for row in rows:
-        info = row["extra_info"]
-        print(f"  {row['name']:<40} {info['n_datasets']:>10,} data sets "
-              f"{info['seconds']:>9.1f} s {info['fits_per_s']:>12,.0f} fits/s   "
-              f"converged {100 * info['converged_frac']:5.1f}%   "
-              f"separated {100 * info['separated_frac']:5.1f}%   "
-              f"compile {info['compile_s']:.1f} s")
+        print(f"  {row.name:<40} {row.n_datasets:>10,} data sets "
+              f"{row.seconds:>9.1f} s {row.fits_per_s:>12,.0f} fits/s   "
+              f"converged {100 * row.converged_frac:5.1f}%   "
+              f"separated {100 * row.separated_frac:5.1f}%   "
+              f"compile {row.compile_s:.1f} s")
     if args.publish:
         return _publish(path, args.results_dir)
     return 0
 
 
-def _write_json_atomically(path: pathlib.Path, payload) -> None:
-    from bench.publish import write_atomically
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(payload, indent=1))
-
-
 def _publish(json_path: pathlib.Path, results_dir: pathlib.Path) -> int:
-    from bench.publish import publish
+    from bench.report import publish
 
     folder = publish(json_path, results_dir)
     print(f"published {folder}")
@@ -322,7 +338,7 @@ def _publish(json_path: pathlib.Path, results_dir: pathlib.Path) -> int:
 
 
 def _command_compare(args) -> int:
-    from bench.compare import compare
+    from bench.report import compare
 
     text, status = compare(args.old, args.new, fail_above=args.fail_above)
     print(text, end="" if text.endswith("\n") else "\n")

@@ -10,16 +10,23 @@ the same model as the matching case of ours, with the same iteration budget:
 * :func:`sklearn_mlp`: ``MLPClassifier`` with the same hidden size, activation, optimizer
   (adam, full batch) and number of steps.
 
-They need the ``compare`` extra (statsmodels, scikit-learn, scipy).
+They need the ``compare`` extra (statsmodels, scikit-learn, scipy). :data:`LIBRARIES` says,
+once, how each is fitted with a catalog entry's settings and budget; which library is timed
+against which model and regime is the entry's ``baselines`` (:func:`pairs`).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["statsmodels_glm", "sklearn_logistic", "sklearn_perceptron", "sklearn_mlp"]
+from bench import catalog
+
+__all__ = ["statsmodels_glm", "sklearn_logistic", "sklearn_perceptron", "sklearn_mlp",
+           "Library", "LIBRARIES", "BaselineCase", "pairs"]
 
 
 def statsmodels_glm(X, y, family: str = "binomial"):
@@ -35,14 +42,14 @@ def statsmodels_glm(X, y, family: str = "binomial"):
         return sm.GLM(y, X, family=fam).fit()
 
 
-def sklearn_logistic(X, y):
+def sklearn_logistic(X, y, max_iter: int = catalog.GLM_MAX_ITER):
     """Unpenalised logistic regression by scikit-learn's Newton-Cholesky solver."""
     from sklearn.linear_model import LogisticRegression
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return LogisticRegression(C=np.inf, solver="newton-cholesky", fit_intercept=False,
-                                  max_iter=25).fit(X, y)
+                                  max_iter=max_iter).fit(X, y)
 
 
 def sklearn_perceptron(X, y, epochs: int):
@@ -66,3 +73,69 @@ def sklearn_mlp(X, y, hidden: tuple[int, ...], steps: int, learning_rate: float)
             learning_rate_init=learning_rate, batch_size=X.shape[0], max_iter=steps,
             tol=0.0, n_iter_no_change=steps + 1, shuffle=False, alpha=0.0, random_state=0,
         ).fit(X, y)
+
+
+class Library(NamedTuple):
+    """How one reference library fits a catalog model, one data set at a time.
+
+    Attributes:
+        label: its name in tables (``"statsmodels GLM"``).
+        module: the module it needs (a missing one skips its benchmark).
+        fitter: ``(settings, budget, learning_rate) -> fit_one(X, y)``.
+        converged: ``budget -> (fitted -> bool)`` for what it reports, or None when it
+            reports nothing comparable.
+        subset_divisor: it fits ``preset.baseline_datasets // subset_divisor`` data sets
+            (at least 2): slow libraries fit fewer.
+    """
+
+    label: str
+    module: str
+    fitter: Callable
+    converged: Callable | None = None
+    subset_divisor: int = 1
+
+
+LIBRARIES: dict[str, Library] = {
+    "statsmodels_glm": Library(
+        "statsmodels GLM", "statsmodels",
+        lambda settings, budget, lr: lambda X, y: statsmodels_glm(X, y, settings["family"]),
+        lambda budget: lambda fitted: fitted.converged),
+    "sklearn_logistic": Library(
+        "scikit-learn LogisticRegression newton-cholesky", "sklearn",
+        lambda settings, budget, lr: lambda X, y: sklearn_logistic(X, y, budget),
+        lambda budget: lambda fitted: fitted.n_iter_[0] < budget),
+    "sklearn_perceptron": Library(
+        "scikit-learn Perceptron", "sklearn",
+        lambda settings, budget, lr: lambda X, y: sklearn_perceptron(X, y, budget)),
+    "sklearn_mlp": Library(
+        "scikit-learn MLPClassifier", "sklearn",
+        lambda settings, budget, lr: lambda X, y: sklearn_mlp(
+            X, y, tuple(settings["hidden"]), budget, lr),
+        subset_divisor=4),
+}
+
+
+class BaselineCase(NamedTuple):
+    """One reference-library row: a library, the catalog model it is compared with, a regime.
+
+    Attributes:
+        library: a key of :data:`LIBRARIES`.
+        model: the catalog model whose settings and budget it fits with.
+        regime: the regime of the data sets.
+    """
+
+    library: str
+    model: str
+    regime: str
+
+    @property
+    def id(self) -> str:
+        """A short readable id for pytest."""
+        return f"{self.library}-{self.model}-{self.regime}"
+
+
+def pairs() -> list[BaselineCase]:
+    """Every (library, model, regime) the catalog's ``baselines`` ask for, in table order."""
+    return [BaselineCase(pairing.library, entry.name, regime)
+            for entry in catalog.models() for pairing in entry.baselines
+            for regime in pairing.regimes]

@@ -1,43 +1,26 @@
-"""The benchmark matrix, as data: which model runs on which regime, in which dtype.
+"""The benchmark matrix, as data: which model runs on which regime, in which dtype (no JAX).
 
-A :class:`Case` is one benchmark row of ours. The matrix is the same for ``pytest --benchmark``
-(the ``bench_*.py`` modules parametrize over it) and ``python -m bench run``.
+A :class:`Case` is one benchmark row of ours. The matrix is read from :mod:`bench.catalog`,
+and it is the same for ``pytest --benchmark`` (the suite parametrises over it) and
+``python -m bench run``.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from bench._vocabulary import FAMILY_OF_MODEL
-from bench.datasets import CLASSIFICATION_REGIMES
+from bench import catalog
 from bench.presets import Preset
 
-__all__ = ["Case", "MODELS", "FAMILY_OF_MODEL", "fit_cases", "scaling_cases", "all_cases"]
-
-#: Models of the matrix: name -> (what it is, the regimes it runs on, its dtypes).
-MODELS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "perceptron": ("Rosenblatt perceptron", CLASSIFICATION_REGIMES, ("float32",)),
-    "glm": ("binomial GLM (logit), IRLS", CLASSIFICATION_REGIMES, ("float32", "float64")),
-    "glm_firth": ("Firth logistic regression, IRLS", CLASSIFICATION_REGIMES,
-                  ("float32", "float64")),
-    "glm_poisson": ("Poisson GLM (log), IRLS", ("poisson",), ("float32", "float64")),
-    "glm_gamma": ("gamma GLM (inverse), IRLS", ("gamma",), ("float32", "float64")),
-    "mlp0": ("MLP hidden=() (logistic regression by adam)", CLASSIFICATION_REGIMES,
-             ("float32",)),
-    "mlp8": ("MLP hidden=(8,) sigmoid", CLASSIFICATION_REGIMES, ("float32",)),
-}
-
-#: The regime and dtype of each model's throughput-scaling sweep.
-SCALING = {"perceptron": ("separable", "float32"), "glm": ("overlap", "float64"),
-           "mlp8": ("xor", "float32")}
+__all__ = ["Case", "fit_cases", "scaling_cases", "all_cases"]
 
 
 class Case(NamedTuple):
     """One benchmark row of ours.
 
     Attributes:
-        model: a key of :data:`MODELS`.
-        regime: a regime of :mod:`bench.datasets`.
+        model: a model of :mod:`bench.catalog`.
+        regime: one of its regimes.
         dtype: ``"float32"`` or ``"float64"``.
         n_datasets, n_samples, n_features, n_test: sizes.
         kind: ``"fit"`` for the matrix, ``"scaling"`` for the ``n_datasets`` sweep.
@@ -59,33 +42,28 @@ class Case(NamedTuple):
         return f"{base}-B{self.n_datasets}" if self.kind == "scaling" else base
 
 
-def n_datasets_of(model: str, preset: Preset) -> int:
-    """Data sets per case of ``model``: the preset's, or its smaller MLP size."""
-    if FAMILY_OF_MODEL[model] == "mlp":
-        return min(preset.n_datasets, preset.mlp_n_datasets)
-    return preset.n_datasets
+def _in_family(entry: catalog.Model, family: str | None) -> bool:
+    return family is None or entry.family == family
 
 
 def fit_cases(preset: Preset, family: str | None = None) -> list[Case]:
     """The model x regime x dtype matrix at the preset's sizes (one family's, if given)."""
     return [
-        Case(model, regime, dtype, n_datasets_of(model, preset), preset.n_samples,
-             preset.n_features, preset.n_test)
-        for model, (_, regimes, dtypes) in MODELS.items()
-        if family is None or FAMILY_OF_MODEL[model] == family
-        for regime in regimes
-        for dtype in dtypes
+        Case(entry.name, regime, dtype, catalog.n_datasets_cap(entry, preset),
+             preset.n_samples, preset.n_features, preset.n_test)
+        for entry in catalog.models() if _in_family(entry, family)
+        for regime in entry.regimes
+        for dtype in entry.dtypes
     ]
 
 
 def scaling_cases(preset: Preset, family: str | None = None) -> list[Case]:
-    """The ``n_datasets`` sweep of one case per family, for the throughput plot."""
+    """The ``n_datasets`` sweep of the models that have one, for the throughput plot."""
     return [
-        Case(model, regime, dtype, n, preset.n_samples, preset.n_features, preset.n_test,
-             kind="scaling")
-        for model, (regime, dtype) in SCALING.items()
-        if family is None or FAMILY_OF_MODEL[model] == family
-        for n in sorted({min(n, n_datasets_of(model, preset)) for n in preset.sweep})
+        Case(entry.name, *entry.scaling, n, preset.n_samples, preset.n_features,
+             preset.n_test, kind="scaling")
+        for entry in catalog.models() if entry.scaling and _in_family(entry, family)
+        for n in sorted({min(n, catalog.n_datasets_cap(entry, preset)) for n in preset.sweep})
     ]
 
 

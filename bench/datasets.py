@@ -37,11 +37,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bench import catalog
+
 __all__ = [
     "Datasets",
     "REGIMES",
     "CLASSIFICATION_REGIMES",
     "FAMILY_OF_REGIME",
+    "GENERATORS",
     "make",
     "make_one",
     "make_from_keys",
@@ -49,19 +52,11 @@ __all__ = [
     "check_args",
 ]
 
-CLASSIFICATION_REGIMES = ("separable", "overlap", "xor", "circles")
-REGIMES = CLASSIFICATION_REGIMES + ("poisson", "gamma", "gaussian")
-
+#: Every regime, in table order, and those with 0/1 labels (from :mod:`bench.catalog`).
+REGIMES = tuple(r.name for r in catalog.REGIMES)
+CLASSIFICATION_REGIMES = catalog.CLASSIFICATION_REGIMES
 #: The GLM family whose data each regime generates.
-FAMILY_OF_REGIME = {
-    "separable": "binomial",
-    "overlap": "binomial",
-    "xor": "binomial",
-    "circles": "binomial",
-    "poisson": "poisson",
-    "gamma": "gamma",
-    "gaussian": "gaussian",
-}
+FAMILY_OF_REGIME = {r.name: r.response for r in catalog.REGIMES}
 
 _GAMMA_SHAPE = 5.0
 
@@ -107,8 +102,7 @@ def check_args(
     Raises:
         ValueError: naming the allowed values, for any bad setting.
     """
-    if regime not in REGIMES:
-        raise ValueError(f"unknown regime {regime!r}; choose one of {', '.join(REGIMES)}.")
+    catalog.regime(regime)  # an unknown name raises, listing the regimes
     for name, value, minimum in (
         ("n_datasets", n_datasets, 1),
         ("n_samples", n_samples, 2),
@@ -174,71 +168,108 @@ def _dot(X, coef):
     return total
 
 
-def _generate(regime, key, n_total, n_features, margin, signal, dtype):
-    """One data set of ``n_total`` points: ``(X [n_total, p], y [n_total], coef_true [p])``."""
-    k_coef, k_icpt, k_x, k_y = jax.random.split(key, 4)
-    nan_coef = jnp.full((n_features + 1,), jnp.nan, dtype)
-    if regime == "separable":
-        u = _unit(k_coef, n_features, dtype)
-        b = 0.5 * jax.random.normal(k_icpt, (), dtype)
-        features = jax.random.normal(k_x, (n_total, n_features), dtype)
-        distance = _dot(features, u) + b
-        side = jnp.where(distance >= 0, 1.0, -1.0).astype(dtype)
-        features = features + (side * margin)[:, None] * u[None, :]
-        coef = jnp.concatenate([b[None], u])
-        return _with_intercept(features), (side > 0).astype(dtype), coef
-    if regime == "overlap":
-        u = _unit(k_coef, n_features, dtype)
-        b = 0.5 * jax.random.normal(k_icpt, (), dtype)
-        coef = signal * jnp.concatenate([b[None], u])
-        X = _with_intercept(jax.random.normal(k_x, (n_total, n_features), dtype))
-        y = jax.random.bernoulli(k_y, jax.nn.sigmoid(_dot(X, coef))).astype(dtype)
-        return X, y, coef
-    if regime == "xor":
-        features = jax.random.uniform(k_x, (n_total, n_features), dtype, -1.0, 1.0)
-        first2 = features[:, :2]
-        first2 = jnp.sign(first2) * (0.5 * margin + (1.0 - 0.5 * margin) * jnp.abs(first2))
-        features = features.at[:, :2].set(first2)
-        y = (first2[:, 0] * first2[:, 1] > 0).astype(dtype)
-        return _with_intercept(features), y, nan_coef
-    if regime == "circles":
-        k_label, k_angle, k_radius, k_noise = jax.random.split(k_x, 4)
-        y = jax.random.bernoulli(k_label, 0.5, (n_total,)).astype(dtype)
-        angle = jax.random.uniform(k_angle, (n_total,), dtype, 0.0, 2.0 * jnp.pi)
-        unit_r = jax.random.uniform(k_radius, (n_total,), dtype)
-        # Uniform over the area of the disc (radius 1) or the ring (radii 1 + margin .. 2).
-        inner_sq, outer_sq = (1.0 + margin) ** 2, 4.0
-        radius = jnp.where(
-            y > 0, jnp.sqrt(inner_sq + (outer_sq - inner_sq) * unit_r), jnp.sqrt(unit_r)
-        )
-        noise = jax.random.normal(k_noise, (n_total, n_features - 2), dtype)
-        features = jnp.concatenate(
-            [(radius * jnp.cos(angle))[:, None], (radius * jnp.sin(angle))[:, None], noise],
-            axis=-1,
-        )
-        return _with_intercept(features), y, nan_coef
-    if regime == "poisson":
-        u = _unit(k_coef, n_features, dtype)
-        coef = jnp.concatenate([jnp.ones((1,), dtype), 0.5 * signal * u])
-        X = _with_intercept(jax.random.normal(k_x, (n_total, n_features), dtype))
-        y = jax.random.poisson(k_y, jnp.exp(_dot(X, coef))).astype(dtype)
-        return X, y, coef
-    if regime == "gamma":
-        u = _unit(k_coef, n_features, dtype)
-        # The inverse link needs eta > 0. With |x_j| <= 1, |u.x| <= ||u||_1 <= sqrt(d), so
-        # this slope keeps eta = 1 + slope * u.x inside [0.5, 1.5].
-        slope = 0.5 * jnp.minimum(signal, 1.0) / jnp.sqrt(jnp.asarray(n_features, dtype))
-        coef = jnp.concatenate([jnp.ones((1,), dtype), slope * u])
-        X = _with_intercept(jax.random.uniform(k_x, (n_total, n_features), dtype, -1.0, 1.0))
-        mean = 1.0 / _dot(X, coef)
-        y = jax.random.gamma(k_y, _GAMMA_SHAPE, (n_total,), dtype) * mean / _GAMMA_SHAPE
-        return X, y, coef
-    # gaussian
+# One generator per regime of :mod:`bench.catalog`. Each takes the four keys of one data set
+# (coefficients, intercept, features, responses) and returns ``(X [n_total, p],
+# y [n_total], coef_true [p])``; ``coef_true`` is NaN where the regime has none.
+
+
+def _separable(keys, n_total, n_features, margin, signal, dtype):
+    del signal
+    k_coef, k_icpt, k_x, _ = keys
+    u = _unit(k_coef, n_features, dtype)
+    b = 0.5 * jax.random.normal(k_icpt, (), dtype)
+    features = jax.random.normal(k_x, (n_total, n_features), dtype)
+    distance = _dot(features, u) + b
+    side = jnp.where(distance >= 0, 1.0, -1.0).astype(dtype)
+    features = features + (side * margin)[:, None] * u[None, :]
+    coef = jnp.concatenate([b[None], u])
+    return _with_intercept(features), (side > 0).astype(dtype), coef
+
+
+def _overlap(keys, n_total, n_features, margin, signal, dtype):
+    del margin
+    k_coef, k_icpt, k_x, k_y = keys
+    u = _unit(k_coef, n_features, dtype)
+    b = 0.5 * jax.random.normal(k_icpt, (), dtype)
+    coef = signal * jnp.concatenate([b[None], u])
+    X = _with_intercept(jax.random.normal(k_x, (n_total, n_features), dtype))
+    y = jax.random.bernoulli(k_y, jax.nn.sigmoid(_dot(X, coef))).astype(dtype)
+    return X, y, coef
+
+
+def _xor(keys, n_total, n_features, margin, signal, dtype):
+    del signal
+    k_x = keys[2]
+    features = jax.random.uniform(k_x, (n_total, n_features), dtype, -1.0, 1.0)
+    first2 = features[:, :2]
+    first2 = jnp.sign(first2) * (0.5 * margin + (1.0 - 0.5 * margin) * jnp.abs(first2))
+    features = features.at[:, :2].set(first2)
+    y = (first2[:, 0] * first2[:, 1] > 0).astype(dtype)
+    return _with_intercept(features), y, jnp.full((n_features + 1,), jnp.nan, dtype)
+
+
+def _circles(keys, n_total, n_features, margin, signal, dtype):
+    del signal
+    k_label, k_angle, k_radius, k_noise = jax.random.split(keys[2], 4)
+    y = jax.random.bernoulli(k_label, 0.5, (n_total,)).astype(dtype)
+    angle = jax.random.uniform(k_angle, (n_total,), dtype, 0.0, 2.0 * jnp.pi)
+    unit_r = jax.random.uniform(k_radius, (n_total,), dtype)
+    # Uniform over the area of the disc (radius 1) or the ring (radii 1 + margin .. 2).
+    inner_sq, outer_sq = (1.0 + margin) ** 2, 4.0
+    radius = jnp.where(
+        y > 0, jnp.sqrt(inner_sq + (outer_sq - inner_sq) * unit_r), jnp.sqrt(unit_r)
+    )
+    noise = jax.random.normal(k_noise, (n_total, n_features - 2), dtype)
+    features = jnp.concatenate(
+        [(radius * jnp.cos(angle))[:, None], (radius * jnp.sin(angle))[:, None], noise],
+        axis=-1,
+    )
+    return _with_intercept(features), y, jnp.full((n_features + 1,), jnp.nan, dtype)
+
+
+def _poisson(keys, n_total, n_features, margin, signal, dtype):
+    del margin
+    k_coef, _, k_x, k_y = keys
+    u = _unit(k_coef, n_features, dtype)
+    coef = jnp.concatenate([jnp.ones((1,), dtype), 0.5 * signal * u])
+    X = _with_intercept(jax.random.normal(k_x, (n_total, n_features), dtype))
+    y = jax.random.poisson(k_y, jnp.exp(_dot(X, coef))).astype(dtype)
+    return X, y, coef
+
+
+def _gamma(keys, n_total, n_features, margin, signal, dtype):
+    del margin
+    k_coef, _, k_x, k_y = keys
+    u = _unit(k_coef, n_features, dtype)
+    # The inverse link needs eta > 0. With |x_j| <= 1, |u.x| <= ||u||_1 <= sqrt(d), so
+    # this slope keeps eta = 1 + slope * u.x inside [0.5, 1.5].
+    slope = 0.5 * jnp.minimum(signal, 1.0) / jnp.sqrt(jnp.asarray(n_features, dtype))
+    coef = jnp.concatenate([jnp.ones((1,), dtype), slope * u])
+    X = _with_intercept(jax.random.uniform(k_x, (n_total, n_features), dtype, -1.0, 1.0))
+    mean = 1.0 / _dot(X, coef)
+    y = jax.random.gamma(k_y, _GAMMA_SHAPE, (n_total,), dtype) * mean / _GAMMA_SHAPE
+    return X, y, coef
+
+
+def _gaussian(keys, n_total, n_features, margin, signal, dtype):
+    del margin
+    k_coef, _, k_x, k_y = keys
     u = _unit(k_coef, n_features, dtype)
     coef = signal * jnp.concatenate([jnp.ones((1,), dtype), u])
     X = _with_intercept(jax.random.normal(k_x, (n_total, n_features), dtype))
     y = _dot(X, coef) + jax.random.normal(k_y, (n_total,), dtype)
     return X, y, coef
+
+
+#: The generator of each regime of :mod:`bench.catalog` (a test checks that none lacks one).
+GENERATORS = {"separable": _separable, "overlap": _overlap, "xor": _xor, "circles": _circles,
+              "poisson": _poisson, "gamma": _gamma, "gaussian": _gaussian}
+
+
+def _generate(regime, key, n_total, n_features, margin, signal, dtype):
+    """One data set of ``n_total`` points: ``(X [n_total, p], y [n_total], coef_true [p])``."""
+    keys = jax.random.split(key, 4)
+    return GENERATORS[regime](keys, n_total, n_features, margin, signal, dtype)
 
 
 def make_one(

@@ -1,8 +1,9 @@
 """How close each case runs to the machine's limits: analytic work counts and measured ceilings.
 
 XLA's ``cost_analysis`` counts a ``while_loop`` body once, not once per iteration, so the
-work of a fit is counted analytically here from the iterations that actually ran
-(``n_iter_sum``), per data set of ``n`` points and ``p`` columns, ``h`` hidden units:
+work of a fit is counted analytically from the iterations that actually ran
+(``n_iter_sum``), with the work model of its :mod:`bench.catalog` entry. Per data set of
+``n`` points and ``p`` columns, ``h`` hidden units, the catalog's models count:
 
 =============  ==========================================  ===============================
 model          FLOPs per iteration                         bytes per iteration
@@ -29,28 +30,22 @@ import time
 import jax
 import jax.numpy as jnp
 
+from bench import catalog
+
 __all__ = ["analytic_work", "measure_ceilings", "roofline_fields"]
 
 
 def analytic_work(model: str, *, n_samples: int, n_features: int, dtype: str,
-                  n_iter_sum: float, hidden: int = 8) -> tuple[float, float]:
-    """``(flops, bytes)`` of all the iterations of a case (see the module table)."""
-    n, p = n_samples, n_features + 1
+                  n_iter_sum: float) -> tuple[float, float]:
+    """``(flops, bytes)`` of all the iterations of a case, from the catalog's work model.
+
+    Raises:
+        bench.catalog.CatalogError: ``model`` is not in the catalog (so it has no work
+            model); nothing falls back silently.
+    """
+    entry = catalog.model(model)
     itemsize = 8 if dtype == "float64" else 4
-    if model.startswith("glm"):
-        flops = n * p * (p + 1) + 8 * n * p + p**3 / 3
-        moved = n * (p + 2) * itemsize
-        if model == "glm_firth":
-            flops += n * p * (p + 1) + 2 * n * p
-            moved += n * p * itemsize
-    elif model == "perceptron":
-        flops, moved = 4 * n * p, n * (p + 1) * itemsize
-    elif model == "mlp0":
-        flops, moved = 6 * n * p + 6 * n, n * (p + 1) * itemsize
-    elif model == "mlp8":
-        flops, moved = 6 * n * p * hidden + 6 * n * hidden + 6 * n, n * (p + 1) * itemsize
-    else:
-        raise ValueError(f"no work model for {model!r}")
+    flops, moved = entry.work(n_samples, n_features + 1, itemsize, entry.settings)
     return flops * n_iter_sum, moved * n_iter_sum
 
 
@@ -101,8 +96,7 @@ def roofline_fields(info: dict, ceilings: dict | None) -> dict:
             ``seconds``).
         ceilings: :func:`measure_ceilings`' result, or None (no ``roofline_pct`` then).
     """
-    if info.get("model") not in ("glm", "glm_firth", "glm_poisson", "glm_gamma",
-                                 "perceptron", "mlp0", "mlp8") or not info.get("seconds"):
+    if not info.get("seconds"):
         return {}
     flops, moved = analytic_work(
         info["model"], n_samples=info["n_samples"], n_features=info["n_features"],

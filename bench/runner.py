@@ -22,23 +22,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bench import datasets
-from bench._timing import compile_ahead, device_info
-from bench.cases import MODELS, Case
-from bench.datasets import FAMILY_OF_REGIME
+from bench import catalog, datasets
+from bench.adapters import Adapter, adapter
+from bench.cases import Case
 from bench.presets import Preset
+from bench.record import CaseRecord
+from bench.roofline import roofline_fields
 from bench.stats import merge, reduce_chunk, summarize_stats
-from models import glm, mlp, perceptron
-from models._status import STATUS_NAMES
+from bench.timing import compile_ahead, device_info
+from models import STATUS_NAMES
 
 __all__ = ["Evaluation", "Prepared", "prepare", "prepare_data", "run", "evaluate",
-           "evaluate_one", "evaluate_chunk", "summarize", "default_chunk_size",
-           "HISTORY_POINTS"]
-
-#: Histories longer than this are subsampled (every k-th step) for the published curves.
-HISTORY_POINTS = 200
-#: IRLS iterations, R's glm.control(maxit = 25).
-GLM_MAX_ITER = 25
+           "evaluate_one", "evaluate_chunk", "summarize", "history_summary",
+           "default_chunk_size", "case_keys", "case_record"]
 
 
 class Evaluation(NamedTuple):
@@ -58,7 +54,7 @@ class Evaluation(NamedTuple):
         finite: bool, every fitted parameter is finite.
         history: ``[B, T]`` the loss/deviance/mistakes history, forward-filled after the stop
             (a stopped fit keeps its final value) and subsampled to at most
-            :data:`HISTORY_POINTS` points.
+            :data:`bench.catalog.HISTORY_POINTS` points.
     """
 
     status: jax.Array
@@ -74,25 +70,6 @@ class Evaluation(NamedTuple):
     history: jax.Array
 
 
-class Model(NamedTuple):
-    """How the runner fits and evaluates one model of the matrix."""
-
-    fit: Callable  # (key, X, y) -> result, for ONE data set
-    evaluate: Callable  # (result, data of ONE data set) -> per-data-set Evaluation fields
-    history_step: int  # subsampling stride of the history
-    max_iter: int  # the iteration budget: IRLS iterations, epochs or steps
-
-
-def _accuracy(decisions, y):
-    return jnp.mean(((decisions > 0.5) == (y > 0.5)).astype(y.dtype))
-
-
-def _accuracies(predict, data) -> dict:
-    """Train and test accuracy of ``predict(X) -> decisions or probabilities``."""
-    return dict(train_accuracy=_accuracy(predict(data.X_train), data.y_train),
-                test_accuracy=_accuracy(predict(data.X_test), data.y_test))
-
-
 def _forward_fill(history):
     """Replace the NaN tail of a history by its last value (NaN only when nothing ran)."""
     ran = ~jnp.isnan(history)
@@ -101,93 +78,11 @@ def _forward_fill(history):
     return jnp.where(last >= 0, history[jnp.maximum(last, 0)], jnp.nan)
 
 
-def _finite(tree):
-    leaves = jax.tree_util.tree_leaves(tree)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves
-                              if jnp.issubdtype(leaf.dtype, jnp.floating)]))
-
-
-def _glm_model(family: str, firth: bool, max_iter: int) -> Model:
-    binary = family == "binomial"
-
-    def fit(key, X, y):
-        del key
-        return glm.fit(X, y, family, firth=firth, max_iter=max_iter)
-
-    def evaluate(result, data):
-        n = data.y_train.shape[0]
-        if binary:
-            accuracies = _accuracies(lambda X: glm.predict(result, X, family=family), data)
-        else:
-            nan = jnp.asarray(jnp.nan, data.X_train.dtype)
-            accuracies = dict(train_accuracy=nan, test_accuracy=nan)
-        return dict(
-            status=result.status, n_iter=result.n_iter, converged=result.converged,
-            separated=result.separated, **accuracies,
-            final_loss=result.deviance / n, n_updates=jnp.zeros((), jnp.int32),
-            finite=_finite((result.coef, result.bse, result.deviance)),
-            history=result.history / n,
-        )
-
-    return Model(fit, evaluate, 1, max_iter)
-
-
-def _perceptron_model(max_epochs: int) -> Model:
-    def fit(key, X, y):
-        del key
-        return perceptron.fit(X, y, max_epochs=max_epochs)
-
-    def evaluate(result, data):
-        n = data.y_train.shape[0]
-        last = jnp.maximum(result.n_iter - 1, 0)
-        return dict(
-            status=result.status, n_iter=result.n_iter, converged=result.converged,
-            separated=jnp.zeros((), bool),
-            **_accuracies(lambda X: perceptron.predict(result, X), data),
-            final_loss=result.history[last] / n, n_updates=result.n_updates,
-            finite=_finite((result.coef, result.pocket_coef)), history=result.history / n,
-        )
-
-    return Model(fit, evaluate, 1, max_epochs)
-
-
-def _mlp_model(hidden: tuple[int, ...], max_iter: int) -> Model:
-    def fit(key, X, y):
-        return mlp.fit(key, X, y, hidden=hidden, max_iter=max_iter)
-
-    def evaluate(result, data):
-        last = jnp.maximum(result.n_iter - 1, 0)
-        return dict(
-            status=result.status, n_iter=result.n_iter, converged=result.converged,
-            separated=jnp.zeros((), bool),
-            **_accuracies(lambda X: mlp.predict(result, X), data),
-            final_loss=result.history[last], n_updates=jnp.zeros((), jnp.int32),
-            finite=_finite(result.params), history=result.history,
-        )
-
-    return Model(fit, evaluate, max(1, -(-max_iter // HISTORY_POINTS)), max_iter)
-
-
-def get_model(name: str, preset: Preset) -> Model:
-    """The fit and evaluation of model ``name`` with the preset's iteration budgets."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}.")
-    return {
-        "perceptron": lambda: _perceptron_model(preset.perceptron_epochs),
-        "glm": lambda: _glm_model("binomial", False, GLM_MAX_ITER),
-        "glm_firth": lambda: _glm_model("binomial", True, GLM_MAX_ITER),
-        "glm_poisson": lambda: _glm_model("poisson", False, GLM_MAX_ITER),
-        "glm_gamma": lambda: _glm_model("gamma", False, GLM_MAX_ITER),
-        "mlp0": lambda: _mlp_model((), preset.mlp_steps),
-        "mlp8": lambda: _mlp_model((8,), preset.mlp_steps),
-    }[name]()
-
-
 class Prepared(NamedTuple):
     """A case ready to time: its data, its compiled chunk fit and the fit's inputs."""
 
     case: Case
-    model: Model
+    model: Adapter
     data: datasets.Datasets
     keys: jax.Array
     compiled: Callable
@@ -207,14 +102,14 @@ def default_chunk_size() -> int:
     return DEFAULT_CHUNK_SIZE.get(jax.default_backend(), 4096)
 
 
-def _keys(preset: Preset):
+def case_keys(preset: Preset):
     """(data key, fit key) of every case: the same data sets for every model and dtype."""
     return jax.random.split(jax.random.key(preset.seed))
 
 
 def prepare_data(case: Case, preset: Preset) -> datasets.Datasets:
     """The case's data sets: the same for every model that runs on this regime and size."""
-    data_key, _ = _keys(preset)
+    data_key, _ = case_keys(preset)
     return datasets.make(
         case.regime, data_key, n_datasets=case.n_datasets, n_samples=case.n_samples,
         n_features=case.n_features, n_test=case.n_test, dtype=case.dtype,
@@ -243,9 +138,9 @@ def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Pre
     The compiled program is ``jax.jit(jax.vmap(fit))`` for one chunk of ``chunk_size`` data
     sets (the whole batch if it is smaller), exactly what a user writes.
     """
-    model = get_model(case.model, preset)
+    model = adapter(case.model, preset)
     data = prepare_data(case, preset)
-    keys = datasets.dataset_keys(_keys(preset)[1], 0, case.n_datasets)
+    keys = datasets.dataset_keys(case_keys(preset)[1], 0, case.n_datasets)
     chunk = min(chunk_size or default_chunk_size(), case.n_datasets)
     compiled, compile_s = compile_ahead(
         jax.vmap(model.fit), keys[:chunk], data.X_train[:chunk], data.y_train[:chunk])
@@ -266,7 +161,7 @@ def run(prepared: Prepared) -> list:
     return jax.block_until_ready(outputs)
 
 
-def evaluate_one(model: Model, regime: str, result, data) -> Evaluation:
+def evaluate_one(model: Adapter, regime: str, result, data) -> Evaluation:
     """The :class:`Evaluation` of one fitted data set (traceable; vmap it for a batch)."""
     fields = model.evaluate(result, data)
     history = _forward_fill(fields.pop("history"))[:: model.history_step]
@@ -281,7 +176,7 @@ def evaluate_one(model: Model, regime: str, result, data) -> Evaluation:
     return Evaluation(history=history, novikoff_ratio=ratio, **fields)
 
 
-def evaluate_chunk(model: Model, case: Case, result, data, n_valid):
+def evaluate_chunk(model: Adapter, case: Case, result, data, n_valid):
     """Evaluate a chunk of ``C`` fits and reduce its first ``n_valid`` (traceable).
 
     Returns:
@@ -291,7 +186,7 @@ def evaluate_chunk(model: Model, case: Case, result, data, n_valid):
     valid = jnp.arange(data.y_train.shape[0]) < n_valid
     stats = reduce_chunk(evaluation, valid, max_iter=model.max_iter, n_samples=case.n_samples,
                          n_test=case.n_test,
-                         binary=FAMILY_OF_REGIME[case.regime] == "binomial")
+                         binary=catalog.regime(case.regime).response == "binomial")
     return evaluation, stats
 
 
@@ -345,17 +240,40 @@ def summarize(evaluation: Evaluation, stats, *, history_step: int = 1) -> dict:
     losses = losses[np.isfinite(losses)]
     out["final_loss_median"] = float(np.median(losses)) if losses.size else None
     out.update(history_summary(evaluation.history, history_step))
-    assert set(out["status_counts"]) == set(STATUS_NAMES.values())
+    if set(out["status_counts"]) != set(STATUS_NAMES.values()):
+        raise RuntimeError(f"the status counts {sorted(out['status_counts'])} are not the "
+                           f"documented statuses {sorted(STATUS_NAMES.values())}")
     return out
 
 
-def case_info(case: Case, preset: Preset) -> dict:
-    """The identifying fields of a case's ``extra_info``."""
-    return {
-        "kind": case.kind, "model": case.model, "model_label": MODELS[case.model][0],
-        "regime": case.regime, "dtype": case.dtype, "n_datasets": case.n_datasets,
-        "n_samples": case.n_samples, "n_features": case.n_features, "n_test": case.n_test,
-        "preset": preset.name, "seed": preset.seed,
-        "max_iter": get_model(case.model, preset).max_iter,
-        **device_info(),
-    }
+def case_record(case: Case, preset: Preset, summary: dict, *, seconds: float, timed: bool,
+                compile_s: float, chunk_size: int, ceilings: dict | None = None,
+                fits: int | None = None, **measured) -> CaseRecord:
+    """The :class:`~bench.record.CaseRecord` of one case of ours, for either path.
+
+    Args:
+        case: the case.
+        preset: its preset (name, seed and the model's budget are recorded).
+        summary: :func:`summarize` (or :func:`bench.stats.summarize_stats` and
+            :func:`history_summary`) of its fits.
+        seconds: the time of one pass over its data sets.
+        timed: whether ``seconds`` was measured by a timer that counts (pytest-benchmark
+            enabled, or ``python -m bench run``), not a single untimed call.
+        compile_s: the ahead-of-time compile time.
+        chunk_size: data sets per compiled chunk.
+        ceilings: :func:`bench.roofline.measure_ceilings` of this run, for % roofline.
+        fits: data sets fitted in ``seconds`` (default ``case.n_datasets``).
+        **measured: further fields of the row (``n_chunks``, ``process_count``, ...).
+    """
+    entry = catalog.model(case.model)
+    fits = case.n_datasets if fits is None else fits
+    fields = dict(
+        kind=case.kind, name=case.id, model=case.model, model_label=entry.label,
+        regime=case.regime, dtype=case.dtype, n_datasets=case.n_datasets,
+        n_samples=case.n_samples, n_features=case.n_features, n_test=case.n_test,
+        preset=preset.name, seed=preset.seed, max_iter=catalog.budget(entry, preset),
+        **device_info(), compile_s=compile_s, chunk_size=chunk_size, timed=timed,
+        seconds=seconds, fits_per_s=fits / seconds if seconds > 0 else None,
+        **summary, **measured)
+    fields.update(roofline_fields(fields, ceilings))
+    return CaseRecord(**fields)

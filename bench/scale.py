@@ -32,10 +32,12 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from bench import datasets, runner
-from bench._timing import compile_ahead
+from bench.adapters import adapter
 from bench.cases import Case
 from bench.presets import Preset
+from bench.record import CaseRecord
 from bench.stats import ChunkStats, merge, summarize_stats
+from bench.timing import compile_ahead
 
 __all__ = ["ScaledRun", "chunk_program", "run_scaled", "HISTORY_SAMPLE"]
 
@@ -47,13 +49,13 @@ class ScaledRun(NamedTuple):
     """What a scaled run measured.
 
     Attributes:
-        info: the benchmark-row fields (:func:`bench.stats.summarize_stats`, the history
-            summary of the sample, sizes, ``seconds``, ``fits_per_s``, ``compile_s``,
-            ``chunk_size``, ``n_chunks``, ``device_count``, ``process_count``).
+        record: the case's row (:func:`bench.runner.case_record`: the statistics, the
+            history summary of the sample, sizes, ``seconds``, ``fits_per_s``,
+            ``compile_s``, ``chunk_size``, ``n_chunks``, ``process_count``, ...).
         stats: the merged :class:`~bench.stats.ChunkStats` (numpy).
     """
 
-    info: dict
+    record: CaseRecord
     stats: ChunkStats
 
 
@@ -79,8 +81,8 @@ def chunk_program(case: Case, preset: Preset, chunk_size: int, *,
     """
     n_devices = len(jax.local_devices()) if shard else 1
     chunk_size = -(-chunk_size // n_devices) * n_devices
-    model = runner.get_model(case.model, preset)
-    data_key, fit_key = runner._keys(preset)
+    model = adapter(case.model, preset)
+    data_key, fit_key = runner.case_keys(preset)
     make = functools.partial(
         datasets.make_from_keys, case.regime, n_samples=case.n_samples,
         n_features=case.n_features, n_test=case.n_test, dtype=case.dtype)
@@ -168,15 +170,13 @@ def run_scaled(case: Case, preset: Preset, *, chunk_size: int | None = None,
     if jax.process_count() > 1:
         total = _allgather_sum(total)
 
-    info = runner.case_info(case, preset)
-    info.update(summarize_stats(total))
+    summary = summarize_stats(total)
     if history is not None:
-        info.update(runner.history_summary(history, runner.get_model(
-            case.model, preset).history_step))
-    info.update(
-        compile_s=compile_s, seconds=seconds, chunk_size=chunk_size,
-        n_chunks=len(starts), fits_per_s=done_fits / seconds if seconds > 0 else None,
+        summary.update(runner.history_summary(history, adapter(case.model,
+                                                               preset).history_step))
+    record = runner.case_record(
+        case, preset, summary, seconds=seconds, timed=True, compile_s=compile_s,
+        chunk_size=chunk_size, fits=done_fits, n_chunks=len(starts),
         includes_generation=True, process_count=jax.process_count(),
-        process_index=jax.process_index(), local_device_count=len(jax.local_devices()),
-    )
-    return ScaledRun(info, total)
+        process_index=jax.process_index(), local_device_count=len(jax.local_devices()))
+    return ScaledRun(record, total)

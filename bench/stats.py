@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from models._status import STATUS_NAMES
+from models import STATUS_NAMES
 
 __all__ = ["ChunkStats", "reduce_chunk", "merge", "summarize_stats", "histogram_quantile"]
 

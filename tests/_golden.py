@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import pathlib
+import re
 import shutil
 import sys
 import tempfile
@@ -110,6 +111,21 @@ def outputs(folder: pathlib.Path, plots: dict) -> dict:
     """The text files and the plot fingerprints of a published folder."""
     texts = {name: (folder / name).read_text(encoding="utf-8") for name in TEXT_FILES}
     return {**texts, "plots.json": json.dumps(plots, indent=1, sort_keys=True) + "\n"}
+
+
+def normalized_tables(markdown: str) -> str:
+    """``markdown`` with every table row's cells stripped of padding and every separator row
+    written ``| --- |``: how wide a table library pads its columns does not change what a
+    rendered table shows."""
+    lines = []
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            if cells and all(cell and set(cell) <= set("-:") for cell in cells):
+                cells = ["---"] * len(cells)
+            line = "| " + " | ".join(cells) + " |"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def golden() -> dict:

@@ -123,7 +123,8 @@ def test_pytest_benchmark_interrupted_by_sigint_publishes_nothing(tmp_path):
     before = earlier_run(results)
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset", "smoke", "-v",
-         "-p", "no:cacheprovider", "bench/bench_perceptron.py", "--bench-results-dir",
+         "-p", "no:cacheprovider", "bench/suite/bench_fits.py", "-m", "perceptron",
+         "--bench-results-dir",
          str(results), "--benchmark-json", str(tmp_path / "run.json")],
         cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     interrupt_when(process, "PASSED", "stdout")
@@ -182,9 +183,8 @@ def test_a_published_smoke_run_reruns_to_the_same_convergence_statistics(tmp_pat
     results = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset", "smoke", "-q",
-         "-p", "no:cacheprovider", "bench/bench_perceptron.py", "bench/bench_glm.py",
-         "-k", "(test_perceptron and separable) or (test_glm and overlap and float64 "
-         "and not firth)",
+         "-p", "no:cacheprovider", "bench/suite/bench_fits.py",
+         "-k", "perceptron-separable-float32 or glm-overlap-float64",
          "--bench-results-dir", str(results), "--benchmark-json", str(tmp_path / "run.json")],
         capture_output=True, text=True, timeout=600, cwd=ROOT, env=ENV)
     assert completed.returncode == 0, completed.stdout[-3000:]
@@ -198,7 +198,7 @@ def test_a_published_smoke_run_reruns_to_the_same_convergence_statistics(tmp_pat
                   timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     rerun_json = json.loads(rerun_path.read_text())
-    rows = {b["name"]: b["extra_info"] for b in rerun_json["benchmarks"]}
+    rows = {row["name"]: row for row in rerun_json["cases"]}
     # The machine fields pytest-benchmark records, which the published README shows.
     machine = rerun_json["machine_info"]
     assert (machine["system"], machine["python_version"]) == (platform.system(),

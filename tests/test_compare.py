@@ -1,4 +1,4 @@
-"""bench.compare: speed ratios, convergence changes and the exit code, on the smoke run."""
+"""bench.report.compare: speed ratios, convergence changes and the exit code, on the smoke run."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 import pathlib
 
 import pytest
-
-from bench.compare import PublishError, compare
+from bench.record import RecordError
+from bench.report import compare
 
 FIXTURE = pathlib.Path(__file__).parent / "data" / "smoke-run.json"
 
@@ -72,7 +72,7 @@ def test_a_planted_2x_slowdown_fails(tmp_path, run):
 def test_converged_change_in_percentage_points(tmp_path, run):
     for benchmark in run["benchmarks"]:
         info = benchmark["extra_info"]
-        if (info["kind"], info["model"], info["regime"], info.get("dtype")) == (
+        if (info["kind"], info["model"], info.get("regime"), info.get("dtype")) == (
                 "fit", "glm", "overlap", "float64"):
             info["converged_frac"] = 0.75
     text, code = compare(FIXTURE, _write(tmp_path / "new.json", run))
@@ -97,11 +97,11 @@ def test_cases_in_only_one_run_are_listed(tmp_path, run):
 
 
 def test_missing_and_corrupt_files(tmp_path):
-    with pytest.raises(PublishError, match="no such file"):
+    with pytest.raises(RecordError, match="no such file"):
         compare(tmp_path / "missing.json", FIXTURE)
     corrupt = tmp_path / "corrupt.json"
     corrupt.write_text('{"benchmarks": [')
-    with pytest.raises(PublishError, match="not valid JSON"):
+    with pytest.raises(RecordError, match="not valid JSON"):
         compare(FIXTURE, corrupt)
 
 

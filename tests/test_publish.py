@@ -1,4 +1,4 @@
-"""bench.publish on the recorded smoke run: tables, CSV, sentences, plots, safety on disk."""
+"""bench.report on the recorded smoke run: tables, CSV, sentences, plots, safety on disk."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import csv
 import hashlib
 import json
 import pathlib
+import re
 import shutil
 import sys
 
 import pytest
 
-from bench import publish as publish_module
-from bench.publish import PublishError, publish, reading_sentences, run_cases
+from bench.record import RecordError, read_run
+from bench.report import PublishError, publish, reading_sentences
+from bench.report import publishing as publish_module
 
 FIXTURE = pathlib.Path(__file__).parent / "data" / "smoke-run.json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -48,8 +50,8 @@ def _markdown_table(readme: str, heading: str) -> list[list[str]]:
     rows = []
     for line in lines[start + 1:]:
         if line.startswith("|"):
-            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
-            if set(cells[0]) != {"-"}:
+            cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+            if not all(set(cell) <= set("-:") for cell in cells):
                 rows.append(cells)
         elif rows:
             break
@@ -72,7 +74,7 @@ def run_json(tmp_path) -> pathlib.Path:
 @pytest.fixture
 def no_plots(monkeypatch):
     """Skip drawing (the slow part) in tests about something else; plots are tested once."""
-    from bench import plots
+    from bench.report import plots
 
     monkeypatch.setattr(plots, "write_plots", lambda cases, folder: [])
 
@@ -93,7 +95,7 @@ def readme(published) -> str:
 
 def test_run_folder_name_and_files(published):
     host = hashlib.sha256(b"vm").hexdigest()[:8]
-    assert published.name == f"2026-11-28-cpu-{host}"
+    assert published.name == f"2026-12-01-cpu-{host}"
     for name in ("README.md", "summary.csv", "benchmark.json", "run.json", *PLOTS):
         assert (published / name).is_file(), name
     assert not list(published.parent.glob(".tmp-*"))
@@ -187,9 +189,10 @@ def test_readme_states_machine_commit_command_and_legend(readme):
     run = _load_fixture()
     assert run["glmnn"]["command"] in readme
     assert run["machine_info"]["glmnn"]["git_commit"]["id"] in readme
-    assert "dirty" in readme
+    assert f"`{run['machine_info']['glmnn']['git_commit']['id']}` (clean)" in readme
     assert "preset: `smoke`" in readme
-    assert f"| jax | {run['machine_info']['glmnn']['jax']} |" in readme
+    machine = dict(_markdown_table(readme, "## Machine and software")[1:])
+    assert machine["jax"] == run["machine_info"]["glmnn"]["jax"]
     assert "**converged %**" in readme and "**speedup**" in readme  # the legend
     for plot in PLOTS:
         assert f"]({plot})" in readme
@@ -201,10 +204,11 @@ def test_a_cli_run_states_its_system_and_no_pytest_benchmark(run_json, tmp_path,
     run["machine_info"].update(system="Linux", release="6.1", machine="x86_64",
                                python_implementation="CPython", python_version="3.11.7")
     folder = publish(_write_json(tmp_path / "cli.json", run), tmp_path / "results")
-    text = (folder / "README.md").read_text()
-    assert "| system | Linux 6.1 x86_64 |" in text
-    assert "| Python | CPython 3.11.7 |" in text
-    assert "| pytest-benchmark | not used (python -m bench run) |" in text
+    machine = dict(_markdown_table((folder / "README.md").read_text(),
+                                   "## Machine and software")[1:])
+    assert machine["system"] == "Linux 6.1 x86_64"
+    assert machine["Python"] == "CPython 3.11.7"
+    assert machine["pytest-benchmark"] == "not used (python -m bench run)"
 
 
 def test_sentences_read_the_data(readme):
@@ -234,17 +238,20 @@ def test_sentences_change_with_the_data(run_json, tmp_path, no_plots):
     assert "the GLM did better" in text
 
 
+def _cases(tmp_path, run: dict) -> list:
+    return list(read_run(_write_json(tmp_path / "run.json", run)).cases)
+
+
 def test_sentences_follow_speed_and_nan(tmp_path):
     run = _load_fixture()
-    cases = run_cases(run)
-    before = " ".join(reading_sentences(cases))
+    before = " ".join(reading_sentences(_cases(tmp_path, run)))
     assert "ours was faster in every case" in before
     assert "No fit of ours, in any case, ended with non-finite parameters." in before
     slow = copy.deepcopy(run)
     _info(slow, kind="baseline", model="glm", regime="overlap",
           baseline="statsmodels GLM")["fits_per_s"] = 1e9
     _info(slow, kind="fit", model="glm", regime="xor", dtype="float64")["nan_frac"] = 0.25
-    after = " ".join(reading_sentences(run_cases(slow)))
+    after = " ".join(reading_sentences(_cases(tmp_path, slow)))
     assert "Against statsmodels GLM" in after
     assert "ours was faster in 3 of 4 cases" in after
     assert "Some fits ended with non-finite parameters: glm/xor/float64 (25%)" in after
@@ -281,7 +288,7 @@ def test_existing_run_folder_is_never_overwritten(run_json, tmp_path, no_plots):
     assert [p.name for p in squatter.iterdir()] == ["notes.txt"]
 
 
-@pytest.mark.parametrize("writer", ["write_benchmark_json", "write_summary_csv",
+@pytest.mark.parametrize("writer", ["write_source_json", "write_summary_csv",
                                     "write_plots", "write_readme", "write_run_json"])
 def test_a_failure_midway_leaves_nothing(run_json, tmp_path, monkeypatch, writer, no_plots):
     def broken(*args, **kwargs):
@@ -308,21 +315,23 @@ def test_a_failure_keeps_earlier_runs_and_index(run_json, tmp_path, monkeypatch,
 def test_index_lists_every_run(run_json, tmp_path, no_plots):
     root = tmp_path / "results"
     gpu_run = json.loads(run_json.read_text())
-    gpu_run["datetime"] = "2026-12-01T09:00:00+00:00"
+    gpu_run["datetime"] = "2026-12-02T09:00:00+00:00"
     gpu_run["machine_info"]["glmnn"]["device_kind"] = "NVIDIA H200"
     gpu_run["machine_info"]["glmnn"]["git_commit"] = {"id": "abcdef0123456789", "dirty": False}
     first = publish(run_json, root)
     second = publish(_write_json(tmp_path / "gpu.json", gpu_run), root)
-    assert second.name.startswith("2026-12-01-nvidia-h200-")
+    assert second.name.startswith("2026-12-02-nvidia-h200-")
     index = (root / "README.md").read_text()
     rows = [line for line in index.splitlines() if line.startswith("| [")]
     assert len(rows) == 2
-    assert f"[{first.name}]({first.name}/README.md) | 2026-11-28 | cpu | smoke" in rows[0]
-    assert "1b4f63a51ff4 (dirty)" in rows[0]
-    assert f"[{second.name}]({second.name}/README.md) | 2026-12-01 | NVIDIA H200 | smoke" in (
-        rows[1])
-    assert "abcdef012345 |" in rows[1]
-    assert "32 fit, 3 scaling, 10 baseline" in rows[0]
+    cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    assert cells[0][:4] == [f"[{first.name}]({first.name}/README.md)", "2026-12-01", "cpu",
+                            "smoke"]
+    assert cells[0][4] == "d5fedb0572be"  # a clean commit: no "(dirty)"
+    assert cells[1][:4] == [f"[{second.name}]({second.name}/README.md)", "2026-12-02",
+                            "NVIDIA H200", "smoke"]
+    assert cells[1][4] == "abcdef012345"
+    assert cells[0][5] == "32 fit, 3 scaling, 10 baseline"
     assert not list(root.glob(".tmp-*"))
 
     shutil.rmtree(first)  # the index is regenerated from the folders themselves
@@ -338,7 +347,7 @@ def test_run_name(run_json, tmp_path, no_plots):
 
 
 def test_missing_json(tmp_path):
-    with pytest.raises(PublishError, match="no such file.*pytest --benchmark") as error:
+    with pytest.raises(RecordError, match="no such file.*pytest --benchmark") as error:
         publish(tmp_path / "nope.json", tmp_path / "results")
     assert "\n" not in str(error.value)
     assert not (tmp_path / "results").exists()
@@ -347,7 +356,7 @@ def test_missing_json(tmp_path):
 def test_corrupt_json(run_json, tmp_path):
     truncated = tmp_path / "truncated.json"
     truncated.write_text(run_json.read_text()[:5000])
-    with pytest.raises(PublishError, match="not valid JSON.*truncated") as error:
+    with pytest.raises(RecordError, match="not valid JSON.*truncated") as error:
         publish(truncated, tmp_path / "results")
     assert "\n" not in str(error.value)
 
@@ -360,10 +369,10 @@ def test_corrupt_json(run_json, tmp_path):
 ])
 def test_json_without_benchmarks(tmp_path, content, message):
     path = _write_json(tmp_path / "empty.json", content)
-    with pytest.raises(PublishError, match=message):
+    with pytest.raises(RecordError, match=message):
         publish(path, tmp_path / "results")
 
 
 def test_a_folder_is_not_a_run(tmp_path):
-    with pytest.raises(PublishError, match="is a folder"):
+    with pytest.raises(RecordError, match="is a folder"):
         publish(tmp_path, tmp_path / "results")

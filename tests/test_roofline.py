@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from bench.catalog import CatalogError
 from bench.roofline import analytic_work, measure_ceilings, roofline_fields
 
 
@@ -28,8 +29,12 @@ def test_roofline_pct_is_achieved_over_the_lower_of_the_two_bounds():
     assert out["roofline_pct"] == pytest.approx(100 * out["gflops"] / bound)
 
 
-def test_rows_without_work_models_get_no_roofline():
-    assert roofline_fields({"model": "datasets", "seconds": 1.0}, None) == {}
+def test_a_model_outside_the_catalog_has_no_work_model_and_says_so():
+    # It used to get {} silently; a model the catalog lacks is now an error.
+    with pytest.raises(CatalogError, match="unknown model 'datasets'"):
+        roofline_fields({"model": "datasets", "n_samples": 4, "n_features": 1,
+                         "dtype": "float32", "n_iter_mean": 1.0, "n_datasets": 1,
+                         "seconds": 1.0}, None)
 
 
 def test_measured_ceilings_are_positive_and_finite():

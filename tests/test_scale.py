@@ -32,7 +32,7 @@ def test_chunked_equals_unchunked_bitwise():
         # Every statistic but the lane accounting (which is what chunking changes).
         assert_stats_equal(whole.stats._replace(lane_iters=0),
                            chunked.stats._replace(lane_iters=0))
-        assert chunked.info["n_chunks"] == -(-CASE.n_datasets // chunk)
+        assert chunked.record.n_chunks == -(-CASE.n_datasets // chunk)
     assert int(whole.stats.n_fits) == CASE.n_datasets
 
 
@@ -45,7 +45,7 @@ def test_scaled_run_agrees_with_the_benchmark_path():
                   "train_correct_hist", "test_correct_hist", "lane_iters"):
         np.testing.assert_array_equal(getattr(scaled.stats, field), getattr(merged, field),
                                       err_msg=field)
-    assert scaled.info["separated_frac"] == 1.0 and scaled.info["converged_frac"] == 0.0
+    assert scaled.record.separated_frac == 1.0 and scaled.record.converged_frac == 0.0
 
 
 def test_the_chunk_program_compiles_once_per_case(monkeypatch):
@@ -67,7 +67,7 @@ def test_the_chunk_program_compiles_once_per_case(monkeypatch):
     monkeypatch.setattr(scale, "chunk_program", counting)
     run = scale.run_scaled(CASE, PRESET, chunk_size=16)
     assert len(programs) == 1
-    assert run.info["n_chunks"] == 4
+    assert run.record.n_chunks == 4
     assert len(calls) == 1 + 4  # the untimed first execution, then one call per chunk
 
 
@@ -160,9 +160,10 @@ def test_bench_run_cli_bounded_run(tmp_path):
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert completed.returncode == 0, completed.stderr[-3000:]
     run = json.loads(out.read_text())
-    (row,) = run["benchmarks"]
-    assert row["extra_info"]["n_datasets"] == 40 and row["extra_info"]["n_chunks"] == 3
-    assert sum(row["extra_info"]["status_counts"].values()) == 40
+    assert run["format"] == "glmnn-bench run record" and run["complete"] is True
+    (row,) = run["cases"]
+    assert row["n_datasets"] == 40 and row["n_chunks"] == 3
+    assert sum(row["status_counts"].values()) == 40
     assert "fits/s" in completed.stdout
 
 

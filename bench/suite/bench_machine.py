@@ -3,9 +3,14 @@
 Every case's ``roofline_pct`` is relative to these, measured in the same session.
 """
 
-from bench._timing import device_info
+import pytest
+
+from bench.record import CaseRecord
+from bench.suite.harness import store
+from bench.timing import device_info
 
 
+@pytest.mark.machine
 def test_ceilings(benchmark, bench_preset, machine_ceilings):
     benchmark.group = "machine"
     # The measurement itself is done (once) by the machine_ceilings fixture; this row only
@@ -13,5 +18,5 @@ def test_ceilings(benchmark, bench_preset, machine_ceilings):
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
     assert machine_ceilings["matmul_gflops_float32"] > 0
     assert machine_ceilings["copy_gbps"] > 0
-    benchmark.extra_info.update(kind="ceilings", model="machine", preset=bench_preset.name,
-                                **machine_ceilings, **device_info())
+    store(benchmark, CaseRecord(kind="ceilings", name="ceilings", model="machine",
+                                preset=bench_preset.name, **machine_ceilings, **device_info()))

@@ -27,17 +27,14 @@ import math
 import pathlib
 from typing import NamedTuple
 
-from bench._vocabulary import ITERATION_UNIT, LOSS_NAME, family_of
+from bench import catalog
+from bench.record import BASELINE, FIT, SCALING, CaseRecord
+from bench.report.formats import missing, positive
+from bench.report.matching import matched_ours, model_order, regime_order
 
 __all__ = ["Plot", "PlotsUnavailable", "write_plots", "plot_convergence", "plot_throughput",
            "plot_novikoff"]
 
-_REGIME_COLORS = {"separable": "tab:blue", "overlap": "tab:orange", "xor": "tab:green",
-                  "circles": "tab:red", "poisson": "tab:purple", "gamma": "tab:brown",
-                  "gaussian": "tab:gray"}
-_MODEL_COLORS = {"perceptron": "tab:blue", "glm": "tab:orange", "glm_firth": "tab:olive",
-                 "glm_poisson": "tab:purple", "glm_gamma": "tab:brown", "mlp0": "tab:cyan",
-                 "mlp8": "tab:green"}
 _BASELINE_STYLES = (":", "-.", (0, (1, 3)), (0, (5, 5)))
 _DPI = 110
 
@@ -69,29 +66,34 @@ def _finite(values) -> list[float]:
     return [math.nan if v is None else float(v) for v in values]
 
 
-def _preferred_fits(cases: list[dict]) -> dict[str, list[dict]]:
-    """Per model, one ``kind == "fit"`` case per regime: float64 if present, else float32."""
-    from bench.publish import MODEL_ORDER, REGIME_ORDER, _order, matched_ours
+def _regime_color(name: str) -> str | None:
+    return next((r.color for r in catalog.regimes() if r.name == name), None)
 
-    fits = [c for c in cases if c["kind"] == "fit" and c.get("history_median")]
-    models = sorted({c["model"] for c in fits}, key=lambda m: _order(m, MODEL_ORDER))
+
+def _model_color(name: str) -> str | None:
+    return next((m.color for m in catalog.models() if m.name == name), None)
+
+
+def _preferred_fits(cases: list[CaseRecord]) -> dict[str, list[CaseRecord]]:
+    """Per model, one ``kind == "fit"`` case per regime: float64 if present, else float32."""
+    fits = [c for c in cases if c.kind == FIT and c.history_median]
+    models = sorted({c.model for c in fits}, key=model_order)
     out = {}
     for model in models:
-        regimes = sorted({c["regime"] for c in fits if c["model"] == model},
-                         key=lambda r: _order(r, REGIME_ORDER))
+        regimes = sorted({c.regime for c in fits if c.model == model}, key=regime_order)
         out[model] = [matched_ours(fits, model, regime) for regime in regimes]
     return out
 
 
 def _y_label(model: str) -> str:
-    return LOSS_NAME[family_of(model)]
+    return catalog.family_of(model).loss_name
 
 
 def _x_label(model: str) -> str:
-    return ITERATION_UNIT[family_of(model)][:-1]  # singular: "epoch", "IRLS iteration", ...
+    return catalog.family_of(model).iteration_unit[:-1]  # singular: "epoch", ...
 
 
-def plot_convergence(cases: list[dict], path: pathlib.Path) -> Plot | None:
+def plot_convergence(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None:
     """Median and IQR of the loss history per iteration, one panel per model."""
     panels = _preferred_fits(cases)
     if not panels:
@@ -102,16 +104,16 @@ def plot_convergence(cases: list[dict], path: pathlib.Path) -> Plot | None:
     axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, (model, model_cases) in zip(axes, panels.items(), strict=False):  # spare axes: hidden
         for case in model_cases:
-            median = _finite(case["history_median"])
-            q25 = _finite(case.get("history_q25") or case["history_median"])
-            q75 = _finite(case.get("history_q75") or case["history_median"])
-            step = case.get("history_step") or 1
+            median = _finite(case.history_median)
+            q25 = _finite(case.history_q25 or case.history_median)
+            q75 = _finite(case.history_q75 or case.history_median)
+            step = case.history_step or 1
             x = [1 + i * step for i in range(len(median))]
-            color = _REGIME_COLORS.get(case["regime"])
-            separable = case["regime"] == "separable"
+            color = _regime_color(case.regime)
+            separable = case.regime == "separable"
             ax.plot(x, median, color=color, linewidth=2.0 if separable else 1.4,
                     linestyle="-" if separable else "--",
-                    label=f"{case['regime']} ({case.get('dtype')})")
+                    label=f"{case.regime} ({case.dtype})")
             ax.fill_between(x, q25, q75, color=color, alpha=0.2, linewidth=0)
         ax.set_title(model, fontsize=10)
         ax.set_xlabel(_x_label(model), fontsize=8)
@@ -132,29 +134,27 @@ def plot_convergence(cases: list[dict], path: pathlib.Path) -> Plot | None:
     )
 
 
-def plot_throughput(cases: list[dict], path: pathlib.Path) -> Plot | None:
+def plot_throughput(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None:
     """Fits per second against ``n_datasets`` (log-log), one line per model."""
-    from bench.publish import MODEL_ORDER, _order, _positive
-
-    sweep = [c for c in cases if c["kind"] == "scaling" and _positive(c.get("fits_per_s"))]
+    sweep = [c for c in cases if c.kind == SCALING and positive(c.fits_per_s)]
     if not sweep:
         return None
     figure = _figure(figsize=(6.4, 4.4), layout="constrained")
     ax = figure.subplots()
-    models = sorted({c["model"] for c in sweep}, key=lambda m: _order(m, MODEL_ORDER))
+    models = sorted({c.model for c in sweep}, key=model_order)
     for model in models:
-        points = sorted((c for c in sweep if c["model"] == model), key=lambda c: c["n_datasets"])
-        color = _MODEL_COLORS.get(model)
+        points = sorted((c for c in sweep if c.model == model), key=lambda c: c.n_datasets)
+        color = _model_color(model)
         first = points[0]
-        ax.plot([c["n_datasets"] for c in points], [c["fits_per_s"] for c in points],
+        ax.plot([c.n_datasets for c in points], [c.fits_per_s for c in points],
                 marker="o", color=color,
-                label=f"{model} ({first.get('regime')}, {first.get('dtype')})")
-        baselines = [c for c in cases if c["kind"] == "baseline" and c.get("model") == model
-                     and c.get("regime") == first.get("regime")
-                     and _positive(c.get("fits_per_s"))]
+                label=f"{model} ({first.regime}, {first.dtype})")
+        baselines = [c for c in cases if c.kind == BASELINE and c.model == model
+                     and c.regime == first.regime
+                     and positive(c.fits_per_s)]
         for baseline, linestyle in zip(baselines, itertools.cycle(_BASELINE_STYLES)):
-            ax.axhline(baseline["fits_per_s"], color=color, linestyle=linestyle, linewidth=1,
-                       label=f"{baseline['baseline']} (one at a time)")
+            ax.axhline(baseline.fits_per_s, color=color, linestyle=linestyle, linewidth=1,
+                       label=f"{baseline.baseline} (one at a time)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("data sets fitted at once (n_datasets)")
@@ -171,19 +171,17 @@ def plot_throughput(cases: list[dict], path: pathlib.Path) -> Plot | None:
     )
 
 
-def plot_novikoff(cases: list[dict], path: pathlib.Path) -> Plot | None:
+def plot_novikoff(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None:
     """The perceptron's largest ``n_updates / (R/γ)²`` per case, and its mean updates."""
-    from bench.publish import REGIME_ORDER, _missing, _order
-
-    perceptron = sorted((c for c in cases if c["kind"] == "fit" and c.get("model") ==
-                         "perceptron"), key=lambda c: _order(c.get("regime"), REGIME_ORDER))
-    bounded = [c for c in perceptron if not _missing(c.get("novikoff_max_ratio"))]
+    perceptron = sorted((c for c in cases if c.kind == FIT and c.model ==
+                         "perceptron"), key=lambda c: regime_order(c.regime))
+    bounded = [c for c in perceptron if not missing(c.novikoff_max_ratio)]
     if not bounded:
         return None
     figure = _figure(figsize=(8.4, 3.6), layout="constrained")
     ratio_ax, updates_ax = figure.subplots(1, 2)
-    labels = [f"{c['regime']} {c.get('dtype')}\n(B={c.get('n_datasets')})" for c in bounded]
-    ratios = [c["novikoff_max_ratio"] for c in bounded]
+    labels = [f"{c.regime} {c.dtype}\n(B={c.n_datasets})" for c in bounded]
+    ratios = [c.novikoff_max_ratio for c in bounded]
     bars = ratio_ax.bar(labels, ratios, color="tab:blue", width=0.4)
     ratio_ax.bar_label(bars, fmt="%.3g", fontsize=8)
     ratio_ax.axhline(1.0, color="tab:red", linestyle="--", label="Novikoff bound (ratio 1)")
@@ -194,12 +192,12 @@ def plot_novikoff(cases: list[dict], path: pathlib.Path) -> Plot | None:
     ratio_ax.set_ylabel("max over data sets of n_updates / (R/γ)²", fontsize=8)
     ratio_ax.set_title("Worst data set against the bound", fontsize=10)
     ratio_ax.legend(fontsize=7)
-    update_labels = [c["regime"] for c in perceptron]
-    updates = [c.get("n_updates_mean") or 0.0 for c in perceptron]
-    updates_ax.bar(update_labels, updates, color=[_REGIME_COLORS.get(c["regime"])
+    update_labels = [c.regime for c in perceptron]
+    updates = [c.n_updates_mean or 0.0 for c in perceptron]
+    updates_ax.bar(update_labels, updates, color=[_regime_color(c.regime)
                                                   for c in perceptron], width=0.5)
     updates_ax.set_ylabel("mean updates per data set", fontsize=8)
-    updates_ax.set_title(f"Updates within {perceptron[0].get('max_iter')} epochs", fontsize=10)
+    updates_ax.set_title(f"Updates within {perceptron[0].max_iter} epochs", fontsize=10)
     for ax in (ratio_ax, updates_ax):
         ax.tick_params(labelsize=7)
     figure.savefig(path, dpi=_DPI)
@@ -214,11 +212,11 @@ def plot_novikoff(cases: list[dict], path: pathlib.Path) -> Plot | None:
     )
 
 
-def write_plots(cases: list[dict], folder: str | pathlib.Path) -> list[Plot]:
+def write_plots(cases: list[CaseRecord], folder: str | pathlib.Path) -> list[Plot]:
     """Write every plot the cases allow into ``folder``.
 
     Args:
-        cases: the run's cases (:func:`bench.publish.run_cases`).
+        cases: the run's cases (:attr:`bench.record.RunRecord.cases`).
         folder: where the PNG files go.
 
     Returns:

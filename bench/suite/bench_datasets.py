@@ -5,12 +5,14 @@ import jax.numpy as jnp
 import pytest
 
 from bench import datasets
-from bench._timing import compile_ahead, device_info, timed
+from bench.record import CaseRecord
+from bench.suite.harness import store, timed_seconds
+from bench.timing import compile_ahead, device_info, timed
 
 
-@pytest.mark.parametrize("regime", datasets.REGIMES)
-def test_generate(benchmark, bench_preset, regime):
-    preset = bench_preset
+@pytest.mark.matrix("datasets")
+def test_generate(benchmark, bench_preset, case):
+    preset, regime = bench_preset, case
     benchmark.group = "datasets"
 
     def generate(key):
@@ -25,10 +27,10 @@ def test_generate(benchmark, bench_preset, regime):
                 warmup_rounds=preset.warmup_rounds)
     assert out.X_train.shape == (preset.n_datasets, preset.n_samples, preset.n_features + 1)
     assert bool(jnp.all(jnp.isfinite(out.X_train)))
-    benchmark.extra_info.update(
-        kind="datasets", model="datasets", regime=regime, n_datasets=preset.n_datasets,
-        n_samples=preset.n_samples, n_features=preset.n_features, dtype="float32",
-        compile_s=compile_s, preset=preset.name, **device_info(),
-    )
-    if benchmark.stats:  # only when timed
-        benchmark.extra_info["datasets_per_s"] = preset.n_datasets / benchmark.stats.stats.median
+    seconds = timed_seconds(benchmark)
+    store(benchmark, CaseRecord(
+        kind="datasets", name=f"datasets-{regime}", model="datasets", regime=regime,
+        n_datasets=preset.n_datasets, n_samples=preset.n_samples,
+        n_features=preset.n_features, dtype="float32", compile_s=compile_s,
+        preset=preset.name, **device_info(), seconds=seconds,
+        datasets_per_s=None if seconds is None else preset.n_datasets / seconds))

@@ -12,19 +12,12 @@ from __future__ import annotations
 import math
 import os
 
-from bench.publish import (
-    CASE_KEY_FIELDS,
-    MODEL_ORDER,
-    REGIME_ORDER,
-    PublishError,
-    _order,
-    load_run,
-    run_cases,
-    run_metadata,
-)
+from bench.record import CaseRecord, RunRecord, read_run
+from bench.report.folders import run_metadata
+from bench.report.matching import case_key, model_order, order, regime_order
+from bench.report.tables import text_table
 
-#: Re-exported: both commands raise the same error for a bad run file.
-__all__ = ["compare", "case_key", "PublishError"]
+__all__ = ["compare"]
 
 CaseKey = tuple
 #: Order of the table: our matrix, the sweep, the reference libraries, data generation.
@@ -33,14 +26,9 @@ _HEADER = ("kind", "model", "regime", "dtype", "B", "baseline", "old s", "new s"
            "new/old", "converged % old -> new", "change pp", "")
 
 
-def case_key(case: dict) -> CaseKey:
-    """``(kind, model, regime, dtype, n_datasets, baseline)`` of a case (None where absent)."""
-    return tuple(case.get(field) for field in CASE_KEY_FIELDS)
-
-
-def _cases_by_key(cases: list[dict]) -> tuple[dict[CaseKey, dict], int]:
+def _cases_by_key(cases) -> tuple[dict[CaseKey, CaseRecord], int]:
     """Cases keyed by :func:`case_key` (the last of duplicates wins) and how many repeated."""
-    by_key: dict[CaseKey, dict] = {}
+    by_key: dict[CaseKey, CaseRecord] = {}
     duplicates = 0
     for case in cases:
         key = case_key(case)
@@ -51,12 +39,12 @@ def _cases_by_key(cases: list[dict]) -> tuple[dict[CaseKey, dict], int]:
 
 def _sort_key(key: CaseKey):
     kind, model, regime, dtype, n_datasets, baseline = key
-    return (_order(kind, KIND_ORDER), _order(model, MODEL_ORDER), _order(regime, REGIME_ORDER),
+    return (order(kind, KIND_ORDER), model_order(model), regime_order(regime),
             str(dtype), n_datasets if isinstance(n_datasets, int) else -1, str(baseline))
 
 
-def _seconds(case: dict) -> float | None:
-    seconds = case.get("seconds")
+def _seconds(case: CaseRecord) -> float | None:
+    seconds = case.seconds
     if isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0:
         return float(seconds)
     return None
@@ -66,15 +54,15 @@ def _fmt(value, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
 
-def _converged_cells(old: dict, new: dict) -> tuple[str, str]:
-    before, after = old.get("converged_frac"), new.get("converged_frac")
+def _converged_cells(old: CaseRecord, new: CaseRecord) -> tuple[str, str]:
+    before, after = old.converged_frac, new.converged_frac
     if not isinstance(before, (int, float)) or not isinstance(after, (int, float)):
         return "–", "–"
     change = 100 * (after - before)
     return f"{100 * before:.1f} -> {100 * after:.1f}", f"{change:+.1f}"
 
 
-def _compare_row(key: CaseKey, old: dict, new: dict, fail_above: float | None
+def _compare_row(key: CaseKey, old: CaseRecord, new: CaseRecord, fail_above: float | None
                  ) -> tuple[list[str], float | None]:
     old_s, new_s = _seconds(old), _seconds(new)
     ratio = new_s / old_s if old_s and new_s else None
@@ -86,17 +74,7 @@ def _compare_row(key: CaseKey, old: dict, new: dict, fail_above: float | None
     return cells, ratio
 
 
-def _text_table(header: tuple[str, ...], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-
-    def line(cells):
-        padded = (str(cell).ljust(width) for cell, width in zip(cells, widths, strict=True))
-        return "  ".join(padded).rstrip()
-
-    return [line(header), line(["-" * width for width in widths]), *(line(r) for r in rows)]
-
-
-def _run_line(label: str, path, run: dict) -> str:
+def _run_line(label: str, path, run: RunRecord) -> str:
     meta = run_metadata(run)
     commit = (meta["commit"].get("id") or "unknown")[:12]
     dirty = " (dirty)" if meta["commit"].get("dirty") else ""
@@ -128,7 +106,7 @@ def _summary(ratios: list[float], slower: int, fail_above: float | None) -> str:
 
 def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
             fail_above: float | None = None) -> tuple[str, int]:
-    """Compare two ``pytest --benchmark`` runs case by case.
+    """Compare two runs (``pytest --benchmark`` or ``python -m bench run``) case by case.
 
     Args:
         old_json: the earlier run's pytest-benchmark JSON.
@@ -142,16 +120,16 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
         else 0.
 
     Raises:
-        PublishError: a file is missing, corrupt or has no benchmarks.
+        bench.record.RecordError: a file is missing, corrupt or has no case of ours.
         ValueError: ``fail_above`` is not a positive number.
     """
     if fail_above is not None and not (isinstance(fail_above, (int, float))
                                        and math.isfinite(fail_above) and fail_above > 0):
         raise ValueError(f"fail_above must be a positive number such as 1.5, not "
                          f"{fail_above!r}.")
-    old_run, new_run = load_run(old_json), load_run(new_json)
-    old_cases, old_duplicates = _cases_by_key(run_cases(old_run))
-    new_cases, new_duplicates = _cases_by_key(run_cases(new_run))
+    old_run, new_run = read_run(old_json), read_run(new_json)
+    old_cases, old_duplicates = _cases_by_key(old_run.cases)
+    new_cases, new_duplicates = _cases_by_key(new_run.cases)
     common = sorted(old_cases.keys() & new_cases.keys(), key=_sort_key)
     rows, ratios = [], []
     for key in common:
@@ -161,7 +139,7 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
             ratios.append(ratio)
     slower = sum(fail_above is not None and r > fail_above for r in ratios)
     lines = [_run_line("old", old_json, old_run), _run_line("new", new_json, new_run), ""]
-    lines += _text_table(_HEADER, rows) if rows else ["no case is in both runs."]
+    lines += text_table(list(_HEADER), rows) if rows else ["no case is in both runs."]
     lines += [""]
     lines += _only_in("old", [k for k in old_cases if k not in new_cases])
     lines += _only_in("new", [k for k in new_cases if k not in old_cases])

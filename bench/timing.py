@@ -1,8 +1,9 @@
-"""Honest timing of compiled JAX programs under pytest-benchmark.
+"""Honest timing of compiled JAX programs, and where they ran.
 
 Compile ahead of time outside the timed region, record the compile time separately, and
 block on the result inside the timed call: JAX dispatch is asynchronous, so a timing
-without ``block_until_ready`` measures only the dispatch.
+without ``block_until_ready`` measures only the dispatch. ``benchmark`` is
+pytest-benchmark's fixture (the suite's); ``python -m bench run`` times chunks itself.
 """
 
 from __future__ import annotations

@@ -1,0 +1,206 @@
+"""Run folders: their names and metadata, building one safely, and the index of all runs.
+
+A run folder is ``<date>-<device>-<host id>``: the run's date (``YYYY-MM-DD``), the JAX
+device kind as a slug (``cpu``, ``nvidia-h200``), and the first 8 hex digits of the SHA-256
+of the host name, so that no host name is published. A run folder is never overwritten: when
+the name is taken, the run goes to ``<name>-2``, ``<name>-3``, ... It is built in
+``results/.tmp-*`` and renamed into place, so a failure leaves nothing behind.
+``results/README.md``, the index, is regenerated from every folder's ``run.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import json
+import os
+import pathlib
+import re
+import secrets
+from collections.abc import Iterable
+
+from bench.record import TMP_PREFIX, RecordError, RunRecord, write_atomically
+from bench.report.readme import README, RUN_JSON
+from bench.report.tables import markdown_table
+
+__all__ = ["PublishError", "device_slug", "host_id", "run_metadata", "default_folder_name",
+           "check_run_name", "make_staging_folder", "move_into_place", "render_index",
+           "write_index"]
+
+
+class PublishError(ValueError):
+    """A run that cannot be published where asked; the message says what to change."""
+
+
+def device_slug(device_kind: str | None) -> str:
+    """``"NVIDIA H200"`` -> ``"nvidia-h200"``; ``None`` -> ``"unknown"``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", (device_kind or "").lower()).strip("-")
+    return slug or "unknown"
+
+
+def host_id(node: str | None) -> str:
+    """First 8 hex digits of the SHA-256 of the host name: stable, and not the name."""
+    return hashlib.sha256((node or "").encode("utf-8")).hexdigest()[:8]
+
+
+def _run_date(run: RunRecord) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(run.datetime.replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordError(
+            f"the run has no valid 'datetime' ({run.datetime!r}); pytest-benchmark writes "
+            "one: run `pytest --benchmark` and publish the JSON it writes."
+        ) from None
+
+
+def _case_counts(cases) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for case in cases:
+        counts[case.kind] = counts.get(case.kind, 0) + 1
+    return counts
+
+
+def _first(cases, field: str):
+    return next((getattr(c, field) for c in cases if getattr(c, field) is not None), None)
+
+
+def run_metadata(run: RunRecord) -> dict:
+    """What the index needs to know about a run (written to the run folder's ``run.json``).
+
+    Returns:
+        ``date`` (YYYY-MM-DD), ``datetime``, ``device_kind``, ``device`` (slug),
+        ``device_count``, ``backend``, ``host_id``, ``preset``, ``command``, ``timed``,
+        ``commit`` ``{id, dirty}`` and ``case_counts`` ``{kind: count}``.
+    """
+    cases, machine = run.cases, run.machine_info.get("glmnn") or {}
+    commit = machine.get("git_commit") or run.commit_info or {}
+    device_kind = machine.get("device_kind") or _first(cases, "device_kind")
+    timed = run.timed
+    if timed is None:
+        timed = all(case.timed is not False for case in cases)
+    when = _run_date(run)
+    return {
+        "date": when.date().isoformat(),
+        "datetime": when.isoformat(),
+        "device_kind": device_kind,
+        "device": device_slug(device_kind),
+        "device_count": machine.get("device_count") or _first(cases, "device_count"),
+        "backend": machine.get("backend") or _first(cases, "backend"),
+        "host_id": host_id(run.machine_info.get("node")),
+        "preset": run.preset or _first(cases, "preset"),
+        "command": run.command,
+        "timed": bool(timed),
+        "commit": {"id": commit.get("id"), "dirty": commit.get("dirty")},
+        "case_counts": _case_counts(cases),
+    }
+
+
+def default_folder_name(meta: dict) -> str:
+    """``<date>-<device>-<host id>``, e.g. ``2026-11-28-cpu-1a2b3c4d``."""
+    return f"{meta['date']}-{meta['device']}-{meta['host_id']}"
+
+
+def check_run_name(run_name: str) -> None:
+    """Raise :class:`PublishError` unless ``run_name`` is a plain folder name."""
+    if (not run_name or run_name in (".", "..") or run_name.startswith(".")
+            or "/" in run_name or os.sep in run_name):
+        raise PublishError(
+            f"run_name {run_name!r} is not a plain folder name; pass a name without '/' that "
+            "does not start with '.', or no run_name for <date>-<device>-<host id>."
+        )
+
+
+def _candidate_names(base: str) -> Iterable[str]:
+    yield base
+    number = 2
+    while True:
+        yield f"{base}-{number}"
+        number += 1
+
+
+def move_into_place(staging: pathlib.Path, root: pathlib.Path, base: str) -> pathlib.Path:
+    """Rename ``staging`` to the first free name of ``base``, ``base-2``, ``base-3``, ..."""
+    for name in _candidate_names(base):
+        target = root / name
+        if os.path.lexists(target):
+            continue
+        try:
+            os.rename(staging, target)
+        except OSError as error:
+            # Another publisher took the name between the check and the rename.
+            if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue
+            raise
+        return target
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def make_staging_folder(root: pathlib.Path) -> pathlib.Path:
+    """A new empty ``root/.tmp-<hex>`` folder to build a run folder in."""
+    while True:
+        staging = root / f"{TMP_PREFIX}{secrets.token_hex(6)}"
+        try:
+            staging.mkdir()  # honours the umask, unlike tempfile.mkdtemp's 0700
+            return staging
+        except FileExistsError:
+            continue
+
+
+def _read_run_json(folder: pathlib.Path) -> dict | None:
+    try:
+        meta = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _index_row(folder: pathlib.Path, meta: dict) -> list[str]:
+    commit = meta.get("commit") or {}
+    commit_text = (commit.get("id") or "unknown")[:12]
+    if commit.get("dirty"):
+        commit_text += " (dirty)"
+    counts = meta.get("case_counts") or {}
+    cases = ", ".join(f"{counts[kind]} {kind}" for kind in ("fit", "scaling", "baseline")
+                      if counts.get(kind))
+    device = meta.get("device_kind") or meta.get("device") or "?"
+    if (meta.get("device_count") or 1) > 1:
+        device += f" × {meta['device_count']}"
+    return [f"[{folder.name}]({folder.name}/{README})", meta.get("date", "?"), device,
+            str(meta.get("preset", "?")), commit_text, cases or "–",
+            "yes" if meta.get("timed") else "no"]
+
+
+def _natural(folder: pathlib.Path) -> list:
+    """Sort key that puts ``run-2`` before ``run-10``: digit runs compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", folder.name)]
+
+
+def render_index(results_root: str | os.PathLike) -> str:
+    """The text of ``results/README.md``, from every run folder's ``run.json``."""
+    root = pathlib.Path(results_root)
+    rows = []
+    for folder in sorted((p for p in root.iterdir()
+                          if p.is_dir() and not p.name.startswith(".")), key=_natural):
+        meta = _read_run_json(folder)
+        if meta is not None:
+            rows.append(_index_row(folder, meta))
+    header = ["run", "date", "device", "preset", "commit", "cases", "timed"]
+    return "\n".join([
+        "# Published benchmark runs",
+        "",
+        "One folder per run, written by `python -m bench publish RUN.json` (or by "
+        "`pytest --benchmark`). This index is regenerated from each folder's `run.json` "
+        "whenever a run is published; do not edit it by hand.",
+        "",
+        *markdown_table(header, rows),
+        "",
+    ])
+
+
+def write_index(results_root: str | os.PathLike) -> pathlib.Path:
+    """Regenerate ``results_root/README.md`` (atomically) and return its path."""
+    path = pathlib.Path(results_root) / README
+    write_atomically(path, render_index(results_root))
+    return path
+

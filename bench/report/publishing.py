@@ -1,0 +1,126 @@
+"""Publish one run: its record in, a ``results/<run>/`` folder out.
+
+:func:`publish` reads the JSON that ``pytest --benchmark`` or ``python -m bench run`` wrote
+and builds, in a staging folder renamed into place (:mod:`.folders`):
+
+``README.md``
+    machine, software versions, commit, the exact command and preset; a convergence table
+    per model with the regimes side by side; the speed tables (fits per second, compile
+    time, speedup over each reference library); and sentences that read the numbers,
+    every one generated from the data (:mod:`.readme`).
+``summary.csv``
+    one row per case (ours and the reference libraries), the scalar fields (:mod:`.summary`).
+``benchmark.json`` (pytest) or ``record.json`` (``python -m bench run``)
+    the run's own file, with the host name replaced by its hashed id.
+``run.json``
+    the run's metadata, from which ``results/README.md`` (the index) is regenerated.
+``*.png``
+    the plots of :mod:`.plots` (skipped, and said so, without matplotlib).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+
+from bench.record import RecordError, RunRecord, read_run
+from bench.report import plots as plots_module
+from bench.report.folders import (
+    check_run_name,
+    default_folder_name,
+    make_staging_folder,
+    move_into_place,
+    run_metadata,
+    write_index,
+)
+from bench.report.readme import README, RUN_JSON, SUMMARY_CSV, render_readme, source_file_name
+from bench.report.summary import write_summary_csv
+
+__all__ = ["publish", "write_source_json", "write_run_json", "write_plots", "write_readme",
+           "write_summary_csv"]
+
+
+def _redacted(run: RunRecord, meta: dict) -> dict:
+    """The run's file with ``machine_info.node`` (the host name) replaced by its hashed id."""
+    copy = json.loads(json.dumps(run.raw))
+    if isinstance(copy.get("machine_info"), dict) and "node" in copy["machine_info"]:
+        copy["machine_info"]["node"] = f"redacted-{meta['host_id']}"
+    return copy
+
+
+def write_source_json(path: pathlib.Path, run: RunRecord, meta: dict) -> None:
+    """Write the run's own file (indented as pytest-benchmark does), host name redacted."""
+    path.write_text(json.dumps(_redacted(run, meta), indent=4) + "\n", encoding="utf-8")
+
+
+def write_run_json(path: pathlib.Path, meta: dict) -> None:
+    """Write ``run.json``, the metadata the index is built from."""
+    path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def write_plots(folder: pathlib.Path, run: RunRecord) -> tuple[list, str]:
+    """Write the PNG plots; returns (plots, a note saying why there are none, or "")."""
+    try:
+        return plots_module.write_plots(list(run.cases), folder), ""
+    except plots_module.PlotsUnavailable as reason:
+        return [], f"No plots: {reason}"
+
+
+def write_readme(path: pathlib.Path, run: RunRecord, meta: dict, plots: list,
+                 plot_note: str) -> None:
+    """Write the run folder's ``README.md``."""
+    path.write_text(render_readme(run, meta, plots, plot_note), encoding="utf-8")
+
+
+def _fill_run_folder(folder: pathlib.Path, run: RunRecord, meta: dict) -> None:
+    write_source_json(folder / source_file_name(run), run, meta)
+    write_summary_csv(folder / SUMMARY_CSV, list(run.cases))
+    plots, plot_note = write_plots(folder, run)
+    write_readme(folder / README, run, meta, plots, plot_note)
+    write_run_json(folder / RUN_JSON, meta)
+
+
+def publish(json_path: str | os.PathLike, results_root: str | os.PathLike = "results", *,
+            run_name: str | None = None) -> pathlib.Path:
+    """Publish a run into its own folder under ``results_root``.
+
+    The folder is ``<date>-<device>-<host id>`` (or ``run_name``); if that name is taken,
+    ``-2``, ``-3``, ... is appended: an existing run folder is never overwritten. It is
+    built in ``results_root/.tmp-*`` and renamed into place, so an error leaves neither a
+    partial folder nor the temporary one. ``results_root/README.md``, the index of all runs,
+    is then regenerated (:func:`bench.report.folders.write_index`).
+
+    Args:
+        json_path: the run's JSON (pytest-benchmark's, or ``python -m bench run``'s record).
+        results_root: the folder holding one folder per run (created if missing).
+        run_name: a folder name to use instead of ``<date>-<device>-<host id>``.
+
+    Returns:
+        The run folder.
+
+    Raises:
+        bench.record.RecordError: the JSON is missing, corrupt, holds no case of ours, or
+            recorded that it stopped early.
+        bench.report.folders.PublishError: ``run_name`` is not a plain folder name.
+    """
+    run = read_run(json_path)
+    if run.complete is False:
+        raise RecordError(f"{json_path}: the run stopped before all its cases ran (it is "
+                          "marked incomplete); publishing it would present part of a run "
+                          "as a run. Run it again to the end.")
+    meta = run_metadata(run)
+    if run_name is not None:
+        check_run_name(run_name)
+    root = pathlib.Path(results_root)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = make_staging_folder(root)
+    try:
+        _fill_run_folder(staging, run, meta)
+        folder = move_into_place(staging, root, run_name or default_folder_name(meta))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    write_index(root)
+    return folder

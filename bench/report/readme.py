@@ -1,0 +1,183 @@
+"""The README of a published run folder: what ran, on what, what the numbers say, the tables.
+
+Everything in it is generated from the run's record; see :func:`render_readme`.
+"""
+
+from __future__ import annotations
+
+from bench.record import RunRecord
+from bench.report.sentences import reading_sentences
+from bench.report.tables import (
+    baseline_table,
+    ceilings_line,
+    convergence_tables,
+    markdown_table,
+    scaling_table,
+    speed_table,
+)
+
+__all__ = ["render_readme", "SUMMARY_CSV", "RUN_JSON", "README", "source_file_name"]
+
+#: The files of a run folder.
+SUMMARY_CSV = "summary.csv"
+RUN_JSON = "run.json"
+README = "README.md"
+#: ``python -m bench run`` as the tool that timed a run (and, in old files, its version).
+CLI = "python -m bench run"
+
+
+def source_file_name(run: RunRecord) -> str:
+    """Where the run's own file goes in its folder: pytest-benchmark's JSON or our record."""
+    return "record.json" if run.source == CLI else "benchmark.json"
+
+
+def _source_text(run: RunRecord) -> str:
+    if run.source == CLI:
+        return "the run's record, as `python -m bench run` wrote it"
+    return "the pytest-benchmark JSON of the run"
+
+
+_CONVERGENCE_LEGEND = """\
+Each table is one model; each column one regime and dtype (`f32`, `f64`), over all the data
+sets of that case. Rows:
+- **converged %**: share of data sets whose fit met the model's stopping rule (status
+  `converged` or `rank_deficient`).
+- **separated %**: share that the binomial GLM flagged as (quasi-)separated: no finite
+  maximum-likelihood estimate exists, the last finite iterate is reported.
+- **statuses**: how many data sets ended with each non-zero status (`max_iter`: the budget
+  ran out).
+- **non-finite %**: share of fits whose parameters contain NaN or inf.
+- **iterations median / p90 / max**: IRLS iterations (GLMs), epochs (perceptron) or
+  gradient steps (MLPs) used, with the budget in the row label.
+- **accuracy mean (q10)**: mean over data sets, and the 10th percentile (the worst tenth
+  is below it), on the training points and on held-out test points; `–` for Poisson and
+  gamma models.
+- **final loss median (mean)**: deviance / n (GLMs), mean cross-entropy (MLPs) or
+  mistakes / n in the last epoch (perceptron), median (mean) over data sets.
+- **max n_updates / (R/γ)²** (perceptron, separable data): the largest ratio, over data
+  sets, of the number of updates to Novikoff's bound; the theorem says it is at most 1.
+"""
+
+_SPEED_LEGEND = """\
+- **median s**: median wall-clock seconds of one timed round that fits all data sets of the
+  case (`jit(vmap(fit))` over chunks of data sets, blocked until done), compile time
+  excluded.
+- **fits/s**: data sets fitted per second (`data sets / median s`).
+- **compile s**: one-off ahead-of-time compile time, not in the timing.
+- **GFLOP/s, GB/s**: analytic FLOPs and bytes of the iterations that ran, over median s.
+- **% roofline**: GFLOP/s over the roofline bound from this run's measured ceilings.
+- **lane eff.**: iterations the fits needed / iterations the vmapped loops ran (a chunk runs
+  until its slowest fit stops).
+- Reference libraries fit a subset of the same data sets one at a time in float64;
+  **speedup** = our fits/s (the float64 case when there is one, else float32) / their
+  fits/s, so above 1 means ours is faster per fit. **their converged %** is what the
+  library itself reports (`–` when it reports nothing).
+"""
+
+
+def _machine_lines(run: RunRecord, meta: dict) -> list[str]:
+    machine, info = run.machine_info.get("glmnn") or {}, run.machine_info
+    devices = f"{meta['device_kind']} × {meta['device_count']} (JAX backend {meta['backend']})"
+    rows = [
+        ["device", devices],
+        ["CPU", f"{machine.get('cpu_model') or (info.get('cpu') or {}).get('brand_raw')}, "
+                f"{machine.get('cpu_count') or (info.get('cpu') or {}).get('count')} cores"],
+        ["host id", f"{meta['host_id']} (first 8 hex digits of the SHA-256 of the host name)"],
+        ["system", f"{info.get('system', '?')} {info.get('release', '')} "
+                   f"{info.get('machine', '')}".strip()],
+        ["Python", f"{info.get('python_implementation', '')} "
+                   f"{info.get('python_version', '?')}".strip()],
+    ]
+    for package in ("jax", "jaxlib", "optax", "numpy", "statsmodels", "scikit_learn"):
+        rows.append([package.replace("_", "-"), machine.get(package) or "not installed"])
+    cli = run.source == CLI or run.version == "glmnn-bench run"  # older CLI files said so
+    rows.append(["pytest-benchmark", f"not used ({CLI})" if cli else run.version or "?"])
+    return markdown_table(["", ""], rows)
+
+
+def _commit_text(meta: dict) -> str:
+    commit = meta["commit"]
+    if not commit.get("id"):
+        return "unknown (not run from a git checkout)"
+    dirty = {True: "dirty: uncommitted changes", False: "clean"}.get(commit.get("dirty"),
+                                                                     "dirty flag unknown")
+    return f"`{commit['id']}` ({dirty})"
+
+
+def _preset_text(run: RunRecord, meta: dict) -> str:
+    settings = run.preset_settings or {}
+    details = ", ".join(f"{key}={value}" for key, value in settings.items() if key != "name")
+    return f"`{meta['preset']}`" + (f" ({details})" if details else "")
+
+
+def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> str:
+    """The run folder's ``README.md``.
+
+    Args:
+        run: the run's record (:func:`bench.record.read_run`).
+        meta: :func:`bench.report.folders.run_metadata` of it.
+        plots: the :class:`bench.report.plots.Plot` files written beside it.
+        plot_note: a line saying why plots are missing, or ``""``.
+    """
+    cases = list(run.cases)
+    timing = ("timed" if meta["timed"] else
+              "**not timed** (pytest-benchmark disabled: speeds are single calls)")
+    lines = [
+        f"# glmnn-bench run: {meta['date']}, {meta['device_kind']}, preset {meta['preset']}",
+        "",
+        "## What was run",
+        "",
+        f"- date: {meta['datetime']}",
+        f"- command: `{meta['command'] or 'unknown'}`",
+        f"- preset: {_preset_text(run, meta)}",
+        f"- timing: {timing}",
+        f"- commit: {_commit_text(meta)}",
+        "- cases: " + ", ".join(f"{n} {kind}" for kind, n in meta["case_counts"].items()),
+        "",
+        "## Machine and software",
+        "",
+        *_machine_lines(run, meta),
+        "",
+        "## What the numbers say",
+        "",
+        *(f"- {sentence}" for sentence in reading_sentences(cases, timed=meta["timed"])),
+        "",
+        "## Convergence",
+        "",
+        _CONVERGENCE_LEGEND,
+        *convergence_tables(cases),
+        "## Speed",
+        "",
+        _SPEED_LEGEND,
+        "### Ours",
+        "",
+        *speed_table(cases),
+        "",
+        *ceilings_line(cases),
+        "",
+        "### Reference libraries",
+        "",
+        *baseline_table(cases),
+        "",
+        "### Throughput against the number of data sets",
+        "",
+        *scaling_table(cases),
+        "",
+        "## Plots",
+        "",
+    ]
+    for plot in plots:
+        lines += [f"### {plot.title}", "", f"![{plot.title}]({plot.filename})", "",
+                  plot.caption, ""]
+    if plot_note:
+        lines += [plot_note, ""]
+    lines += [
+        "## Files",
+        "",
+        f"- `{SUMMARY_CSV}`: one row per case, every scalar field (baseline rows with "
+        "`speedup`).",
+        f"- `{source_file_name(run)}`: {_source_text(run)} (host name replaced by its id).",
+        f"- `{RUN_JSON}`: the metadata that `results/README.md` is generated from.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""What every benchmark does with a case: prepare, time, evaluate, record.
+
+Compile ahead of time outside the timed region; time only the batched fit, blocked, with
+``benchmark.pedantic``; evaluate and reduce afterwards, untimed; store the case's
+:class:`~bench.record.CaseRecord` in ``extra_info`` as plain JSON values.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from bench import baselines, catalog, runner
+from bench.cases import Case
+from bench.presets import Preset
+from bench.record import CaseRecord, case_to_json
+from bench.timing import device_info
+from models.mlp import DEFAULT_LEARNING_RATE
+
+__all__ = ["bench_case", "bench_baseline", "timed_seconds", "store"]
+
+
+def timed_seconds(benchmark) -> float | None:
+    """The median round time when pytest-benchmark timed the call, else None."""
+    stats = getattr(benchmark, "stats", None)
+    return None if not stats else float(stats.stats.median)
+
+
+def store(benchmark, record: CaseRecord) -> CaseRecord:
+    """Put ``record`` in the benchmark's ``extra_info`` (the one writer of a row)."""
+    benchmark.extra_info.update(case_to_json(record))
+    return record
+
+
+def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = None
+               ) -> CaseRecord:
+    """Benchmark one case of ours; return its record (also stored in ``extra_info``).
+
+    With ``ceilings`` (:func:`bench.roofline.measure_ceilings`) the row also gets achieved
+    GFLOP/s, GB/s and the % of its roofline bound.
+    """
+    prepared = runner.prepare(case, preset)
+    benchmark.group = f"{case.kind}:{case.model}"
+    start = time.perf_counter()
+    result = benchmark.pedantic(runner.run, args=(prepared,), rounds=preset.rounds,
+                                warmup_rounds=preset.warmup_rounds, iterations=1)
+    untimed_s = time.perf_counter() - start
+    evaluation, stats = runner.evaluate(prepared, result)
+    summary = runner.summarize(evaluation, stats, history_step=prepared.model.history_step)
+    seconds = timed_seconds(benchmark)
+    record = store(benchmark, runner.case_record(
+        case, preset, summary, seconds=untimed_s if seconds is None else seconds,
+        timed=seconds is not None, compile_s=prepared.compile_s,
+        chunk_size=prepared.chunk_size, ceilings=ceilings))
+    # Never NaN dressed up as converged, whatever the data.
+    assert record.nan_converged == 0, record.status_counts
+    assert sum(record.status_counts.values()) == case.n_datasets
+    return record
+
+
+def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> CaseRecord:
+    """Time a reference library fitting the first data sets of its case, one at a time.
+
+    The data sets are those of our float64 case of the same model and regime (float32 when
+    the model has no float64 case), converted to float64.
+    """
+    library, entry = baselines.LIBRARIES[pair.library], catalog.model(pair.model)
+    dtype = "float64" if "float64" in entry.dtypes else entry.dtypes[0]
+    case = Case(pair.model, pair.regime, dtype, catalog.n_datasets_cap(entry, preset),
+                preset.n_samples, preset.n_features, preset.n_test)
+    data = runner.prepare_data(case, preset)
+    k = max(2, preset.baseline_datasets // library.subset_divisor)
+    X = np.asarray(data.X_train[:k], np.float64)
+    y = np.asarray(data.y_train[:k])
+    budget = catalog.budget(entry, preset)
+    fit_one = library.fitter(entry.settings, budget, DEFAULT_LEARNING_RATE)
+    benchmark.group = f"baseline:{pair.model}"
+
+    def loop():
+        return [fit_one(X[i], y[i]) for i in range(len(X))]
+
+    start = time.perf_counter()
+    fitted = benchmark.pedantic(loop, rounds=preset.rounds, warmup_rounds=0, iterations=1)
+    untimed_s = time.perf_counter() - start
+    seconds = timed_seconds(benchmark)
+    seconds = untimed_s if seconds is None else seconds
+    converged = None
+    if library.converged is not None:
+        converged = float(np.mean([bool(library.converged(budget)(f)) for f in fitted]))
+    return store(benchmark, CaseRecord(
+        kind="baseline", name=pair.id, baseline=library.label, model=pair.model,
+        regime=pair.regime, dtype="float64", n_datasets=int(len(X)),
+        n_samples=int(X.shape[1]), n_features=int(X.shape[2] - 1), preset=preset.name,
+        seed=preset.seed, timed=timed_seconds(benchmark) is not None, seconds=seconds,
+        **device_info(), fits_per_s=len(X) / seconds, converged_frac=converged))
