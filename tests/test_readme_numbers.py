@@ -1,0 +1,447 @@
+"""Every number of a published README, read back and checked against the run's JSON.
+
+The checker below knows, on its own, what each table column, each row of a convergence
+table and each number of each reading sentence means (which field of which case, and in
+which unit); it does not ask the reporting code. A table row or column, or a sentence,
+that it does not know is itself a problem, so nothing in those sections goes unchecked.
+A number matches when it equals the field's value rounded to the digits shown.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import shutil
+
+import pytest
+
+from bench.report import publish
+
+FIXTURE = pathlib.Path(__file__).parent / "data" / "smoke-run.json"
+NUMBER = r"[-+]?[\d,]*\.?\d+(?:e[-+]?\d+)?"
+DASH = "–"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "").rstrip("×%"))
+
+
+def _shown(text: str, value, scale: float = 1.0) -> bool:
+    """Whether ``text`` is ``value * scale`` written with the digits it shows."""
+    text = text.strip()
+    if value is None or value != value:
+        return text == DASH
+    if text == DASH:
+        return False
+    body = text.replace(",", "").rstrip("×%")
+    mantissa, _, exponent = body.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    place = 10.0 ** (int(exponent or 0) - decimals)
+    return abs(float(body) - value * scale) <= 0.5 * place * (1 + 1e-9) + 1e-12
+
+
+def _tables(readme: str, heading: str, stop: str = "\n## ") -> list[list[list[str]]]:
+    """Every markdown table between ``heading`` and ``stop``, as rows of cells."""
+    text = readme.split(heading, 1)[1].split(stop, 1)[0]
+    tables, current = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            if not all(c and set(c) <= set("-:") for c in cells):
+                current.append(cells)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+class Run:
+    """The run's JSON, indexed the way the README names its cases."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.rows = [b["extra_info"] for b in data["benchmarks"] if "kind" in b["extra_info"]]
+
+    def one(self, **match) -> dict:
+        found = [r for r in self.rows if all(r.get(k) == v for k, v in match.items())]
+        assert len(found) == 1, (match, len(found))
+        return found[0]
+
+    def ours(self, model: str, regime: str) -> dict:
+        """Our fit case the README compares with: float64 where it exists."""
+        fits = [r for r in self.rows if r["kind"] == "fit" and r["model"] == model
+                and r["regime"] == regime]
+        return next((r for r in fits if r["dtype"] == "float64"), fits[0])
+
+
+# --------------------------------------------------------------------------- tables
+
+def _iterations(cell, row):
+    parts = cell.split(" / ")
+    return len(parts) == 3 and all(_shown(p, row[f"n_iter_{q}"])
+                                   for p, q in zip(parts, ("median", "p90", "max")))
+
+
+def _mean_q10(field):
+    def check(cell, row):
+        if row[f"{field}_mean"] is None:
+            return cell == DASH
+        match = re.fullmatch(rf"({NUMBER}) \(({NUMBER}|{DASH})\)", cell)
+        return bool(match) and _shown(match[1], row[f"{field}_mean"]) and _shown(
+            match[2], row[f"{field}_q10"])
+    return check
+
+
+def _median_mean(cell, row):
+    match = re.fullmatch(rf"({NUMBER}|{DASH}) \(({NUMBER}|{DASH})\)", cell)
+    return bool(match) and _shown(match[1], row["final_loss_median"]) and _shown(
+        match[2], row["final_loss_mean"])
+
+
+def _statuses(cell, row):
+    nonzero = {k: v for k, v in row["status_counts"].items() if v}
+    if not nonzero:
+        return cell == DASH
+    shown = dict(part.rsplit(" ", 1) for part in cell.split(", "))
+    return {k: int(v) for k, v in shown.items()} == nonzero
+
+
+#: Convergence-table rows: label pattern -> check(cell, row).
+CONVERGENCE_ROWS = {
+    r"data sets": lambda cell, row: _shown(cell, row["n_datasets"]),
+    r"converged %": lambda cell, row: _shown(cell, row["converged_frac"], 100),
+    r"separated %": lambda cell, row: _shown(cell, row["separated_frac"], 100),
+    r"statuses": _statuses,
+    r"non-finite %": lambda cell, row: _shown(cell, row["nan_frac"], 100),
+    r"(epochs|IRLS iterations|gradient steps) median / p90 / max \(budget (\d+)\)":
+        _iterations,
+    r"train accuracy mean \(q10\)": _mean_q10("train_accuracy"),
+    r"test accuracy mean \(q10\)": _mean_q10("test_accuracy"),
+    r"final (deviance / n|cross-entropy|mistakes / n per epoch) median \(mean\)":
+        _median_mean,
+    r"mean n_updates": lambda cell, row: _shown(cell, row["n_updates_mean"]),
+    r"max n_updates / \(R/γ\)²": lambda cell, row: _shown(cell, row["novikoff_max_ratio"]),
+}
+
+
+def _check_convergence(readme: str, run: Run) -> list[str]:
+    problems = []
+    for table in _tables(readme, "## Convergence", "\n## Speed"):
+        model = table[0][0].split(":")[0]
+        columns = [h.rsplit(" ", 1) for h in table[0][1:]]
+        rows = [run.one(kind="fit", model=model, regime=regime,
+                        dtype={"f32": "float32", "f64": "float64"}[dtype])
+                for regime, dtype in columns]
+        for cells in table[1:]:
+            label = cells[0]
+            pattern = next((p for p in CONVERGENCE_ROWS if re.fullmatch(p, label)), None)
+            if pattern is None:
+                problems.append(f"{model}: unknown row {label!r}")
+                continue
+            budget = re.fullmatch(pattern, label)
+            if "budget" in pattern and int(budget[2]) != rows[0]["max_iter"]:
+                problems.append(f"{model}: budget {budget[2]} is not {rows[0]['max_iter']}")
+            for cell, row in zip(cells[1:], rows):
+                if not CONVERGENCE_ROWS[pattern](cell, row):
+                    problems.append(f"{model} {row['regime']} {row['dtype']}: {label} = "
+                                    f"{cell!r}")
+    return problems
+
+
+#: Column header -> (field, scale) of the speed and scaling tables.
+SPEED_COLUMNS = {"data sets": ("n_datasets", 1), "median s": ("seconds", 1),
+                 "fits/s": ("fits_per_s", 1), "compile s": ("compile_s", 1),
+                 "GFLOP/s": ("gflops", 1), "GB/s": ("gbps", 1),
+                 "% roofline": ("roofline_pct", 1), "lane eff.": ("lane_efficiency", 100),
+                 "converged %": ("converged_frac", 100)}
+
+
+def _check_rows_of_ours(table, run: Run, kind: str) -> list[str]:
+    problems, header = [], table[0]
+    if header[:3] != ["model", "regime", "dtype"]:
+        return [f"{kind} table starts {header[:3]}"]
+    for cells in table[1:]:
+        model, regime, dtype = cells[:3]
+        match = dict(kind=kind, model=model, regime=regime, dtype=dtype)
+        if kind == "scaling":
+            match["n_datasets"] = int(_number(cells[header.index("data sets")]))
+        row = run.one(**match)
+        for column, cell in zip(header[3:], cells[3:]):
+            if column not in SPEED_COLUMNS:
+                problems.append(f"{kind} table: unknown column {column!r}")
+            elif not _shown(cell, row.get(SPEED_COLUMNS[column][0]),
+                            SPEED_COLUMNS[column][1]):
+                problems.append(f"{kind} {model} {regime} {dtype}: {column} = {cell!r}")
+    return problems
+
+
+def _check_baselines(table, run: Run) -> list[str]:
+    problems = []
+    expected = ["library", "model", "regime", "data sets fitted", "their fits/s",
+                "their converged %", "our fits/s (dtype)", "our converged % / separated %",
+                "speedup"]
+    if table[0] != expected:
+        return [f"baseline table columns {table[0]}"]
+    for library, model, regime, fitted, rate, converged, ours_rate, ours_conv, speedup in (
+            table[1:]):
+        theirs = run.one(kind="baseline", baseline=library, model=model, regime=regime)
+        ours = run.ours(model, regime)
+        rate_text, _, dtype = ours_rate.partition(" (")
+        sep_text = ours_conv.split(" / ")
+        checks = {
+            "data sets fitted": _shown(fitted, theirs["n_datasets"]),
+            "their fits/s": _shown(rate, theirs["fits_per_s"]),
+            "their converged %": _shown(converged, theirs.get("converged_frac"), 100),
+            "our fits/s": _shown(rate_text, ours["fits_per_s"]),
+            "our dtype": dtype.rstrip(")") == ours["dtype"],
+            "our converged %": _shown(sep_text[0], ours["converged_frac"], 100),
+            "our separated %": _shown(sep_text[1], ours["separated_frac"], 100),
+            "speedup": _shown(speedup, ours["fits_per_s"] / theirs["fits_per_s"]),
+        }
+        problems += [f"baseline {library} {model} {regime}: {name}"
+                     for name, ok in checks.items() if not ok]
+    return problems
+
+
+def _check_header(readme: str, run: Run) -> list[str]:
+    problems = []
+    counts = {}
+    for row in run.rows:
+        counts[row["kind"]] = counts.get(row["kind"], 0) + 1
+    line = next(x for x in readme.splitlines() if x.startswith("- cases: "))
+    shown = {kind: int(n) for n, kind in
+             (part.split(" ") for part in line.removeprefix("- cases: ").split(", "))}
+    if shown != counts:
+        problems.append(f"case counts {shown} != {counts}")
+    machine = dict(_tables(readme, "## Machine and software")[0][1:])
+    info = run.data["machine_info"]["glmnn"]
+    for package, key in (("jax", "jax"), ("jaxlib", "jaxlib"), ("optax", "optax"),
+                         ("numpy", "numpy"), ("statsmodels", "statsmodels"),
+                         ("scikit-learn", "scikit_learn")):
+        if machine[package] != info[key]:
+            problems.append(f"{package} {machine[package]} != {info[key]}")
+    if machine["CPU"] != f"{info['cpu_model']}, {info['cpu_count']} cores":
+        problems.append(f"CPU {machine['CPU']!r}")
+    if machine["pytest-benchmark"] != run.data["version"]:
+        problems.append("pytest-benchmark version")
+    ceilings = run.one(kind="ceilings")
+    match = re.search(rf"a (\d+)² matmul at ({NUMBER}) GFLOP/s \(float64\) and ({NUMBER}) "
+                      rf"GFLOP/s \(float32\); a (\d+) MiB copy at ({NUMBER}) GB/s", readme)
+    if not match or not all(_shown(text, ceilings[field]) for text, field in zip(
+            match.groups(), ("matmul_size", "matmul_gflops_float64", "matmul_gflops_float32",
+                             "copy_mib", "copy_gbps"))):
+        problems.append("ceilings line")
+    return problems
+
+
+# --------------------------------------------------------------------------- sentences
+
+P, X = rf"({NUMBER})%", rf"({NUMBER})×"
+N = rf"({NUMBER})"
+
+
+def _pct(run, model, regime, field):
+    return (run.ours(model, regime)[field], 100)
+
+
+def _sentence_perceptron(match, run):
+    values = [_pct(run, "perceptron", r, "converged_frac")
+              for r in ("separable", "overlap", "xor", "circles")]
+    if match["budget_out"] is not None:
+        separable = run.ours("perceptron", "separable")
+        values += [(1 - separable["converged_frac"], 100), (separable["max_iter"], 1)]
+    return values
+
+
+def _sentence_speed(match, run):
+    library = match["library"]
+    rows = [r for r in run.rows if r["kind"] == "baseline" and r["baseline"] == library]
+    ratios = {(r["model"], r["regime"]): run.ours(r["model"], r["regime"])["fits_per_s"]
+              / r["fits_per_s"] for r in rows}
+    low = ratios[(match["low_model"], match["low_regime"])]
+    values = [(low, 1)]
+    if match["high"] is not None:
+        values.append((ratios[(match["high_model"], match["high_regime"])], 1))
+        if max(ratios.values()) != values[1][0]:
+            values.append((max(ratios.values()), 1))  # not the largest: fails below
+    if min(ratios.values()) != low:
+        values.append((min(ratios.values()), 1))
+    faster = sum(r > 1 for r in ratios.values())
+    verdict = {len(ratios): "ours was faster in every case", 0: "ours was slower in every case"}
+    if match["verdict"] != verdict.get(faster, f"ours was faster in {faster} of {len(ratios)} "
+                                               "cases"):
+        values.append((float("nan"), 1))
+    return values
+
+
+#: Sentence pattern -> the (value, scale) of each number group, in order.
+SENTENCES = {
+    rf"The perceptron converged on {P} of separable data sets and on {P} of overlap, {P} of "
+    rf"xor, {P} of circles data sets: [^;]*?(?P<budget_out>; {P} of separable data sets ran "
+    rf"out of the {N}-epoch budget)?\.": _sentence_perceptron,
+    rf"No separable data set needed more perceptron updates than Novikoff's bound "
+    rf"\(R/γ\)²: the largest ratio n_updates / \(R/γ\)² was {N}(, so the worst case used {P} "
+    rf"of the bound)?\.": lambda m, run: [
+        (run.ours("perceptron", "separable")["novikoff_max_ratio"], 1),
+        (run.ours("perceptron", "separable")["novikoff_max_ratio"], 100)][
+        : 1 + (m[3] is not None)],
+    rf"On separable data, where no finite maximum-likelihood estimate exists, our IRLS GLM "
+    rf"\((?P<dtype>float\d\d)\) reported separation on {P} of data sets and convergence on "
+    rf"{P}[^.]*\.": lambda m, run: [_pct(run, "glm", "separable", "separated_frac"),
+                                    _pct(run, "glm", "separable", "converged_frac")],
+    rf"(?P<library>.+) reported converged=True on {P} of the {N} separable data sets it "
+    rf"fitted, where we report separation on {P} of all {N}[^.]*\.": lambda m, run: [
+        (run.one(kind="baseline", baseline=m["library"], regime="separable",
+                 model="glm")["converged_frac"], 100),
+        (run.one(kind="baseline", baseline=m["library"], regime="separable",
+                 model="glm")["n_datasets"], 1),
+        _pct(run, "glm", "separable", "separated_frac"),
+        (run.ours("glm", "separable")["n_datasets"], 1)],
+    rf"Firth's penalised likelihood converged on {P} of separable data sets, where plain IRLS "
+    rf"reported separation on {P}[^.]*\.": lambda m, run: [
+        _pct(run, "glm_firth", "separable", "converged_frac"),
+        _pct(run, "glm", "separable", "separated_frac")],
+    rf"On overlap data \(labels drawn from the logistic model\) the GLM converged on {P} of "
+    rf"data sets in a median of {N} IRLS iterations \(p90 {N}, max {N}\); the same model "
+    rf"trained by gradient steps \(mlp0\) converged on {P} within its {N}-step budget "
+    rf"\(median {N} steps\), and the perceptron on {P} within {N} epochs\.": lambda m, run: [
+        _pct(run, "glm", "overlap", "converged_frac"),
+        *((run.ours("glm", "overlap")[f], 1) for f in ("n_iter_median", "n_iter_p90",
+                                                          "n_iter_max")),
+        _pct(run, "mlp0", "overlap", "converged_frac"),
+        (run.ours("mlp0", "overlap")["max_iter"], 1),
+        (run.ours("mlp0", "overlap")["n_iter_median"], 1),
+        _pct(run, "perceptron", "overlap", "converged_frac"),
+        (run.ours("perceptron", "overlap")["max_iter"], 1)],
+    rf"On (?P<regime>xor|circles) the MLP with a hidden layer reached {N} mean train "
+    rf"accuracy \({N} test\) vs {N} \({N}\) for the GLM: [^.]*\.": lambda m, run: [
+        (run.ours("mlp8", m["regime"])["train_accuracy_mean"], 1),
+        (run.ours("mlp8", m["regime"])["test_accuracy_mean"], 1),
+        (run.ours("glm", m["regime"])["train_accuracy_mean"], 1),
+        (run.ours("glm", m["regime"])["test_accuracy_mean"], 1)],
+    r"No fit of ours, in any case, ended with non-finite parameters\.": lambda m, run: (
+        [] if not any(r.get("nan_frac") for r in run.rows) else [(float("nan"), 1)]),
+    rf"Against (?P<library>.+), which fits one data set at a time, our fits per second ranged "
+    rf"(?:from )?{X} \((?P<low_model>\S+) on (?P<low_regime>\S+)\)(?P<high> to {X} "
+    rf"\((?P<high_model>\S+) on (?P<high_regime>\S+)\))? of its own: "
+    rf"(?P<verdict>ours was [^.]+)\.": _sentence_speed,
+}
+
+
+def _check_sentences(readme: str, run: Run) -> list[str]:
+    problems = []
+    section = readme.split("## What the numbers say", 1)[1].split("\n## ", 1)[0]
+    sentences = [line[2:] for line in section.splitlines() if line.startswith("- ")]
+    if not sentences:
+        return ["no sentences"]
+    for sentence in sentences:
+        for pattern, expected in SENTENCES.items():
+            match = re.fullmatch(pattern, sentence)
+            if match:
+                break
+        else:
+            problems.append(f"unknown sentence: {sentence}")
+            continue
+        numbers = [g for name, g in _numbered_groups(pattern, match)]
+        values = expected(match, run)
+        if len(numbers) != len(values):
+            problems.append(f"{len(numbers)} numbers, {len(values)} expected: {sentence}")
+            continue
+        for text, (value, scale) in zip(numbers, values):
+            if not _shown(text, value, scale):
+                problems.append(f"{text} is not {value} x {scale}: {sentence}")
+    return problems
+
+
+def _numbered_groups(pattern: str, match: re.Match):
+    """The matched number groups (unnamed groups that matched a number), in order."""
+    named = set(match.re.groupindex.values())
+    for index in range(1, (match.re.groups or 0) + 1):
+        text = match.group(index)
+        if index not in named and text is not None and re.fullmatch(NUMBER, text):
+            yield index, text
+
+
+def check_readme(readme: str, data: dict) -> list[str]:
+    """Every problem found reading ``readme`` back against the run's JSON ``data``."""
+    run = Run(data)
+    problems = _check_header(readme, run) + _check_convergence(readme, run)
+    (speed,) = _tables(readme, "### Ours", "\n### ")
+    problems += _check_rows_of_ours(speed, run, "fit")
+    (scaling,) = _tables(readme, "### Throughput against the number of data sets")
+    problems += _check_rows_of_ours(scaling, run, "scaling")
+    (reference,) = _tables(readme, "### Reference libraries", "\n### ")
+    problems += _check_baselines(reference, run)
+    return problems + _check_sentences(readme, run)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> tuple[str, dict]:
+    root = tmp_path_factory.mktemp("numbers")
+    shutil.copy(FIXTURE, root / "run.json")
+    folder = publish(root / "run.json", root / "results")
+    return (folder / "README.md").read_text(), json.loads(FIXTURE.read_text())
+
+
+def test_every_number_of_the_readme_is_the_runs(published):
+    readme, data = published
+    assert check_readme(readme, data) == []
+
+
+def _swap_columns(readme: str, heading: str, a: str, b: str) -> str:
+    lines = readme.splitlines()
+    start = lines.index(heading)
+    header = None
+    for i in range(start + 1, len(lines)):
+        if not lines[i].startswith("|"):
+            if header is not None:
+                break
+            continue
+        cells = re.split(r"(?<!\\)\|", lines[i])
+        if header is None:
+            header = [c.strip() for c in cells]
+            continue
+        ia, ib = header.index(a), header.index(b)
+        if not set(cells[ia].strip()) <= set("-:"):
+            cells[ia], cells[ib] = cells[ib], cells[ia]
+        lines[i] = "|".join(cells)
+    return "\n".join(lines)
+
+
+def test_swapping_two_speed_columns_is_caught(published):
+    readme, data = published
+    swapped = _swap_columns(readme, "### Ours", "fits/s", "compile s")
+    assert swapped != readme
+    assert any("fits/s" in p for p in check_readme(swapped, data))
+
+
+def test_a_fraction_printed_as_a_percentage_is_caught(published):
+    readme, data = published
+    wrong = readme.replace("The perceptron converged on 100% of separable",
+                           "The perceptron converged on 1.0% of separable")
+    assert wrong != readme
+    assert any("1.0 is not" in p for p in check_readme(wrong, data))
+
+
+@pytest.mark.parametrize("old, new", [
+    ("| converged %", "| converged ratio"),  # a row the checker does not know
+    ("No fit of ours, in any case,", "No fit of ours in any case"),  # an unknown sentence
+])
+def test_what_the_checker_does_not_know_is_a_problem(published, old, new):
+    readme, data = published
+    assert old in readme
+    assert check_readme(readme.replace(old, new, 1), data) != []
+
+
+def test_a_changed_number_in_a_sentence_is_caught(published):
+    readme, data = published
+    match = re.search(r"reached (\d\.\d{3}) mean train accuracy", readme)
+    wrong = readme.replace(match[0], "reached 0.999 mean train accuracy", 1)
+    assert any("0.999 is not" in p for p in check_readme(wrong, data))
