@@ -239,13 +239,16 @@ def _select_cases(args):
 
 
 def _check_writable(folder: pathlib.Path, what: str) -> None:
-    """Fail now, not after the run, if ``folder`` cannot be created or written."""
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise CommandError(f"{what}: cannot write into {folder} ({existing} is not a "
-                           "writable folder); choose another path.")
+    """Fail now, not after the run, if ``folder`` cannot be created or written into."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".tmp-"):
+            pass
+    except OSError as error:
+        raise CommandError(f"{what}: cannot write into {folder} ({error.strerror or error}); "
+                           "choose another path.") from None
 
 
 def _init_distributed(args) -> None:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bench import catalog
+from models.mlp import DEFAULT_LEARNING_RATE
 
 __all__ = ["statsmodels_glm", "sklearn_logistic", "sklearn_perceptron", "sklearn_mlp",
            "Library", "LIBRARIES", "BaselineCase", "pairs"]
@@ -81,16 +82,17 @@ class Library(NamedTuple):
     Attributes:
         label: its name in tables (``"statsmodels GLM"``).
         module: the module it needs (a missing one skips its benchmark).
-        fitter: ``(settings, budget, learning_rate) -> fit_one(X, y)``.
-        converged: ``budget -> (fitted -> bool)`` for what it reports, or None when it
-            reports nothing comparable.
+        fit: ``(X, y, settings, budget) -> fitted``: one data set, with a catalog entry's
+            settings and iteration budget.
+        converged: ``(fitted, budget) -> bool``, what it reports, or None when it reports
+            nothing comparable.
         subset_divisor: it fits ``preset.baseline_datasets // subset_divisor`` data sets
             (at least 2): slow libraries fit fewer.
     """
 
     label: str
     module: str
-    fitter: Callable
+    fit: Callable
     converged: Callable | None = None
     subset_divisor: int = 1
 
@@ -98,19 +100,19 @@ class Library(NamedTuple):
 LIBRARIES: dict[str, Library] = {
     "statsmodels_glm": Library(
         "statsmodels GLM", "statsmodels",
-        lambda settings, budget, lr: lambda X, y: statsmodels_glm(X, y, settings["family"]),
-        lambda budget: lambda fitted: fitted.converged),
+        lambda X, y, settings, budget: statsmodels_glm(X, y, settings["family"]),
+        lambda fitted, budget: fitted.converged),
     "sklearn_logistic": Library(
         "scikit-learn LogisticRegression newton-cholesky", "sklearn",
-        lambda settings, budget, lr: lambda X, y: sklearn_logistic(X, y, budget),
-        lambda budget: lambda fitted: fitted.n_iter_[0] < budget),
+        lambda X, y, settings, budget: sklearn_logistic(X, y, budget),
+        lambda fitted, budget: fitted.n_iter_[0] < budget),
     "sklearn_perceptron": Library(
         "scikit-learn Perceptron", "sklearn",
-        lambda settings, budget, lr: lambda X, y: sklearn_perceptron(X, y, budget)),
+        lambda X, y, settings, budget: sklearn_perceptron(X, y, budget)),
     "sklearn_mlp": Library(
         "scikit-learn MLPClassifier", "sklearn",
-        lambda settings, budget, lr: lambda X, y: sklearn_mlp(
-            X, y, tuple(settings["hidden"]), budget, lr),
+        lambda X, y, settings, budget: sklearn_mlp(X, y, tuple(settings["hidden"]), budget,
+                                                   DEFAULT_LEARNING_RATE),
         subset_divisor=4),
 }
 

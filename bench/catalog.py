@@ -208,17 +208,21 @@ def models() -> tuple[Model, ...]:
     return MODELS
 
 
+def _named(entries: tuple, name: str, what: str):
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    raise CatalogError(f"unknown {what} {name!r}; choose one of "
+                       f"{', '.join(e.name for e in entries)} (bench/catalog.py).")
+
+
 def model(name: str) -> Model:
     """The catalog entry of model ``name``.
 
     Raises:
         CatalogError: naming the models, if there is no such model.
     """
-    for entry in MODELS:
-        if entry.name == name:
-            return entry
-    raise CatalogError(f"unknown model {name!r}; the catalog (bench/catalog.py) has "
-                       f"{', '.join(m.name for m in MODELS)}.")
+    return _named(MODELS, name, "model")
 
 
 def regimes() -> tuple[Regime, ...]:
@@ -232,11 +236,7 @@ def regime(name: str) -> Regime:
     Raises:
         CatalogError: naming the regimes, if there is no such regime.
     """
-    for entry in REGIMES:
-        if entry.name == name:
-            return entry
-    raise CatalogError(f"unknown regime {name!r}; choose one of "
-                       f"{', '.join(r.name for r in REGIMES)}.")
+    return _named(REGIMES, name, "regime")
 
 
 def family_of(name: str) -> Family:

@@ -131,6 +131,13 @@ def test_pytest_benchmark_interrupted_by_sigint_publishes_nothing(tmp_path):
     stdout, _ = process.communicate(timeout=120)
     assert process.returncode != 0
     assert_nothing_published(results, before)
+    # pytest-benchmark still writes what ran; the record says it is not the whole run, and
+    # publishing it later is refused.
+    partial = json.loads((tmp_path / "run.json").read_text())
+    assert partial["glmnn"]["complete"] is False
+    refused = bench("publish", str(tmp_path / "run.json"), "--results-dir", str(results))
+    assert refused.returncode == 2 and "incomplete" in refused.stderr
+    assert_nothing_published(results, before)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -139,6 +146,9 @@ def test_pytest_benchmark_interrupted_by_sigint_publishes_nothing(tmp_path):
     (["run", "--n-samples", "1"], "--n-samples must be >= 2"),
     (["run", "--preset", "huge"], "invalid choice: 'huge'"),
     (["compare", "/nonexistent/old.json", str(FIXTURE)], "no such file"),
+    (["run", "--preset", "smoke", "--json", "/proc/nope/run.json"], "cannot write into"),
+    (["run", "--preset", "smoke", "--model", "glm", "--regime", "xor", "--n-features", "1"],
+     "needs n_features >= 2"),
 ])
 def test_bad_commands_give_one_line_and_a_nonzero_exit(argv, message):
     completed = bench(*argv)

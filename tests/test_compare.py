@@ -1,4 +1,4 @@
-"""bench.report.compare: speed ratios, convergence changes and the exit code, on the smoke run."""
+"""bench.report.compare: speed ratios, convergence changes and exit codes, on the smoke run."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import pathlib
 
 import pytest
+
 from bench.record import RecordError
 from bench.report import compare
 

@@ -149,7 +149,7 @@ def _private_uses(module: str) -> list[tuple[str, str]]:
     """``alias._name`` attribute reads in ``module`` on a module of ours it imported."""
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
     aliases = {}
-    for importer, target, name in _imports(module):
+    for _, target, name in _imports(module):
         reached = _internal(target, name)
         if reached and (name is None or reached == f"{target}.{name}"):
             aliases[name or target.split(".")[0]] = reached

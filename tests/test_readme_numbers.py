@@ -339,14 +339,14 @@ def _check_sentences(readme: str, run: Run) -> list[str]:
     if not sentences:
         return ["no sentences"]
     for sentence in sentences:
-        for pattern, expected in SENTENCES.items():
-            match = re.fullmatch(pattern, sentence)
-            if match:
-                break
-        else:
+        found = next(((re.fullmatch(pattern, sentence), expected)
+                      for pattern, expected in SENTENCES.items()
+                      if re.fullmatch(pattern, sentence)), None)
+        if found is None:
             problems.append(f"unknown sentence: {sentence}")
             continue
-        numbers = [g for name, g in _numbered_groups(pattern, match)]
+        match, expected = found
+        numbers = [text for _, text in _numbered_groups(match)]
         values = expected(match, run)
         if len(numbers) != len(values):
             problems.append(f"{len(numbers)} numbers, {len(values)} expected: {sentence}")
@@ -357,7 +357,7 @@ def _check_sentences(readme: str, run: Run) -> list[str]:
     return problems
 
 
-def _numbered_groups(pattern: str, match: re.Match):
+def _numbered_groups(match: re.Match):
     """The matched number groups (unnamed groups that matched a number), in order."""
     named = set(match.re.groupindex.values())
     for index in range(1, (match.re.groups or 0) + 1):

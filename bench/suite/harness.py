@@ -16,7 +16,6 @@ from bench.cases import Case
 from bench.presets import Preset
 from bench.record import CaseRecord, case_to_json
 from bench.timing import device_info
-from models.mlp import DEFAULT_LEARNING_RATE
 
 __all__ = ["bench_case", "bench_baseline", "timed_seconds", "store"]
 
@@ -74,11 +73,10 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
     X = np.asarray(data.X_train[:k], np.float64)
     y = np.asarray(data.y_train[:k])
     budget = catalog.budget(entry, preset)
-    fit_one = library.fitter(entry.settings, budget, DEFAULT_LEARNING_RATE)
     benchmark.group = f"baseline:{pair.model}"
 
     def loop():
-        return [fit_one(X[i], y[i]) for i in range(len(X))]
+        return [library.fit(X[i], y[i], entry.settings, budget) for i in range(len(X))]
 
     start = time.perf_counter()
     fitted = benchmark.pedantic(loop, rounds=preset.rounds, warmup_rounds=0, iterations=1)
@@ -87,7 +85,7 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
     seconds = untimed_s if seconds is None else seconds
     converged = None
     if library.converged is not None:
-        converged = float(np.mean([bool(library.converged(budget)(f)) for f in fitted]))
+        converged = float(np.mean([bool(library.converged(f, budget)) for f in fitted]))
     return store(benchmark, CaseRecord(
         kind="baseline", name=pair.id, baseline=library.label, model=pair.model,
         regime=pair.regime, dtype="float64", n_datasets=int(len(X)),
