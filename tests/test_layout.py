@@ -179,3 +179,15 @@ def test_no_module_imports_another_modules_private_name():
 def test_no_bench_module_is_over_the_limit(module):
     lines = MODULES[module].read_text(encoding="utf-8").count("\n")
     assert lines <= MAX_LINES, f"{module} has {lines} lines; split it by concern"
+
+
+def test_publishing_and_comparing_load_no_jax_at_run_time():
+    import subprocess
+    import sys
+
+    code = ("import sys, bench.report, bench.report.plots\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'jaxlib')))")
+    completed = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                               text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"
