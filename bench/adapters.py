@@ -57,7 +57,7 @@ def _glm(settings: Mapping, max_iter: int) -> Adapter:
     def evaluate(result, data):
         n = data.y_train.shape[0]
         if binary:
-            accuracies = _accuracies(lambda X: glm.predict(result, X, family=family), data)
+            accuracies = _accuracies(lambda X: glm.predict(result, X), data)
         else:
             nan = jnp.asarray(jnp.nan, data.X_train.dtype)
             accuracies = dict(train_accuracy=nan, test_accuracy=nan)

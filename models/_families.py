@@ -3,7 +3,7 @@
 A :class:`Family` bundles what the IRLS needs from a distribution: its variance function,
 its deviance residuals, R's starting values and its support, plus which links it accepts.
 Links live in :mod:`models._links`; the split follows statsmodels ``genmod/families``
-(STYLE §5) without classes.
+without classes (statsmodels ``genmod/families/family.py`` and ``varfuncs.py``).
 
 ========  ================  =========  =================================  ================
 family    ``variance(mu)``  canonical  links (statsmodels' set)           support of ``y``

@@ -2,7 +2,7 @@
 
 A link ``g`` maps the mean ``mu`` to the linear predictor ``eta = g(mu)``. Each link is a
 :class:`Link`, a ``NamedTuple`` of plain functions (statsmodels ``genmod/families/links.py``
-split, minus its classes, see STYLE §5):
+split, minus its classes):
 
 ========  ======================  =======================  ==============================
 name      ``link(mu)``            ``inverse(eta)``         ``deriv(mu)``

@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from ._lanes import binary_data_valid, lane_mask, zero_invalid
 from ._status import Status
 from ._validate import check_choice, check_design, check_positive_int, float_dtype_of
 
@@ -133,11 +134,6 @@ def _n_correct(X, y, w):
     return jnp.sum((_margins(X, w) > 0) == (y > 0.5), axis=0, dtype=jnp.int32)
 
 
-def _lanes(mask, leaf):
-    """A per-lane ``[L]`` mask shaped to broadcast against ``leaf`` ``[..., L]``."""
-    return mask.reshape((1,) * (leaf.ndim - 1) + mask.shape)
-
-
 #: Batches of at least this many lanes finish their stragglers in a smaller batch (see
 #: :func:`_fit_lanes`); a single fit never does.
 _COMPACT_MIN_LANES = 64
@@ -175,15 +171,11 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
     """
     n, p, lanes = X.shape
     dtype = X.dtype
-    valid = (
-        jnp.all(jnp.isfinite(X), axis=(0, 1))
-        & jnp.all(jnp.isfinite(y), axis=0)
-        & jnp.all((y == 0) | (y == 1), axis=0)
-    )
+    valid = binary_data_valid(X, y, lanes_last=True)
     # A bad data set still runs through the loop body with the others, so give it harmless
     # zeros; its lane starts done and reports INVALID_INPUT.
-    X = jnp.where(valid[None, None], X, jnp.zeros_like(X))
-    y = jnp.where(valid[None], y, jnp.zeros_like(y))
+    (X,) = zero_invalid(lane_mask(valid, X), X)
+    (y,) = zero_invalid(lane_mask(valid, y), y)
     signs = 2 * y - 1
     step_size = jnp.asarray(lr, dtype)
     zero = jnp.zeros((), dtype)
@@ -250,7 +242,7 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
             done=~finite | converged | (epoch >= max_epochs),
         )
         # A lane that had stopped keeps its state: as if it had run on its own.
-        return jax.tree.map(lambda old, now: jnp.where(_lanes(state.done, old), old, now),
+        return jax.tree.map(lambda old, now: jnp.where(lane_mask(state.done, old), old, now),
                             state, new)
 
     w0 = jnp.zeros((p, lanes), dtype)

@@ -1,28 +1,37 @@
 """A small multilayer perceptron for 0/1 labels, trained full batch with optax.
 
-Public names only; the implementation lives in :mod:`models._mlp`.
+Public names only; the implementation lives in :mod:`models._mlp` (the fit),
+:mod:`models._network` (the network) and :mod:`models._stopping` (the stopping rules).
 """
 
-from ._mlp import ACTIVATIONS as ACTIVATIONS
-from ._mlp import CONVERGENCE_WINDOW as CONVERGENCE_WINDOW
 from ._mlp import DEFAULT_LEARNING_RATE as DEFAULT_LEARNING_RATE
-from ._mlp import Dense as Dense
 from ._mlp import MLPResult as MLPResult
 from ._mlp import default_optimizer as default_optimizer
 from ._mlp import fit as fit
-from ._mlp import forward as forward
-from ._mlp import init_params as init_params
 from ._mlp import predict as predict
+from ._network import ACTIVATIONS as ACTIVATIONS
+from ._network import Dense as Dense
+from ._network import forward as forward
+from ._network import init_params as init_params
+from ._stopping import CONVERGENCE_WINDOW as CONVERGENCE_WINDOW
+from ._stopping import DEFAULT_TOL as DEFAULT_TOL
+from ._stopping import SKLEARN_N_ITER_NO_CHANGE as SKLEARN_N_ITER_NO_CHANGE
+from ._stopping import STOPPING as STOPPING
+from ._stopping import sklearn_stop as sklearn_stop
 
 __all__ = [
     "ACTIVATIONS",
     "CONVERGENCE_WINDOW",
     "DEFAULT_LEARNING_RATE",
+    "DEFAULT_TOL",
     "Dense",
     "MLPResult",
+    "SKLEARN_N_ITER_NO_CHANGE",
+    "STOPPING",
     "default_optimizer",
     "fit",
     "forward",
     "init_params",
     "predict",
+    "sklearn_stop",
 ]
