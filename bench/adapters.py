@@ -105,6 +105,8 @@ def _mlp(settings: Mapping, max_iter: int) -> Adapter:
             **_accuracies(lambda X: mlp.predict(result, X), data),
             final_loss=result.history[last], n_updates=jnp.zeros((), jnp.int32),
             finite=_finite(result.params), history=result.history,
+            # Where scikit-learn's MLPClassifier rule would have stopped this very run.
+            **dict(zip(("replay_stopped", "replay_n_iter"), mlp.sklearn_stop(result.history))),
         )
 
     return Adapter(fit, evaluate, history_step(max_iter), max_iter)

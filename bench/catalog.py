@@ -46,6 +46,9 @@ class Family(NamedTuple):
             plots show the ratio for these models only).
         n_datasets_cap: a :class:`~bench.presets.Preset` field capping its data sets per
             case (the slowest family fits fewer), or None.
+        replayed_rule: the name of another library's stopping rule that its adapter
+            replays on each fit's history (the tables show where it would have stopped),
+            or None.
     """
 
     name: str
@@ -53,6 +56,7 @@ class Family(NamedTuple):
     loss_name: str
     mistake_bound: bool = False
     n_datasets_cap: str | None = None
+    replayed_rule: str | None = None
 
 
 class Regime(NamedTuple):
@@ -119,8 +123,9 @@ class Model(NamedTuple):
 
 FAMILIES: dict[str, Family] = {
     "perceptron": Family("perceptron", "epochs", "mistakes / n per epoch", mistake_bound=True),
-    "glm": Family("glm", "IRLS iterations", "deviance / n"),
-    "mlp": Family("mlp", "gradient steps", "cross-entropy", n_datasets_cap="mlp_n_datasets"),
+    "glm": Family("glm", "iterations", "deviance / n"),
+    "mlp": Family("mlp", "gradient steps", "cross-entropy", n_datasets_cap="mlp_n_datasets",
+                  replayed_rule="scikit-learn's rule"),
 }
 
 REGIMES: tuple[Regime, ...] = (
@@ -146,14 +151,17 @@ def glm_work(n: int, p: int, itemsize: int, settings: Mapping) -> tuple[float, f
     """IRLS's FLOPs and bytes of one iteration.
 
     ``np(p + 1) + 8np + p^3/3`` FLOPs (symmetric Gram, gradient, linear predictor,
-    Cholesky), one read of X, y and the weights; Firth adds ``np(p + 1) + 2np`` (the hat
-    diagonal) and one more read of X.
+    Cholesky), one read of X, y and the weights; Firth's exact Hessian adds
+    ``2np(p + 1) + 2np^2 + 2np^3 + p^3/3`` and two more reads of X.
     """
     flops = n * p * (p + 1) + 8 * n * p + p**3 / 3
     moved = n * (p + 2) * itemsize
     if settings.get("firth"):
-        flops += n * p * (p + 1) + 2 * n * p
-        moved += n * p * itemsize
+        # Newton on the exact Hessian: L^-1 X^T (np^2), the curvature Gram (np(p + 1)), the
+        # p^2 products of whitened rows (np^2) and their product with X (2np^3), and the
+        # Gram and Cholesky of the line search's candidate (np(p + 1) + p^3/3).
+        flops += 2 * n * p * (p + 1) + 2 * n * p * p + 2 * n * p**3 + p**3 / 3
+        moved += 2 * n * p * itemsize
     return flops, moved
 
 
@@ -185,7 +193,7 @@ MODELS: tuple[Model, ...] = (
     Model("glm", "binomial GLM (logit), IRLS", "glm", CLASSIFICATION_REGIMES,
           ("float32", "float64"), {"family": "binomial", "firth": False}, GLM_MAX_ITER,
           glm_work, "tab:orange", scaling=("overlap", "float64"), baselines=_BINOMIAL_GLM),
-    Model("glm_firth", "Firth logistic regression, IRLS", "glm", CLASSIFICATION_REGIMES,
+    Model("glm_firth", "Firth logistic regression, exact Newton", "glm", CLASSIFICATION_REGIMES,
           ("float32", "float64"), {"family": "binomial", "firth": True}, GLM_MAX_ITER,
           glm_work, "tab:olive"),
     Model("glm_poisson", "Poisson GLM (log), IRLS", "glm", ("poisson",),

@@ -106,6 +106,8 @@ class CaseRecord:
     n_updates_mean: float | None = _for(_OURS)
     novikoff_max_ratio: float | None = _for(_OURS)
     final_loss_median: float | None = _for(_OURS)
+    replay_stop_frac: float | None = _for(_OURS)
+    replay_stop_median: float | None = _for(_OURS)
     history_step: int | None = _for(_OURS)
     history_median: list[float | None] | None = _for(_OURS)
     history_q25: list[float | None] | None = _for(_OURS)

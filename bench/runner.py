@@ -52,6 +52,10 @@ class Evaluation(NamedTuple):
         n_updates: perceptron updates (0 for the other models).
         novikoff_ratio: ``n_updates / (R / gamma)^2`` on separable data (NaN otherwise).
         finite: bool, every fitted parameter is finite.
+        replay_stopped: bool, the family's replayed rule (:attr:`bench.catalog.Family.
+            replayed_rule`) would have stopped the fit within its history (False where the
+            family has none).
+        replay_n_iter: int32, the iterations the fit would have run under that rule.
         history: ``[B, T]`` the loss/deviance/mistakes history, forward-filled after the stop
             (a stopped fit keeps its final value) and subsampled to at most
             :data:`bench.catalog.HISTORY_POINTS` points.
@@ -67,6 +71,8 @@ class Evaluation(NamedTuple):
     n_updates: jax.Array
     novikoff_ratio: jax.Array
     finite: jax.Array
+    replay_stopped: jax.Array
+    replay_n_iter: jax.Array
     history: jax.Array
 
 
@@ -164,6 +170,8 @@ def run(prepared: Prepared) -> list:
 def evaluate_one(model: Adapter, regime: str, result, data) -> Evaluation:
     """The :class:`Evaluation` of one fitted data set (traceable; vmap it for a batch)."""
     fields = model.evaluate(result, data)
+    fields.setdefault("replay_stopped", jnp.zeros((), bool))
+    fields.setdefault("replay_n_iter", jnp.zeros((), jnp.int32))
     history = _forward_fill(fields.pop("history"))[:: model.history_step]
     if regime == "separable":
         # Novikoff (1962) for the intercept-augmented vectors: gamma is the margin of the
@@ -267,6 +275,8 @@ def case_record(case: Case, preset: Preset, summary: dict, *, seconds: float, ti
     """
     entry = catalog.model(case.model)
     fits = case.n_datasets if fits is None else fits
+    if catalog.FAMILIES[entry.family].replayed_rule is None:
+        summary = {**summary, "replay_stop_frac": None, "replay_stop_median": None}
     fields = dict(
         kind=case.kind, name=case.id, model=case.model, model_label=entry.label,
         regime=case.regime, dtype=case.dtype, n_datasets=case.n_datasets,

@@ -45,6 +45,8 @@ class ChunkStats(NamedTuple):
         n_updates_sum: total perceptron updates.
         n_iter_max: the largest iteration count (merges by max).
         novikoff_max: the largest ``n_updates / (R / gamma)^2`` (merges by max; -inf if none).
+        replay_stopped: fits the family's replayed stopping rule would have stopped.
+        replay_n_iter_hist: ``[max_iter + 1]`` histogram of where it would have stopped them.
     """
 
     n_fits: jax.Array
@@ -63,6 +65,8 @@ class ChunkStats(NamedTuple):
     n_updates_sum: jax.Array
     n_iter_max: jax.Array
     novikoff_max: jax.Array
+    replay_stopped: jax.Array
+    replay_n_iter_hist: jax.Array
 
 
 _MAX_FIELDS = ("n_iter_max", "novikoff_max")
@@ -129,6 +133,10 @@ def reduce_chunk(evaluation, valid, *, max_iter: int, n_samples: int, n_test: in
         n_iter_max=active_max,
         novikoff_max=jnp.max(jnp.where(valid & ~jnp.isnan(ev.novikoff_ratio),
                                        ev.novikoff_ratio, -jnp.inf)).astype(float_dtype),
+        replay_stopped=total(ev.replay_stopped),
+        replay_n_iter_hist=jnp.zeros((max_iter + 1,), count.dtype).at[
+            jnp.clip(ev.replay_n_iter, 0, max_iter)].add(
+                jnp.where(ev.replay_stopped, count, 0)),
     )
 
 
@@ -168,7 +176,9 @@ def summarize_stats(stats: ChunkStats) -> dict:
         ``nan_frac``, ``nan_converged``, ``n_iter_mean/median/p90/max``,
         ``lane_efficiency``, ``train_accuracy_mean/q10``, ``test_accuracy_mean/q10``
         (None for non-binary families), ``final_loss_mean``, ``n_updates_mean``,
-        ``novikoff_max_ratio`` (None where it does not apply).
+        ``novikoff_max_ratio`` (None where it does not apply), ``replay_stop_frac`` and
+        ``replay_stop_median`` (the share of fits the replayed rule would have stopped, and
+        the median of where; None when it stopped none).
     """
     s = ChunkStats(*[np.asarray(field) for field in stats])
     n = int(s.n_fits)
@@ -196,4 +206,6 @@ def summarize_stats(stats: ChunkStats) -> dict:
         "n_updates_mean": float(s.n_updates_sum) / n,
         "novikoff_max_ratio": (float(s.novikoff_max) if np.isfinite(s.novikoff_max)
                                else None),
+        "replay_stop_frac": int(s.replay_stopped) / n,
+        "replay_stop_median": histogram_quantile(s.replay_n_iter_hist, 0.5),
     }

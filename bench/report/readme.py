@@ -47,13 +47,20 @@ sets of that case. Rows:
 - **statuses**: how many data sets ended with each non-zero status (`max_iter`: the budget
   ran out).
 - **non-finite %**: share of fits whose parameters contain NaN or inf.
-- **iterations median / p90 / max**: IRLS iterations (GLMs), epochs (perceptron) or
-  gradient steps (MLPs) used, with the budget in the row label.
+- **iterations median / p90 / max**: iterations (GLMs: Fisher scoring, which is Newton's
+  method for the canonical links here; Firth: Newton on the exact Hessian), epochs
+  (perceptron) or gradient steps (MLPs) used, with the budget in the row label.
 - **accuracy mean (q10)**: mean over data sets, and the 10th percentile (the worst tenth
   is below it), on the training points and on held-out test points; `–` for Poisson and
   gamma models.
 - **final loss median (mean)**: deviance / n (GLMs), mean cross-entropy (MLPs) or
   mistakes / n in the last epoch (perceptron), median (mean) over data sets.
+- **scikit-learn's rule would stop % (median step)** (MLPs): scikit-learn
+  `MLPClassifier`'s stopping rule (stop once the loss has not improved by `tol` = 1e-4 on
+  its best for more than `n_iter_no_change` = 10 steps) replayed on each fit's own loss
+  history: the share of data sets it would have stopped, and the median step where. Our
+  own rule (the converged % row) is stricter, so that the MLP without a hidden layer
+  reaches the GLM's fit.
 - **max n_updates / (R/γ)²** (perceptron, separable data): the largest ratio, over data
   sets, of the number of updates to Novikoff's bound; the theorem says it is at most 1.
 """
@@ -71,7 +78,9 @@ _SPEED_LEGEND = """\
 - Reference libraries fit a subset of the same data sets one at a time in float64;
   **speedup** = our fits/s (the float64 case when there is one, else float32) / their
   fits/s, so above 1 means ours is faster per fit. **their converged %** is what the
-  library itself reports (`–` when it reports nothing).
+  library itself reports (`–` when it reports nothing); scikit-learn's `MLPClassifier` runs
+  the same number of steps as ours with its early stop off, and its converged % is its own
+  default rule replayed on its loss curve (`n_iter_ < max_iter` had the rule been on).
 """
 
 

@@ -150,6 +150,28 @@ def _overlap(cases: list[CaseRecord]) -> str | None:
     return sentence + "."
 
 
+def _replayed_rules(cases: list[CaseRecord]) -> list[str]:
+    """Per model whose family replays another library's rule: where it would have stopped."""
+    sentences = []
+    for model in models_in([c for c in cases if c.kind == FIT]):
+        rule = catalog.family_of(model).replayed_rule
+        columns = [(regime.name, _fit(cases, model, regime.name))
+                   for regime in catalog.regimes()]
+        columns = [(r, c) for r, c in columns if c is not None and not missing(
+            c.replay_stop_frac)]
+        if rule is None or not columns:
+            continue
+        stopped = ", ".join(f"{pct_word(c.replay_stop_frac)} of {r}" for r, c in columns)
+        steps = ", ".join(fmt_count(c.replay_stop_median) for _, c in columns)
+        ours = ", ".join(pct_word(c.converged_frac) for _, c in columns)
+        sentences.append(
+            f"Judged by {rule} (a loss that has not improved by 1e-4 for more than 10 "
+            f"steps), replayed on each fit's own losses, {model} would have stopped on "
+            f"{stopped} data sets (median step {steps}); by our strict rule it converged "
+            f"on {ours}.")
+    return sentences
+
+
 def _curved_boundaries(cases: list[CaseRecord]) -> list[str]:
     sentences = []
     for regime in ("xor", "circles"):
@@ -254,7 +276,7 @@ def reading_sentences(cases: list[CaseRecord], *, timed: bool = True) -> list[st
     sentences: list[str | None] = [
         _perceptron_convergence(cases), _novikoff(cases), _separation(cases),
         *_baseline_on_separable(cases), _firth(cases), _overlap(cases),
-        *_curved_boundaries(cases), _nonfinite(cases), *_speed(cases, timed),
-        *_scaling(cases),
+        *_replayed_rules(cases), *_curved_boundaries(cases), _nonfinite(cases),
+        *_speed(cases, timed), *_scaling(cases),
     ]
     return [s for s in sentences if s]

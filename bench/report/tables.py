@@ -84,6 +84,10 @@ def _convergence_rows(model: str, columns: list[CaseRecord]) -> list[list[str]]:
         row(f"final {family.loss_name} median (mean)",
             lambda c: f"{fmt_loss(c.final_loss_median)} ({fmt_loss(c.final_loss_mean)})"),
     ]
+    if family.replayed_rule:
+        rows.append(row(f"{family.replayed_rule} would stop % (median step)",
+                        lambda c: f"{fmt_pct(c.replay_stop_frac)} "
+                                  f"({fmt_count(c.replay_stop_median)})"))
     if family.mistake_bound:
         rows += [
             row("mean n_updates", lambda c: fmt_count(c.n_updates_mean)),
