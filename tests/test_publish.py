@@ -171,7 +171,7 @@ def test_convergence_table_cells(readme):
     separable = _info(run, kind="fit", model="glm", regime="separable", dtype="float32")
     assert _cell(glm, "converged %", "overlap f64") == _pct(overlap["converged_frac"])
     assert _cell(glm, "separated %", "separable f32") == _pct(separable["separated_frac"])
-    iterations = _cell(glm, "IRLS iterations median / p90 / max (budget 25)", "overlap f64")
+    iterations = _cell(glm, "iterations median / p90 / max (budget 25)", "overlap f64")
     assert [float(x) for x in iterations.split(" / ")] == pytest.approx(
         [overlap["n_iter_median"], overlap["n_iter_p90"], overlap["n_iter_max"]], abs=0.05)
     accuracy = _cell(glm, "train accuracy mean (q10)", "overlap f64")
@@ -327,7 +327,7 @@ def test_index_lists_every_run(run_json, tmp_path, no_plots):
     cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
     assert cells[0][:4] == [f"[{first.name}]({first.name}/README.md)", "2026-12-01", "cpu",
                             "smoke"]
-    assert cells[0][4] == "d5fedb0572be"  # a clean commit: no "(dirty)"
+    assert cells[0][4] == "e7cc25a309ed"  # a clean commit: no "(dirty)"
     assert cells[1][:4] == [f"[{second.name}]({second.name}/README.md)", "2026-12-02",
                             "NVIDIA H200", "smoke"]
     assert cells[1][4] == "abcdef012345"

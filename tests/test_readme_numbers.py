@@ -102,6 +102,12 @@ def _median_mean(cell, row):
         match[2], row["final_loss_mean"])
 
 
+def _replayed(cell, row):
+    match = re.fullmatch(rf"({NUMBER}|{DASH}) \(({NUMBER}|{DASH})\)", cell)
+    return bool(match) and _shown(match[1], row.get("replay_stop_frac"), 100) and _shown(
+        match[2], row.get("replay_stop_median"))
+
+
 def _statuses(cell, row):
     nonzero = {k: v for k, v in row["status_counts"].items() if v}
     if not nonzero:
@@ -117,13 +123,14 @@ CONVERGENCE_ROWS = {
     r"separated %": lambda cell, row: _shown(cell, row["separated_frac"], 100),
     r"statuses": _statuses,
     r"non-finite %": lambda cell, row: _shown(cell, row["nan_frac"], 100),
-    r"(epochs|IRLS iterations|gradient steps) median / p90 / max \(budget (\d+)\)":
+    r"(epochs|iterations|gradient steps) median / p90 / max \(budget (\d+)\)":
         _iterations,
     r"train accuracy mean \(q10\)": _mean_q10("train_accuracy"),
     r"test accuracy mean \(q10\)": _mean_q10("test_accuracy"),
     r"final (deviance / n|cross-entropy|mistakes / n per epoch) median \(mean\)":
         _median_mean,
     r"mean n_updates": lambda cell, row: _shown(cell, row["n_updates_mean"]),
+    r"scikit-learn's rule would stop % \(median step\)": _replayed,
     r"max n_updates / \(R/γ\)²": lambda cell, row: _shown(cell, row["novikoff_max_ratio"]),
 }
 
@@ -278,6 +285,21 @@ def _sentence_speed(match, run):
     return values
 
 
+REGIMES = ("separable", "overlap", "xor", "circles")
+
+
+def _sentence_replayed(match, run):
+    model = match["model"]
+    rows = [run.ours(model, regime) for regime in REGIMES]
+    values = [(r["replay_stop_frac"], 100) for r in rows] + [
+        (r["converged_frac"], 100) for r in rows]
+    # The medians are named groups: checked here, a wrong one adds a value no group matches.
+    if not all(_shown(match.group(f"median{i}"), r["replay_stop_median"])
+               for i, r in enumerate(rows)):
+        values.append((float("nan"), 1))
+    return values
+
+
 #: Sentence pattern -> the (value, scale) of each number group, in order.
 SENTENCES = {
     rf"The perceptron converged on {P} of separable data sets and on {P} of overlap, {P} of "
@@ -323,6 +345,12 @@ SENTENCES = {
         (run.ours("mlp8", m["regime"])["test_accuracy_mean"], 1),
         (run.ours("glm", m["regime"])["train_accuracy_mean"], 1),
         (run.ours("glm", m["regime"])["test_accuracy_mean"], 1)],
+    rf"Judged by scikit-learn's rule \(a loss that has not improved by 1e-4 for more than 10 "
+    rf"steps\), replayed on each fit's own losses, (?P<model>mlp\d+) would have stopped on "
+    rf"{P} of separable, {P} of overlap, {P} of xor, {P} of circles data sets \(median step "
+    rf"(?P<median0>{NUMBER}|{DASH}), (?P<median1>{NUMBER}|{DASH}), "
+    rf"(?P<median2>{NUMBER}|{DASH}), (?P<median3>{NUMBER}|{DASH})\); by our strict rule it "
+    rf"converged on {P}, {P}, {P}, {P}\.": _sentence_replayed,
     r"No fit of ours, in any case, ended with non-finite parameters\.": lambda m, run: (
         [] if not any(r.get("nan_frac") for r in run.rows) else [(float("nan"), 1)]),
     rf"Against (?P<library>.+), which fits one data set at a time, our fits per second ranged "
@@ -445,3 +473,13 @@ def test_a_changed_number_in_a_sentence_is_caught(published):
     match = re.search(r"reached (\d\.\d{3}) mean train accuracy", readme)
     wrong = readme.replace(match[0], "reached 0.999 mean train accuracy", 1)
     assert any("0.999 is not" in p for p in check_readme(wrong, data))
+
+
+def test_a_changed_median_step_of_the_replayed_rule_is_caught(published):
+    readme, data = published
+    match = re.search(r"\(median step ([^)]*)\)", readme)
+    steps = match[1].split(", ")
+    index = next(i for i, step in enumerate(steps) if step != DASH)
+    steps[index] = str(int(steps[index]) + 1)
+    wrong = readme.replace(match[0], f"(median step {', '.join(steps)})", 1)
+    assert any("numbers" in p or "is not" in p for p in check_readme(wrong, data))
