@@ -120,6 +120,10 @@ class Progress:
         self.bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr,
                         leave=True, dynamic_ncols=True) if bar else None
 
+    def compiling(self) -> None:
+        """Say that XLA compiles the case's program (it can take a while at large sizes)."""
+        print(f"{self.label}: compiling", file=sys.stderr, flush=True)
+
     def update(self, done: int, total: int, rate: float | None, elapsed: float) -> None:
         """After ``done`` of ``total`` chunks: ``rate`` fits/s so far, ``elapsed`` seconds."""
         if self.bar is not None:
@@ -303,9 +307,11 @@ def _command_run(args) -> int:
     show_bar = not args.no_progress and sys.stderr.isatty() and is_main
     rows = []
     for number, case in enumerate(cases, 1):
-        progress = Progress(1, f"[{number}/{len(cases)}] {case.id}", bar=show_bar)
+        label = f"[{number}/{len(cases)}] {case.id}"
+        progress = Progress(1, label, bar=show_bar)
         result = scale.run_scaled(case, preset, chunk_size=args.chunk_size,
-                                  progress=progress.update if is_main else None)
+                                  progress=progress.update if is_main else None,
+                                  on_compile=progress.compiling if is_main else None)
         rows.append(result.record)
     if not is_main:
         return 0

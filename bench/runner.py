@@ -25,6 +25,7 @@ import numpy as np
 from bench import catalog, datasets
 from bench.adapters import Adapter, adapter
 from bench.cases import Case
+from bench.interrupts import interrupts_deferred
 from bench.presets import Preset
 from bench.record import CaseRecord
 from bench.roofline import roofline_fields
@@ -139,12 +140,12 @@ def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Pre
     sets (the whole batch if it is smaller), exactly what a user writes.
     """
     model = adapter(case.model, preset)
-    data = prepare_data(case, preset)
+    with interrupts_deferred("generating the data sets"):  # its first call compiles
+        data = jax.block_until_ready(prepare_data(case, preset))
     keys = datasets.dataset_keys(case_keys(preset)[1], 0, case.n_datasets)
     chunk = min(chunk_size or default_chunk_size(), case.n_datasets)
     compiled, compile_s = compile_ahead(
         jax.vmap(model.fit), keys[:chunk], data.X_train[:chunk], data.y_train[:chunk])
-    jax.block_until_ready(data)
     return Prepared(case, model, data, keys, compiled, compile_s, chunk)
 
 
@@ -196,10 +197,16 @@ def evaluate(prepared: Prepared, outputs: list):
     The statistics are reduced chunk by chunk, so ``lane_efficiency`` reflects the chunks
     that actually ran.
     """
-    model, case, chunk = prepared.model, prepared.case, prepared.chunk_size
+    model, case = prepared.model, prepared.case
     one_chunk = jax.jit(lambda result, data, n_valid: evaluate_chunk(
         model, case, result, data, n_valid))
 
+    with interrupts_deferred("evaluating the fits"):  # the first chunk compiles
+        return _evaluate_chunks(prepared, one_chunk, outputs)
+
+
+def _evaluate_chunks(prepared: Prepared, one_chunk: Callable, outputs: list):
+    case, chunk = prepared.case, prepared.chunk_size
     evaluations, total = [], None
     for (lo, hi), result in zip(_chunks(case.n_datasets, chunk), outputs):
         rows, size = slice(lo, hi), hi - lo
