@@ -192,6 +192,7 @@ def _command_run(args) -> int:
                                    num_processes=args.num_processes,
                                    process_id=args.process_id)
     from bench import scale
+    from bench.cases import all_cases
     from bench.progress import Progress
     from bench.record import RunRecord, write_run
 
@@ -216,7 +217,7 @@ def _command_run(args) -> int:
         preset_settings=chosen.preset._asdict(),
         command="python -m bench " + shlex.join(sys.argv[1:]), timed=True, complete=True,
         source="python -m bench run", machine_info=machine, commit_info=commit,
-        settings=settings)
+        settings=settings, suite_size=len(all_cases(chosen.preset)))
     write_run(path, run, exclusive=args.json is None)
     print(f"wrote {path}")
     for row in rows:
