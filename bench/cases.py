@@ -41,6 +41,10 @@ class Case(NamedTuple):
         base = f"{self.model}-{self.regime}-{self.dtype}"
         return f"{base}-B{self.n_datasets}" if self.kind == "scaling" else base
 
+    def __str__(self) -> str:
+        """The id (what ``--benchmark-group-by=param:case`` shows)."""
+        return self.id
+
 
 def _in_family(entry: catalog.Model, family: str | None) -> bool:
     return family is None or entry.family == family

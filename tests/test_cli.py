@@ -250,3 +250,52 @@ def test_a_published_smoke_run_reruns_to_the_same_convergence_statistics(tmp_pat
         for field in CONVERGENCE_FIELDS:
             assert again[case][field] == info[field], (case, field)
     shutil.rmtree(results)
+
+
+def test_concurrent_runs_each_keep_their_own_record(tmp_path):
+    # Four `python -m bench run` and two `pytest --benchmark` started together, with their
+    # default record names: the names had a one-second stamp only, so three of four CLI runs
+    # said they wrote the same file and two files remained. The CLI runs start in another
+    # folder: their records go to the project's .benchmarks/, as pytest's do.
+    from bench.record import FORMAT, read_run
+
+    cli = [subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "perceptron",
+         "--regime", "overlap", "--no-progress"],
+        cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)]
+    tests = [subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset=smoke",
+         "--bench-no-publish", "-p", "no:cacheprovider", "bench/suite/bench_machine.py"],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)]
+    written = []
+    try:
+        for process in cli:
+            stdout, stderr = process.communicate(timeout=300)
+            assert process.returncode == 0, stderr[-2000:]
+            written += [pathlib.Path(line.removeprefix("wrote "))
+                        for line in stdout.splitlines() if line.startswith("wrote ")]
+        for process in tests:
+            stdout, _ = process.communicate(timeout=300)
+            assert process.returncode == 0, stdout[-2000:]
+            written += [pathlib.Path(line.split("Wrote benchmark data in: ")[1].strip())
+                        for line in stdout.splitlines() if "Wrote benchmark data in: " in line]
+        assert len(written) == 6 and len(set(written)) == 6, written
+        assert {p.parent for p in written} == {ROOT / ".benchmarks"}
+        assert not (tmp_path / ".benchmarks").exists()
+        for path, process in zip(written, cli + tests):
+            assert path.name.endswith(f"-{process.pid}.json"), (path, process.pid)
+        for path in written[:4]:
+            record = json.loads(path.read_text())
+            # Our own record, which does not pose as pytest-benchmark's JSON.
+            assert record["format"] == FORMAT and "benchmarks" not in record
+            assert record["datetime"].endswith("+00:00")  # UTC, with its zone
+            assert read_run(path).source == "python -m bench run"
+        assert {read_run(path).source for path in written[4:]} == {"pytest-benchmark"}
+    finally:
+        for process in cli + tests:
+            if process.poll() is None:
+                process.kill()
+        for path in written:
+            path.unlink(missing_ok=True)
