@@ -24,7 +24,7 @@ import numpy as np
 
 from bench import catalog, datasets
 from bench.adapters import Adapter, adapter
-from bench.cases import Case
+from bench.cases import Case, dataset_bytes
 from bench.interrupts import interrupts_deferred
 from bench.presets import Preset
 from bench.record import CaseRecord
@@ -98,9 +98,21 @@ DEFAULT_CHUNK_SIZE = {"cpu": 256, "gpu": 65_536, "cuda": 65_536, "rocm": 65_536,
                       "tpu": 65_536}
 
 
-def default_chunk_size() -> int:
-    """The chunk size for the default JAX backend (:data:`DEFAULT_CHUNK_SIZE`)."""
-    return DEFAULT_CHUNK_SIZE.get(jax.default_backend(), 4096)
+#: Without a chunk size, a chunk is kept to about this many bytes (large ``n_features``).
+CHUNK_BYTES = 2**30
+
+
+def default_chunk_size(case: Case | None = None) -> int:
+    """The chunk size for the default JAX backend (:data:`DEFAULT_CHUNK_SIZE`).
+
+    With ``case``, no larger than keeps the chunk's data sets to about :data:`CHUNK_BYTES`
+    (:func:`bench.cases.dataset_bytes`): at 100,000 features a perceptron data set of 400
+    points holds about 500 MB, so 256 of them would not fit.
+    """
+    size = DEFAULT_CHUNK_SIZE.get(jax.default_backend(), 4096)
+    if case is None:
+        return size
+    return max(1, min(size, CHUNK_BYTES // dataset_bytes(case)))
 
 
 def case_keys(preset: Preset):
@@ -143,7 +155,7 @@ def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Pre
     with interrupts_deferred("generating the data sets"):  # its first call compiles
         data = jax.block_until_ready(prepare_data(case, preset))
     keys = datasets.dataset_keys(case_keys(preset)[1], 0, case.n_datasets)
-    chunk = min(chunk_size or default_chunk_size(), case.n_datasets)
+    chunk = min(chunk_size or default_chunk_size(case), case.n_datasets)
     compiled, compile_s = compile_ahead(
         jax.vmap(model.fit), keys[:chunk], data.X_train[:chunk], data.y_train[:chunk])
     return Prepared(case, model, data, keys, compiled, compile_s, chunk)

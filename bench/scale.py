@@ -126,7 +126,8 @@ def run_scaled(case: Case, preset: Preset, *, chunk_size: int | None = None,
     Args:
         case: what to run; ``case.n_datasets`` may be in the millions.
         preset: the seed and iteration budgets.
-        chunk_size: data sets per chunk (default :func:`bench.runner.default_chunk_size`).
+        chunk_size: data sets per chunk (default :func:`bench.runner.default_chunk_size` of
+            the case, which bounds a chunk's memory).
         shard: shard each chunk over all local devices.
         progress: optional ``progress(done, total, fits_per_s, seconds)`` called after each
             chunk of this process (``seconds`` since the first chunk was launched).
@@ -136,7 +137,7 @@ def run_scaled(case: Case, preset: Preset, *, chunk_size: int | None = None,
         A :class:`ScaledRun`. Timing (``seconds``) covers this process's chunks, data
         generation included, compilation excluded.
     """
-    chunk_size = min(chunk_size or runner.default_chunk_size(), case.n_datasets)
+    chunk_size = min(chunk_size or runner.default_chunk_size(case), case.n_datasets)
     program, chunk_size, compile_s = chunk_program(case, preset, chunk_size, shard=shard,
                                                    on_compile=on_compile)
 

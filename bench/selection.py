@@ -8,17 +8,18 @@ family's cap on its data sets) is returned as notes to print.
 
 from __future__ import annotations
 
+import os
 import pathlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from bench import catalog
-from bench.cases import Case, all_cases
+from bench.cases import Case, all_cases, dataset_bytes
 from bench.presets import Preset, get_preset
 from bench.record import FIT, SCALING, read_run
 
 __all__ = ["Selection", "SelectionError", "from_options", "from_run", "check_case",
-           "run_regimes"]
+           "run_regimes", "machine_memory"]
 
 
 class SelectionError(ValueError):
@@ -70,6 +71,21 @@ def check_case(case: Case, where: str) -> None:
                    n_features=case.n_features, n_test=case.n_test, dtype="float32")
     except ValueError as error:
         raise SelectionError(f"{where}: {error}") from None
+    needed, memory = dataset_bytes(case), machine_memory()
+    if memory is not None and needed > memory:
+        raise SelectionError(
+            f"{where}: one data set at n_features={case.n_features} needs about "
+            f"{needed / 2**30:,.0f} GiB (its {case.n_features + 1}-column design matrix"
+            f"{' and p x p Gram matrices' if entry.family == 'glm' else ''}), more than this "
+            f"machine's {memory / 2**30:,.0f} GiB: choose fewer features.")
+
+
+def machine_memory() -> int | None:
+    """The machine's physical memory in bytes, or None where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _cap_notes(preset: Preset, cases: Sequence[Case]) -> tuple[str, ...]:

@@ -172,3 +172,25 @@ def test_a_publish_that_fails_after_the_run_says_where_the_record_is(tmp_path, c
     assert (f"the run was not published (No space left on device); its record is at "
             f"{record}: run `python -m bench publish {record}`") in err
     assert json.loads(record.read_text())["complete"] is True
+
+
+def test_a_data_set_no_machine_holds_is_refused_before_any_compute(capsys, no_compute,
+                                                                   monkeypatch):
+    monkeypatch.setattr(selection, "machine_memory", lambda: 24 * 2**30)
+    status, err = run_cli(capsys, "run", "--model", "glm", "--regime", "overlap",
+                          "--dtype", "float64", "--n-features", "100000")
+    assert status == 2 and no_compute == []
+    assert ("needs about 299 GiB (its 100001-column design matrix and p x p Gram matrices), "
+            "more than this machine's 24 GiB: choose fewer features.") in err
+
+
+def test_without_a_chunk_size_a_chunk_is_kept_to_a_bounded_size():
+    from bench import runner
+    from bench.cases import Case, dataset_bytes
+
+    wide = Case("perceptron", "separable", "float32", 1000, 200, 100_000, 200)
+    size = runner.default_chunk_size(wide)
+    assert 1 <= size < runner.default_chunk_size()
+    assert size * dataset_bytes(wide) <= runner.CHUNK_BYTES
+    narrow = wide._replace(n_features=10)
+    assert runner.default_chunk_size(narrow) == runner.default_chunk_size()
