@@ -24,7 +24,10 @@ class Progress:
 
     def compiling(self) -> None:
         """Say that XLA compiles the case's program (it can take a while at large sizes)."""
-        print(f"{self.label}: compiling", file=sys.stderr, flush=True)
+        if self.bar is not None:
+            self.bar.write(f"{self.label}: compiling", file=sys.stderr)
+        else:
+            print(f"{self.label}: compiling", file=sys.stderr, flush=True)
 
     def update(self, done: int, total: int, rate: float | None, elapsed: float) -> None:
         """After ``done`` of ``total`` chunks: ``rate`` fits/s so far, ``elapsed`` seconds."""
