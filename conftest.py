@@ -1,15 +1,22 @@
 """Root conftest: the project owns ``pytest --benchmark`` (it must be the root conftest,
 which pytest loads before parsing the command line).
 
-* ``pytest``: correctness tests plus every benchmark module in the ``smoke`` preset with
-  pytest-benchmark's timing disabled (each benchmarked call runs once), so CI keeps the
-  benchmark code alive.
+* ``pytest``: correctness tests plus every benchmark module in the ``smoke`` preset, each
+  benchmark run once, untimed, so CI keeps the benchmark code alive. pytest-benchmark's own
+  switches are respected (``--benchmark-only``, ``--benchmark-enable`` time them); the first
+  line of the run says what it will do (:mod:`bench.suite.mode`).
 * ``pytest --benchmark``: only the benchmark modules, timed, ``quick`` preset unless
   ``--bench-preset`` says otherwise. The pytest-benchmark JSON is written to
-  ``.benchmarks/glmnn-<preset>-<timestamp>.json`` unless ``--benchmark-json`` names a file,
-  and, if every benchmark passed, published into ``results/<run>/`` (``bench.report``).
-  A run that failed or was interrupted publishes nothing, and its JSON is marked
-  incomplete (``glmnn.complete``), so ``python -m bench publish`` refuses it too.
+  ``.benchmarks/glmnn-<preset>-<UTC stamp>-<process id>.json`` unless ``--benchmark-json``
+  names a file, and, if every benchmark passed and pytest-benchmark's own end-of-run checks
+  (``--benchmark-compare-fail``, ``--benchmark-histogram``) passed too, published into
+  ``results/<run>/`` (``bench.report``). A run that failed or was interrupted publishes
+  nothing, and its JSON is marked incomplete (``glmnn.complete``), so
+  ``python -m bench publish`` refuses it too. Every destination is checked before anything
+  runs.
+
+Options that take a path are written ``--option=PATH``: pytest reads a path given after an
+option it does not know yet (ours, which this file registers) as a test path.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ import sys
 
 import pytest
 
-from bench import catalog
+from bench import catalog, paths
 from bench.presets import PRESETS, get_preset
+from bench.suite.mode import ModeError, run_mode
 
 ROOT = pathlib.Path(__file__).resolve().parent
 BENCH_DIR = ROOT / "bench" / "suite"
-#: How far the session got, for the record's complete/incomplete mark.
+#: How far the session got, for the record's complete/incomplete mark, and what it does.
 _OUTCOME = pytest.StashKey[dict]()
 #: The markers of the benchmark suite (one per catalog family, and the other kinds of row).
 _KIND_MARKERS = {"baseline": "reference-library rows", "datasets": "data-generation rows",
@@ -56,41 +64,81 @@ def pytest_addoption(parser):
     group.addoption(
         "--bench-results-dir",
         default=str(ROOT / "results"),
-        help="where --benchmark publishes its run folder (default: results/).",
+        metavar="DIR",
+        help="where --benchmark publishes its run folder (default: results/); write "
+        "--bench-results-dir=DIR, with '='.",
     )
+
+
+def _misread_paths(args) -> list[str]:
+    """``--option=value`` for each ``--option value`` whose value is an existing path."""
+    fixes = []
+    for option, value in zip(args, args[1:]):
+        if (str(option).startswith("--") and "=" not in str(option)
+                and not str(value).startswith("-") and pathlib.Path(value).exists()):
+            fixes.append(f"{option}={value}")
+    return fixes
+
+
+def _check_ini(config) -> None:
+    """Fail with the fix when pytest did not read this project's pyproject.toml."""
+    if config.inipath == ROOT / "pyproject.toml":
+        return
+    fixes = _misread_paths(list(config.invocation_params.args))
+    because = (f"it took {config.rootpath} as the root folder, because a value written "
+               "after an option with a space is an existing path, which pytest reads as a "
+               "test path before it knows the option; write " + ", ".join(fixes)) if fixes \
+        else "run pytest from the project's folder, or pass it a path inside the project"
+    raise pytest.UsageError(f"pytest did not read {ROOT / 'pyproject.toml'}: {because}.")
+
+
+def _check_destinations(config, mode) -> None:
+    """Fail now, not after the run, if the JSON or the run folder cannot be written."""
+    try:
+        if config.getoption("benchmark_json", None):
+            json_path = pathlib.Path(config.option.benchmark_json)
+            paths.check_writable(json_path.parent, "--benchmark-json")
+        if mode.publish:
+            paths.check_writable(config.getoption("bench_results_dir"), "--bench-results-dir")
+    except paths.DestinationError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def pytest_configure(config):
     # Runs before pytest-benchmark's own pytest_configure (trylast), so its session sees
     # these settings.
-    config.stash[_OUTCOME] = {"expected": None, "finished": 0}
+    _check_ini(config)
     config.addinivalue_line("markers", "matrix(name): the benchmark matrix that 'case' "
-                            "is parametrised over (bench/suite/conftest.py)")
+                            "is parametrised over (bench/suite/matrix.py)")
     for family in catalog.FAMILIES:
         config.addinivalue_line("markers", f"{family}: benchmark rows of the {family} family")
     for marker, what in _KIND_MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {what}")
-    benchmark = config.getoption("benchmark")
-    preset = config.getoption("bench_preset") or ("quick" if benchmark else "smoke")
-    if preset not in PRESETS:
+    preset = config.getoption("bench_preset")
+    if preset is not None and preset not in PRESETS:
         raise pytest.UsageError(
             f"unknown --bench-preset {preset!r}; choose one of {', '.join(PRESETS)}.")
-    config.option.bench_preset = preset
-    if benchmark:
-        config.option.benchmark_disable = False
-        config.option.benchmark_enable = True
-        if not config.getoption("benchmark_json", None):
-            stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
-            out = ROOT / ".benchmarks" / f"glmnn-{preset}-{stamp}.json"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            config.option.benchmark_json = out
-    elif not config.getoption("benchmark_enable", False):
-        config.option.benchmark_disable = True
+    option = config.option
+    try:
+        mode = run_mode(benchmark=config.getoption("benchmark"), preset=preset,
+                        enable=getattr(option, "benchmark_enable", False),
+                        disable=getattr(option, "benchmark_disable", False),
+                        only=getattr(option, "benchmark_only", False),
+                        skip=getattr(option, "benchmark_skip", False),
+                        no_publish=config.getoption("bench_no_publish"))
+    except ModeError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[_OUTCOME] = {"expected": None, "finished": 0, "mode": mode}
+    option.bench_preset = mode.preset
+    option.benchmark_disable = mode.disable
+    if mode.benchmark and mode.timed and not config.getoption("benchmark_json", None):
+        started = datetime.datetime.now(datetime.timezone.utc)
+        option.benchmark_json = ROOT / ".benchmarks" / paths.record_name(mode.preset, started)
+    _check_destinations(config, mode)
 
 
 def pytest_report_header(config):
-    mode = "timed (--benchmark)" if config.getoption("benchmark") else "smoke, untimed"
-    return f"glmnn-bench: benchmark preset {config.option.bench_preset}, {mode}"
+    return config.stash[_OUTCOME]["mode"].header
 
 
 def pytest_collection_modifyitems(config, items):
@@ -141,24 +189,27 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     # What is needed to read, and to rerun, this run.
+    from bench.suite.harness import MEASURED_CEILINGS
+    from bench.suite.matrix import suite_size
+
     preset = get_preset(config.option.bench_preset)
     output_json["glmnn"] = {
         "preset": preset.name,
         "preset_settings": preset._asdict(),
         "command": "pytest " + shlex.join(sys.argv[1:]),
-        "timed": bool(config.getoption("benchmark")),
+        "timed": config.stash[_OUTCOME]["mode"].timed,
         "complete": _complete(config),
+        "suite_size": suite_size(preset),
+        "ceilings": config.stash.get(MEASURED_CEILINGS, None),
     }
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session, exitstatus):
-    # pytest-benchmark writes its JSON in a hookwrapper around this hook, before us.
-    config = session.config
-    if not config.getoption("benchmark") or config.getoption("bench_no_publish"):
+def _publish(config, exitstatus, write) -> None:
+    """Publish a passing ``--benchmark`` run (once pytest-benchmark's own checks are done)."""
+    outcome = config.stash[_OUTCOME]
+    if not outcome["mode"].publish or outcome.get("published") is not None:
         return
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    write = reporter.write_line if reporter else print
+    outcome["published"] = False
     if exitstatus != 0:
         write(f"glmnn-bench: the run did not pass (exit status {int(exitstatus)}); "
               "nothing was published.")
@@ -167,13 +218,35 @@ def pytest_sessionfinish(session, exitstatus):
     if not json_path.exists():
         write(f"glmnn-bench: no benchmark JSON at {json_path}; nothing was published.")
         return
-    from bench.report import publish
+    from bench.report import NothingToPublish, publish
 
     try:
         folder = publish(json_path, config.getoption("bench_results_dir"))
+    except NothingToPublish as reason:
+        write(f"glmnn-bench: not published: {reason} The JSON is at {json_path}.")
+        return
     except (OSError, ValueError) as error:
         write(f"glmnn-bench: could not publish the run ({error}); the raw JSON is at "
               f"{json_path}: fix that, then run `python -m bench publish {json_path}`.")
-        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        outcome["session"].exitstatus = pytest.ExitCode.INTERNAL_ERROR
         return
+    outcome["published"] = True
     write(f"glmnn-bench: published {folder}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # After pytest-benchmark's own summary, which draws --benchmark-histogram and raises on
+    # --benchmark-compare-fail: a run that fails there publishes nothing.
+    _publish(config, exitstatus, terminalreporter.write_line)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    # pytest-benchmark writes its JSON in a hookwrapper around this hook, before us. Without
+    # a terminal summary (--no-summary, or no terminal), there is nothing after it to wait
+    # for, so the run is published here.
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or config.getoption("no_summary", False):
+        _publish(config, exitstatus, reporter.write_line if reporter else print)

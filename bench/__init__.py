@@ -6,6 +6,8 @@ works without an accelerator stack. The modules, one concern each:
 * :mod:`bench.catalog`: what each model and regime is, once (no JAX);
 * :mod:`bench.presets`, :mod:`bench.cases`: the sizes and the matrix (no JAX);
 * :mod:`bench.record`: the typed run record, its one writer and one reader (no JAX);
+* :mod:`bench.paths`, :mod:`bench.temporaries`: where runs go, written safely (no JAX);
+* :mod:`bench.interrupts`: a Ctrl-C during compilation held until it returns (no JAX);
 * :mod:`bench.datasets`: one generator per regime;
 * :mod:`bench.adapters`: how each model family is fitted and evaluated;
 * :mod:`bench.runner`, :mod:`bench.scale`, :mod:`bench.stats`: fit a case, in bounded
@@ -14,5 +16,6 @@ works without an accelerator stack. The modules, one concern each:
   counts and ceilings, what the run ran on;
 * :mod:`bench.baselines`: the reference libraries;
 * :mod:`bench.suite`: the pytest-benchmark modules; :mod:`bench.report`: tables, sentences,
-  plots, publishing, comparing; ``python -m bench``: the command line.
+  plots, publishing, comparing; ``python -m bench``: the command line, its cases
+  (:mod:`bench.selection`) and progress (:mod:`bench.progress`).
 """

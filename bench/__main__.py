@@ -9,22 +9,21 @@ Commands::
     python -m bench compare OLD.json NEW.json [--fail-above 1.5]
 
 ``run`` writes our own run record (:mod:`bench.record`): the same rows as the
-``extra_info`` of ``pytest --benchmark``, but not pytest-benchmark's file format; ``publish``
-and ``compare`` take either. Mistakes in a command give one line that says what to change
-and exit status 2, never a traceback; they are found before anything is computed.
+``extra_info`` of ``pytest --benchmark``, but not pytest-benchmark's file format (its own
+``compare`` cannot read it); ``publish`` and ``compare`` take either. Mistakes in a command
+give one line that says what to change and exit status 2, never a traceback; they are found
+before anything is computed.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import pathlib
 import shlex
 import sys
-import time
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
 
 
 class CommandError(Exception):
@@ -49,223 +48,115 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _parser() -> argparse.ArgumentParser:
-    from bench import catalog
+def _host_port(text: str) -> str:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(
+            f"expected HOST:PORT (e.g. host0:12345), got {text!r}")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m bench`` (every argument has its help text)."""
+    from bench import catalog, paths
     from bench.presets import PRESETS
+    from bench.selection import run_regimes
 
     models = tuple(m.name for m in catalog.models())
-    regimes = tuple(r.name for r in catalog.regimes())
+    dtypes = tuple(dict.fromkeys(d for m in catalog.models() for d in m.dtypes))
+    records, results = paths.records_folder(), paths.results_folder()
 
     parser = _OneLineParser(prog="python -m bench", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="{run,publish,compare}",
-                                parser_class=_OneLineParser)
+                                parser_class=_OneLineParser, help="what to do")
 
     run = sub.add_parser("run", help="run the benchmark matrix (or part of it) without pytest")
     run.add_argument("--preset", choices=tuple(PRESETS), default=None,
                      help="sizes and iteration budgets (default: quick)")
-    run.add_argument("--from", dest="from_json", type=pathlib.Path, default=None,
-                     help="rerun exactly the matrix of a published run's benchmark.json "
-                          "(its preset, seed, cases and sizes)")
+    run.add_argument("--from", dest="from_json", type=pathlib.Path, metavar="PATH", default=None,
+                     help="rerun exactly the matrix of a published run's benchmark.json or "
+                          "record.json (its preset, seed, cases, sizes and chunk sizes)")
     run.add_argument("--model", action="append", choices=models,
                      help="only this model (repeatable; default: all)")
-    run.add_argument("--regime", action="append", choices=regimes,
+    run.add_argument("--regime", action="append", choices=run_regimes(),
                      help="only this regime (repeatable; default: all of each model's)")
-    run.add_argument("--dtype", action="append", choices=("float32", "float64"),
+    run.add_argument("--dtype", action="append", choices=dtypes,
                      help="only this dtype (repeatable; default: each model's)")
-    run.add_argument("--n-datasets", type=_positive_int, help="override the preset's size")
-    run.add_argument("--n-samples", type=_positive_int, help="override the preset's size")
-    run.add_argument("--n-features", type=_positive_int, help="override the preset's size")
-    run.add_argument("--chunk-size", type=_positive_int, default=None,
-                     help="data sets per compiled chunk (default: 256 on CPU, 65536 on GPU)")
-    run.add_argument("--coordinator", default=None,
+    run.add_argument("--n-datasets", type=_positive_int, metavar="N",
+                     help="data sets per case (default: the preset's; the MLPs keep the "
+                          "preset's cap, and the run says so); drops the sweep")
+    run.add_argument("--n-samples", type=_positive_int, metavar="N",
+                     help="training points per data set (default: the preset's)")
+    run.add_argument("--n-features", type=_positive_int, metavar="N",
+                     help="features per data set, intercept not counted (default: the "
+                          "preset's)")
+    run.add_argument("--n-test", type=_positive_int, metavar="N",
+                     help="held-out points per data set (default: --n-samples if given, "
+                          "else the preset's)")
+    run.add_argument("--chunk-size", type=_positive_int, metavar="N", default=None,
+                     help="data sets per compiled chunk (default: 256 on CPU, 65536 on GPU; "
+                          "with --from, the recorded one)")
+    run.add_argument("--coordinator", type=_host_port, metavar="HOST:PORT", default=None,
                      help="multi-host: HOST:PORT of process 0 (jax.distributed.initialize)")
-    run.add_argument("--num-processes", type=_positive_int, default=None,
+    run.add_argument("--num-processes", type=_positive_int, metavar="N", default=None,
                      help="multi-host: number of processes")
-    run.add_argument("--process-id", type=int, default=None,
+    run.add_argument("--process-id", type=int, metavar="I", default=None,
                      help="multi-host: this process's index, 0 .. num-processes - 1")
-    run.add_argument("--json", type=pathlib.Path,
-                     help="write the run's record here (default: "
-                          ".benchmarks/glmnn-run-<UTC stamp>-<process id>.json)")
+    run.add_argument("--json", type=pathlib.Path, metavar="PATH",
+                     help="write the run's record here, replacing the file (default: a new "
+                          f"{records}/glmnn-run-<UTC stamp>-<process id>.json)")
     run.add_argument("--publish", action="store_true",
-                     help="publish the run into results/ afterwards")
-    run.add_argument("--results-dir", type=pathlib.Path, default=pathlib.Path("results"),
-                     help="where --publish writes the run folder (default: results/)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+                     help="publish the run into --results-dir afterwards")
+    run.add_argument("--results-dir", type=pathlib.Path, metavar="DIR", default=results,
+                     help=f"where --publish writes the run folder (default: {results})")
+    run.add_argument("--no-progress", action="store_true",
+                     help="no progress bar: plain progress lines, as in a log file")
 
     publish = sub.add_parser("publish", help="write results/<run>/ from a run's JSON")
     publish.add_argument("json", type=pathlib.Path,
                          help="the run: pytest-benchmark's JSON or python -m bench run's record")
-    publish.add_argument("--results-dir", type=pathlib.Path, default=pathlib.Path("results"),
-                         help="the folder of run folders (default: results/)")
+    publish.add_argument("--results-dir", type=pathlib.Path, metavar="DIR", default=results,
+                         help=f"the folder of run folders (default: {results})")
 
     compare = sub.add_parser("compare", help="per-case speed ratios between two runs")
     compare.add_argument("old", type=pathlib.Path, help="the earlier run's JSON")
     compare.add_argument("new", type=pathlib.Path, help="the later run's JSON")
-    compare.add_argument("--fail-above", type=float, default=None,
-                         help="exit 1 if any case is slower than this ratio (new/old time)")
+    compare.add_argument("--fail-above", type=float, metavar="RATIO", default=None,
+                         help="exit 1 if any case is slower than this ratio (new/old time), "
+                              "or if no case can be compared")
     return parser
 
 
-class Progress:
-    """Chunks done, fits/s and ETA on stderr: a tqdm bar on a terminal, else plain lines.
-
-    Not on a terminal (a log file), a line every 10 s and one at the end, each with
-    ``chunks`` in it.
-    """
-
-    def __init__(self, total: int, label: str, bar: bool):
-        from tqdm import tqdm
-
-        self.label, self.last_line = label, 0.0
-        self.bar = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr,
-                        leave=True, dynamic_ncols=True) if bar else None
-
-    def update(self, done: int, total: int, rate: float | None, elapsed: float) -> None:
-        """After ``done`` of ``total`` chunks: ``rate`` fits/s so far, ``elapsed`` seconds."""
-        if self.bar is not None:
-            self.bar.total = total
-            self.bar.set_postfix_str(f"{rate:,.0f} fits/s" if rate else "-- fits/s",
-                                     refresh=False)
-            self.bar.update(done - self.bar.n)
-            if done == total:
-                self.bar.close()
-            return
-        if done == total or time.perf_counter() - self.last_line > 10:
-            self.last_line = time.perf_counter()
-            eta = elapsed / done * (total - done) if done else float("nan")
-            speed = f"{rate:,.0f} fits/s" if rate else "-- fits/s"
-            print(f"{self.label}: {done}/{total} chunks, {speed}, {_clock(elapsed)} elapsed, "
-                  f"ETA {_clock(eta)}", file=sys.stderr, flush=True)
-
-
-def _clock(seconds: float) -> str:
-    if seconds != seconds:  # NaN
-        return "--:--"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
-
-
-def _cases_from_run(path: pathlib.Path):
-    """The preset and the cases of ours recorded in a run (baselines are skipped)."""
-    from bench.cases import Case
-    from bench.presets import Preset
-    from bench.record import FIT, SCALING, read_run
-
-    run = read_run(path)
-    settings = run.preset_settings
-    if not settings:
-        raise CommandError(f"{path} records no preset settings (glmnn.preset_settings); "
-                           "it was not written by glmnn-bench, so it cannot be rerun.")
-    try:
-        preset = Preset(**{**settings, "sweep": tuple(settings.get("sweep") or ())})
-    except TypeError as error:
-        raise CommandError(f"{path}: its preset settings do not match this version of "
-                           f"glmnn-bench ({error}).") from None
-    cases = []
-    for row in run.cases:
-        if row.kind not in (FIT, SCALING):
-            continue
-        where = f"{path}: case {row.name!r}"
-        missing = [f for f in ("n_samples", "n_features", "n_test") if getattr(row, f) is None]
-        if missing:
-            raise CommandError(f"{where} lacks {', '.join(missing)}.")
-        case = Case(row.model, row.regime, row.dtype, row.n_datasets, row.n_samples,
-                    row.n_features, row.n_test, kind=row.kind)
-        _check_case(case, where)
-        cases.append(case)
-    if not cases:
-        raise CommandError(f"{path} holds no benchmark case of ours to rerun.")
-    return preset, cases
-
-
-def _check_case(case, where: str) -> None:
-    """Validate a case before anything runs, so a bad one costs no compute."""
-    from bench import catalog
-    from bench.datasets import check_args
-
-    try:
-        entry = catalog.model(case.model)
-    except catalog.CatalogError as error:
-        raise CommandError(f"{where}: {error}") from None
-    if case.regime not in entry.regimes:
-        raise CommandError(f"{where}: model {case.model} runs on {', '.join(entry.regimes)}, "
-                           f"not {case.regime!r}.")
-    if case.dtype not in entry.dtypes:
-        raise CommandError(f"{where}: model {case.model} runs in {', '.join(entry.dtypes)}, "
-                           f"not {case.dtype!r}.")
-    try:
-        check_args(case.regime, n_datasets=case.n_datasets, n_samples=case.n_samples,
-                   n_features=case.n_features, n_test=case.n_test, dtype="float32")
-    except ValueError as error:
-        raise CommandError(f"{where}: {error}") from None
-
-
-def _select_cases(args):
-    from bench import catalog
-    from bench.cases import all_cases
-    from bench.presets import get_preset
+def _select(args):
+    """The cases of the command, each checked (:mod:`bench.selection`)."""
+    from bench import selection
 
     if args.from_json is not None:
         if any(v is not None for v in (args.preset, args.model, args.regime, args.dtype,
-                                       args.n_datasets, args.n_samples, args.n_features)):
+                                       args.n_datasets, args.n_samples, args.n_features,
+                                       args.n_test)):
             raise CommandError("--from reruns a recorded matrix exactly: drop --preset, "
                                "--model, --regime, --dtype and the size options.")
-        return _cases_from_run(args.from_json)
-    preset = get_preset(args.preset or "quick")
-    overrides = {k: v for k, v in (("n_datasets", args.n_datasets),
-                                   ("n_samples", args.n_samples),
-                                   ("n_features", args.n_features)) if v is not None}
-    if overrides.get("n_samples", 2) < 2:
-        raise CommandError("--n-samples must be >= 2.")
-    preset = preset._replace(**overrides)
-    if "n_datasets" in overrides:
-        preset = preset._replace(sweep=())
-    cases = [
-        c for c in all_cases(preset)
-        if (not args.model or c.model in args.model)
-        and (not args.regime or c.regime in args.regime)
-        and (not args.dtype or c.dtype in args.dtype)
-    ]
-    if not cases:
-        wanted = ", ".join(f"{m.name}: {', '.join(m.regimes)} in {', '.join(m.dtypes)}"
-                           for m in catalog.models() if not args.model or m.name in args.model)
-        raise CommandError(
-            "no benchmark case matches that --model/--regime/--dtype selection; "
-            f"the regimes and dtypes of each model are {wanted}."
-        )
-    for case in cases:
-        _check_case(case, f"case {case.id}")
-    return preset, cases
+        return selection.from_run(args.from_json, chunk_size=args.chunk_size)
+    return selection.from_options(
+        preset=args.preset, models=args.model, regimes=args.regime, dtypes=args.dtype,
+        n_datasets=args.n_datasets, n_samples=args.n_samples, n_features=args.n_features,
+        n_test=args.n_test, chunk_size=args.chunk_size)
 
 
-def _check_writable(folder: pathlib.Path, what: str) -> None:
-    """Fail now, not after the run, if ``folder`` cannot be created or written into."""
-    import tempfile
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder, prefix=".tmp-"):
-            pass
-    except OSError as error:
-        raise CommandError(f"{what}: cannot write into {folder} ({error.strerror or error}); "
-                           "choose another path.") from None
-
-
-def _init_distributed(args) -> None:
+def _check_distributed(args) -> bool:
+    """Whether this is a multi-host run; raise if its options are incomplete."""
     given = [args.coordinator is not None, args.num_processes is not None,
              args.process_id is not None]
     if not any(given):
-        return
+        return False
     if not all(given):
         raise CommandError("multi-host runs need all of --coordinator HOST:PORT, "
                            "--num-processes N and --process-id I.")
     if not 0 <= args.process_id < args.num_processes:
         raise CommandError(f"--process-id must be in 0 .. {args.num_processes - 1}, "
                            f"got {args.process_id}.")
-    import jax
-
-    jax.distributed.initialize(coordinator_address=args.coordinator,
-                               num_processes=args.num_processes, process_id=args.process_id)
+    return True
 
 
 def _machine_and_commit() -> tuple[dict, dict]:
@@ -280,45 +171,53 @@ def _machine_and_commit() -> tuple[dict, dict]:
     return machine, get_commit_info()
 
 
-def _default_json_path(stamp: datetime.datetime) -> pathlib.Path:
-    return (pathlib.Path(".benchmarks")
-            / f"glmnn-run-{stamp:%Y%m%dT%H%M%S}-{os.getpid()}.json")
-
-
 def _command_run(args) -> int:
+    from bench import paths
+
+    chosen = _select(args)  # every mistake is found before any compute
+    multi_host = _check_distributed(args)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    path = args.json or paths.records_folder() / paths.record_name("run", started)
+    paths.check_writable(path.parent, "--json")
+    if args.publish:
+        paths.check_writable(args.results_dir, "--results-dir")
+    for note in chosen.notes:
+        print(note, file=sys.stderr)
+
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    preset, cases = _select_cases(args)  # every mistake is found before any compute
-    started = datetime.datetime.now(datetime.timezone.utc)
-    path = args.json or _default_json_path(started)
-    _check_writable(path.parent, "--json")
-    if args.publish:
-        _check_writable(args.results_dir, "--results-dir")
-    _init_distributed(args)
+    if multi_host:
+        jax.distributed.initialize(coordinator_address=args.coordinator,
+                                   num_processes=args.num_processes,
+                                   process_id=args.process_id)
     from bench import scale
+    from bench.cases import all_cases
+    from bench.progress import Progress
     from bench.record import RunRecord, write_run
 
     is_main = jax.process_index() == 0
     show_bar = not args.no_progress and sys.stderr.isatty() and is_main
     rows = []
-    for number, case in enumerate(cases, 1):
-        progress = Progress(1, f"[{number}/{len(cases)}] {case.id}", bar=show_bar)
-        result = scale.run_scaled(case, preset, chunk_size=args.chunk_size,
-                                  progress=progress.update if is_main else None)
+    for number, (case, chunk) in enumerate(zip(chosen.cases, chosen.chunk_sizes), 1):
+        progress = Progress(1, f"[{number}/{len(chosen.cases)}] {case.id}", bar=show_bar)
+        result = scale.run_scaled(case, chosen.preset, chunk_size=chunk,
+                                  progress=progress.update if is_main else None,
+                                  on_compile=progress.compiling if is_main else None)
         rows.append(result.record)
     if not is_main:
         return 0
     settings = {k: getattr(args, k) for k in ("preset", "model", "regime", "dtype",
                                               "n_datasets", "n_samples", "n_features",
-                                              "chunk_size", "num_processes")}
+                                              "n_test", "chunk_size", "num_processes")}
     settings["from"] = str(args.from_json) if args.from_json else None
     machine, commit = _machine_and_commit()
     run = RunRecord(
-        cases=tuple(rows), datetime=started.isoformat(), preset=preset.name,
-        preset_settings=preset._asdict(), command="python -m bench " + shlex.join(sys.argv[1:]),
-        timed=True, complete=True, source="python -m bench run", machine_info=machine,
-        commit_info=commit, settings=settings)
+        cases=tuple(rows), datetime=started.isoformat(), preset=chosen.preset.name,
+        preset_settings=chosen.preset._asdict(),
+        command="python -m bench " + shlex.join(sys.argv[1:]), timed=True, complete=True,
+        source="python -m bench run", machine_info=machine, commit_info=commit,
+        settings=settings, suite_size=len(all_cases(chosen.preset)))
     write_run(path, run, exclusive=args.json is None)
     print(f"wrote {path}")
     for row in rows:
@@ -327,9 +226,14 @@ def _command_run(args) -> int:
               f"converged {100 * row.converged_frac:5.1f}%   "
               f"separated {100 * row.separated_frac:5.1f}%   "
               f"compile {row.compile_s:.1f} s")
-    if args.publish:
+    if not args.publish:
+        return 0
+    try:
         return _publish(path, args.results_dir)
-    return 0
+    except (ValueError, OSError) as error:
+        raise CommandError(f"the run was not published ({_first_line(error)}); its record "
+                           f"is at {path}: run `python -m bench publish {path}` once that "
+                           "is fixed.") from None
 
 
 def _publish(json_path: pathlib.Path, results_dir: pathlib.Path) -> int:
@@ -348,9 +252,16 @@ def _command_compare(args) -> int:
     return status
 
 
+def _first_line(error: BaseException) -> str:
+    """The first line of an error's message; an OSError's in words, without its errno."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def main(argv=None) -> int:
     """Entry point of ``python -m bench``; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
             return _command_run(args)
@@ -364,8 +275,7 @@ def main(argv=None) -> int:
         print("python -m bench: interrupted; nothing was published.", file=sys.stderr)
         return 130
     except (CommandError, ValueError, OSError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"python -m bench {args.command}: error: {message}", file=sys.stderr)
+        print(f"python -m bench {args.command}: error: {_first_line(error)}", file=sys.stderr)
         return 2
 
 

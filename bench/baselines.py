@@ -141,6 +141,10 @@ class BaselineCase(NamedTuple):
         """A short readable id for pytest."""
         return f"{self.library}-{self.model}-{self.regime}"
 
+    def __str__(self) -> str:
+        """The id (what ``--benchmark-group-by=param:case`` shows)."""
+        return self.id
+
 
 def pairs() -> list[BaselineCase]:
     """Every (library, model, regime) the catalog's ``baselines`` ask for, in table order."""

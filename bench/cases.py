@@ -12,7 +12,7 @@ from typing import NamedTuple
 from bench import catalog
 from bench.presets import Preset
 
-__all__ = ["Case", "fit_cases", "scaling_cases", "all_cases"]
+__all__ = ["Case", "fit_cases", "scaling_cases", "all_cases", "dataset_bytes"]
 
 
 class Case(NamedTuple):
@@ -40,6 +40,10 @@ class Case(NamedTuple):
         """A short readable id for pytest and tables."""
         base = f"{self.model}-{self.regime}-{self.dtype}"
         return f"{base}-B{self.n_datasets}" if self.kind == "scaling" else base
+
+    def __str__(self) -> str:
+        """The id (what ``--benchmark-group-by=param:case`` shows)."""
+        return self.id
 
 
 def _in_family(entry: catalog.Model, family: str | None) -> bool:
@@ -70,3 +74,20 @@ def scaling_cases(preset: Preset, family: str | None = None) -> list[Case]:
 def all_cases(preset: Preset, family: str | None = None) -> list[Case]:
     """Every case of the preset: the matrix, then the sweep."""
     return fit_cases(preset, family) + scaling_cases(preset, family)
+
+
+def dataset_bytes(case: Case) -> int:
+    """About how many bytes one data set of ``case`` holds while it is generated and fitted.
+
+    The design matrix twice (the generator's features and ``X``), plus what the fit keeps
+    per data set: the GLM a few ``p x p`` matrices (Gram, its factor, the covariance), the
+    perceptron and the MLP one more copy of ``X``. An estimate, to bound a chunk's memory
+    and to refuse a size no machine holds; it is not measured.
+    """
+    itemsize = 8 if case.dtype == "float64" else 4
+    p, rows = case.n_features + 1, case.n_samples + case.n_test
+    data = 2 * rows * p * itemsize
+    if catalog.model(case.model).family == "glm":
+        return data + 4 * p * p * itemsize
+    return data + rows * p * itemsize
+

@@ -158,14 +158,27 @@ def _unit(key, n_features, dtype):
     return u / jnp.linalg.norm(u)
 
 
+#: Up to this many columns, :func:`_dot` adds its products in straight-line code; above it,
+#: in a ``fori_loop``, so the program's size (and its compile time and memory) stays
+#: constant in ``n_features`` (the perceptron's ``_margins`` does the same).
+UNROLL_FEATURES = 32
+
+
 def _dot(X, coef):
-    # An unrolled multiply-and-add in a fixed order, not a matmul or a reduction: XLA may
-    # tile a reduction differently for different batch sizes, and data set i must be
-    # bitwise the same alone or in a batch.
+    """``X @ coef`` over the last axis, as multiply-adds in the fixed order ``j = 0, 1, ...``.
+
+    Not a matmul or a reduction: XLA may tile a reduction differently for different batch
+    sizes, and data set ``i`` must be bitwise the same alone or in a batch. The loop form
+    adds the same terms in the same order as the straight-line form, so both give the same
+    bits.
+    """
+    p = X.shape[-1]
     total = X[..., 0] * coef[0]
-    for j in range(1, X.shape[-1]):
-        total = total + X[..., j] * coef[j]
-    return total
+    if p <= UNROLL_FEATURES:
+        for j in range(1, p):
+            total = total + X[..., j] * coef[j]
+        return total
+    return jax.lax.fori_loop(1, p, lambda j, acc: acc + X[..., j] * coef[j], total)
 
 
 # One generator per regime of :mod:`bench.catalog`. Each takes the four keys of one data set

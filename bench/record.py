@@ -20,10 +20,11 @@ import dataclasses
 import json
 import os
 import pathlib
-import secrets
 import types
 import typing
 from dataclasses import dataclass, field
+
+from bench.temporaries import TMP_PREFIX, remove_stale, temporary_name
 
 __all__ = ["CaseRecord", "RunRecord", "RecordError", "FORMAT", "KINDS", "read_run",
            "load_json", "case_from_json", "case_to_json", "run_to_json", "write_run",
@@ -32,8 +33,6 @@ __all__ = ["CaseRecord", "RunRecord", "RecordError", "FORMAT", "KINDS", "read_ru
 #: The ``format`` of the record that ``python -m bench run`` writes.
 FORMAT = "glmnn-bench run record"
 SCHEMA = 1
-#: Prefix of the temporary files and folders that are renamed into place.
-TMP_PREFIX = ".tmp-"
 
 DATASETS, FIT, SCALING, BASELINE, CEILINGS = "datasets", "fit", "scaling", "baseline", "ceilings"
 KINDS = (DATASETS, FIT, SCALING, BASELINE, CEILINGS)
@@ -231,6 +230,10 @@ class RunRecord:
         commit_info: pytest-benchmark's commit fields.
         version: the pytest-benchmark version that wrote it (None for our record).
         settings: the ``python -m bench run`` options (empty for pytest).
+        suite_size: the rows of the whole matrix at this preset (fewer ran: a subset), or
+            None when the run did not record it.
+        ceilings: the machine's ceilings measured in the session
+            (:func:`bench.roofline.measure_ceilings`), or None.
         raw: the file as it was read, which publishing copies (host name redacted).
     """
 
@@ -246,6 +249,8 @@ class RunRecord:
     commit_info: dict
     version: str | None = None
     settings: dict = field(default_factory=dict)
+    suite_size: int | None = None
+    ceilings: dict | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -329,6 +334,11 @@ def read_run(path: str | os.PathLike) -> RunRecord:
         raise RecordError(f"{where}: the run has no valid 'datetime' ({stamp!r}); "
                           f"{_HOW_TO_GET_A_RUN}.")
     settings = meta.get("preset_settings")
+    suite_size = meta.get("suite_size")
+    if suite_size is not None and (isinstance(suite_size, bool)
+                                   or not isinstance(suite_size, int) or suite_size < 1):
+        raise RecordError(f"{where}: 'suite_size' must be a whole number >= 1, got "
+                          f"{suite_size!r}.")
     return RunRecord(
         cases=tuple(cases), datetime=stamp, preset=meta.get("preset"),
         preset_settings=settings if isinstance(settings, dict) else None,
@@ -336,7 +346,8 @@ def read_run(path: str | os.PathLike) -> RunRecord:
         complete=meta.get("complete"), source=source,
         machine_info=_mapping(data, "machine_info", where),
         commit_info=_mapping(data, "commit_info", where), version=version,
-        settings=_mapping(meta, "run_settings", where), raw=data,
+        settings=_mapping(meta, "run_settings", where), suite_size=suite_size,
+        ceilings=_mapping(meta, "ceilings", where) or None, raw=data,
     )
 
 
@@ -346,7 +357,8 @@ def run_to_json(run: RunRecord) -> dict:
         "format": FORMAT, "schema": SCHEMA, "datetime": run.datetime,
         "preset": run.preset, "preset_settings": run.preset_settings,
         "command": run.command, "timed": run.timed, "complete": run.complete,
-        "run_settings": run.settings, "machine_info": run.machine_info,
+        "run_settings": run.settings, "suite_size": run.suite_size,
+        "ceilings": run.ceilings, "machine_info": run.machine_info,
         "commit_info": run.commit_info,
         "note": "python -m bench run times data generation with each chunk",
         "cases": [case_to_json(case) for case in run.cases],
@@ -359,7 +371,7 @@ def write_atomically(path: pathlib.Path, text: str, *, exclusive: bool = False) 
     With ``exclusive``, an existing ``path`` is never replaced (:class:`FileExistsError`).
     """
     path = pathlib.Path(path)
-    temporary = path.with_name(f"{TMP_PREFIX}{secrets.token_hex(6)}-{path.name}")
+    temporary = path.with_name(temporary_name(path.name))
     try:
         temporary.write_text(text, encoding="utf-8")
         if exclusive:
@@ -376,4 +388,5 @@ def write_run(path: str | os.PathLike, run: RunRecord, *, exclusive: bool = Fals
     """Write our record of ``run`` to ``path`` atomically (see :func:`write_atomically`)."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(path.parent)
     write_atomically(path, json.dumps(run_to_json(run), indent=1) + "\n", exclusive=exclusive)

@@ -24,7 +24,8 @@ import numpy as np
 
 from bench import catalog, datasets
 from bench.adapters import Adapter, adapter
-from bench.cases import Case
+from bench.cases import Case, dataset_bytes
+from bench.interrupts import interrupts_deferred
 from bench.presets import Preset
 from bench.record import CaseRecord
 from bench.roofline import roofline_fields
@@ -103,9 +104,21 @@ DEFAULT_CHUNK_SIZE = {"cpu": 256, "gpu": 65_536, "cuda": 65_536, "rocm": 65_536,
                       "tpu": 65_536}
 
 
-def default_chunk_size() -> int:
-    """The chunk size for the default JAX backend (:data:`DEFAULT_CHUNK_SIZE`)."""
-    return DEFAULT_CHUNK_SIZE.get(jax.default_backend(), 4096)
+#: Without a chunk size, a chunk is kept to about this many bytes (large ``n_features``).
+CHUNK_BYTES = 2**30
+
+
+def default_chunk_size(case: Case | None = None) -> int:
+    """The chunk size for the default JAX backend (:data:`DEFAULT_CHUNK_SIZE`).
+
+    With ``case``, no larger than keeps the chunk's data sets to about :data:`CHUNK_BYTES`
+    (:func:`bench.cases.dataset_bytes`): at 100,000 features a perceptron data set of 400
+    points holds about 500 MB, so 256 of them would not fit.
+    """
+    size = DEFAULT_CHUNK_SIZE.get(jax.default_backend(), 4096)
+    if case is None:
+        return size
+    return max(1, min(size, CHUNK_BYTES // dataset_bytes(case)))
 
 
 def case_keys(preset: Preset):
@@ -145,12 +158,12 @@ def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Pre
     sets (the whole batch if it is smaller), exactly what a user writes.
     """
     model = adapter(case.model, preset)
-    data = prepare_data(case, preset)
+    with interrupts_deferred("generating the data sets"):  # its first call compiles
+        data = jax.block_until_ready(prepare_data(case, preset))
     keys = datasets.dataset_keys(case_keys(preset)[1], 0, case.n_datasets)
-    chunk = min(chunk_size or default_chunk_size(), case.n_datasets)
+    chunk = min(chunk_size or default_chunk_size(case), case.n_datasets)
     compiled, compile_s = compile_ahead(
         jax.vmap(model.fit), keys[:chunk], data.X_train[:chunk], data.y_train[:chunk])
-    jax.block_until_ready(data)
     return Prepared(case, model, data, keys, compiled, compile_s, chunk)
 
 
@@ -204,10 +217,16 @@ def evaluate(prepared: Prepared, outputs: list):
     The statistics are reduced chunk by chunk, so ``lane_efficiency`` reflects the chunks
     that actually ran.
     """
-    model, case, chunk = prepared.model, prepared.case, prepared.chunk_size
+    model, case = prepared.model, prepared.case
     one_chunk = jax.jit(lambda result, data, n_valid: evaluate_chunk(
         model, case, result, data, n_valid))
 
+    with interrupts_deferred("evaluating the fits"):  # the first chunk compiles
+        return _evaluate_chunks(prepared, one_chunk, outputs)
+
+
+def _evaluate_chunks(prepared: Prepared, one_chunk: Callable, outputs: list):
+    case, chunk = prepared.case, prepared.chunk_size
     evaluations, total = [], None
     for (lo, hi), result in zip(_chunks(case.n_datasets, chunk), outputs):
         rows, size = slice(lo, hi), hi - lo

@@ -63,8 +63,8 @@ def _mesh() -> Mesh:
     return Mesh(np.array(jax.local_devices()), ("datasets",))
 
 
-def chunk_program(case: Case, preset: Preset, chunk_size: int, *,
-                  shard: bool = True) -> tuple[Callable, int, float]:
+def chunk_program(case: Case, preset: Preset, chunk_size: int, *, shard: bool = True,
+                  on_compile: Callable | None = None) -> tuple[Callable, int, float]:
     """Compile the program that generates, fits, evaluates and reduces one chunk.
 
     Args:
@@ -72,6 +72,8 @@ def chunk_program(case: Case, preset: Preset, chunk_size: int, *,
         preset: supplies the seed and iteration budgets.
         chunk_size: data sets per chunk; rounded up to a multiple of the local device count.
         shard: shard the chunk over all local devices (a no-op with one device).
+        on_compile: called once tracing is done, before XLA compiles
+            (:func:`bench.timing.compile_ahead`).
 
     Returns:
         ``(program, chunk_size, compile_seconds)``: ``program(start, n_valid) ->
@@ -100,7 +102,7 @@ def chunk_program(case: Case, preset: Preset, chunk_size: int, *,
         return stats, evaluation.history[: min(chunk_size, HISTORY_SAMPLE)]
 
     zero = jnp.asarray(0, jnp.int32)
-    compiled, compile_s = compile_ahead(program, zero, zero)
+    compiled, compile_s = compile_ahead(program, zero, zero, on_compile=on_compile)
     return compiled, chunk_size, compile_s
 
 
@@ -117,23 +119,27 @@ def _allgather_sum(stats: ChunkStats) -> ChunkStats:
 
 
 def run_scaled(case: Case, preset: Preset, *, chunk_size: int | None = None,
-               shard: bool = True, progress: Callable | None = None) -> ScaledRun:
+               shard: bool = True, progress: Callable | None = None,
+               on_compile: Callable | None = None) -> ScaledRun:
     """Run ``case`` over ``case.n_datasets`` data sets, chunk by chunk, in bounded memory.
 
     Args:
         case: what to run; ``case.n_datasets`` may be in the millions.
         preset: the seed and iteration budgets.
-        chunk_size: data sets per chunk (default :func:`bench.runner.default_chunk_size`).
+        chunk_size: data sets per chunk (default :func:`bench.runner.default_chunk_size` of
+            the case, which bounds a chunk's memory).
         shard: shard each chunk over all local devices.
         progress: optional ``progress(done, total, fits_per_s, seconds)`` called after each
             chunk of this process (``seconds`` since the first chunk was launched).
+        on_compile: optional ``on_compile()`` called before XLA compiles the chunk program.
 
     Returns:
         A :class:`ScaledRun`. Timing (``seconds``) covers this process's chunks, data
         generation included, compilation excluded.
     """
-    chunk_size = min(chunk_size or runner.default_chunk_size(), case.n_datasets)
-    program, chunk_size, compile_s = chunk_program(case, preset, chunk_size, shard=shard)
+    chunk_size = min(chunk_size or runner.default_chunk_size(case), case.n_datasets)
+    program, chunk_size, compile_s = chunk_program(case, preset, chunk_size, shard=shard,
+                                                   on_compile=on_compile)
 
     starts = list(range(0, case.n_datasets, chunk_size))
     mine = [s for index, s in enumerate(starts)

@@ -12,13 +12,24 @@ import time
 
 import jax
 
+from bench.interrupts import interrupts_deferred
+
 __all__ = ["compile_ahead", "timed", "device_info"]
 
 
-def compile_ahead(fn, *args, static_argnums=()):
-    """``jax.jit(fn).lower(*args).compile()``; returns ``(compiled, compile_seconds)``."""
+def compile_ahead(fn, *args, static_argnums=(), on_compile=None):
+    """``jax.jit(fn).lower(*args).compile()``; returns ``(compiled, compile_seconds)``.
+
+    A Ctrl-C meanwhile is acted on once XLA has returned (:mod:`bench.interrupts`): one
+    inside XLA's compile call crashed the process. ``on_compile()``, if given, is called
+    between tracing and XLA's compilation (``python -m bench run`` says "compiling" then).
+    """
     start = time.perf_counter()
-    compiled = jax.jit(fn, static_argnums=static_argnums).lower(*args).compile()
+    with interrupts_deferred("compiling"):
+        lowered = jax.jit(fn, static_argnums=static_argnums).lower(*args)
+        if on_compile is not None:
+            on_compile()
+        compiled = lowered.compile()
     return compiled, time.perf_counter() - start
 
 

@@ -45,8 +45,10 @@ def assert_nothing_published(results: pathlib.Path, before: dict):
     assert {p: p.read_bytes() for p in before} == before
 
 
-def interrupt_when(process, marker: str, stream_name: str, timeout: float = 240) -> str:
-    """Send SIGINT once ``marker`` appears on the process's stream; return what was read."""
+def interrupt_when(process, marker: str, stream_name: str, timeout: float = 240,
+                   delay: float = 0.0) -> str:
+    """Send SIGINT ``delay`` s after ``marker`` appears on the process's stream; return what
+    was read."""
     stream = getattr(process, stream_name)
     seen, deadline = "", time.monotonic() + timeout
     while marker not in seen:
@@ -56,6 +58,7 @@ def interrupt_when(process, marker: str, stream_name: str, timeout: float = 240)
                 raise AssertionError(f"{marker!r} never appeared:\n{seen[-3000:]}")
             continue
         seen += line
+    time.sleep(delay)
     process.send_signal(signal.SIGINT)
     return seen
 
@@ -73,6 +76,28 @@ def test_bench_run_interrupted_by_sigint_publishes_nothing(tmp_path):
     assert process.returncode == 130, stderr[-2000:]
     assert "interrupted; nothing was published" in stderr
     assert "Traceback" not in stderr
+    assert_nothing_published(results, before)
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_bench_run_interrupted_while_xla_compiles_exits_130(tmp_path):
+    # "compiling" is printed once JAX has traced the chunk program, as XLA starts compiling
+    # it (seconds, here). A signal at once XLA answers cleanly; half a second into its work,
+    # before SIGINT was held until the compilation returned, it ended the process in a
+    # segmentation fault (exit -11) in 10 runs of 10.
+    results = tmp_path / "results"
+    before = earlier_run(results)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "glm",
+         "--regime", "overlap", "--dtype", "float64", "--no-progress", "--publish",
+         "--results-dir", str(results), "--json", str(tmp_path / "run.json")],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    interrupt_when(process, "compiling", "stderr", delay=0.5)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, (process.returncode, stderr[-2000:])
+    assert "interrupted while compiling; stopping as soon as it is done" in stderr
+    assert "interrupted; nothing was published" in stderr
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr
     assert_nothing_published(results, before)
     assert not (tmp_path / "run.json").exists()
 
@@ -225,3 +250,58 @@ def test_a_published_smoke_run_reruns_to_the_same_convergence_statistics(tmp_pat
         for field in CONVERGENCE_FIELDS:
             assert again[case][field] == info[field], (case, field)
     shutil.rmtree(results)
+
+
+def test_concurrent_runs_each_keep_their_own_record(tmp_path):
+    # Four `python -m bench run` and two `pytest --benchmark` started together, with their
+    # default record names: the names had a one-second stamp only, so three of four CLI runs
+    # said they wrote the same file and two files remained. The CLI runs start in another
+    # folder: their records go to the project's .benchmarks/, as pytest's do.
+    from bench.record import FORMAT, read_run
+
+    cli = [subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "perceptron",
+         "--regime", "overlap", "--no-progress"],
+        cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)]
+    # bench_machine.py alone fits no model, so its run is recorded but not published.
+    results = tmp_path / "results"
+    tests = [subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset=smoke",
+         f"--bench-results-dir={results}", "-p", "no:cacheprovider",
+         "bench/suite/bench_machine.py"],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)]
+    written = []
+    try:
+        for process in cli:
+            stdout, stderr = process.communicate(timeout=300)
+            assert process.returncode == 0, stderr[-2000:]
+            written += [pathlib.Path(line.removeprefix("wrote "))
+                        for line in stdout.splitlines() if line.startswith("wrote ")]
+        for process in tests:
+            stdout, _ = process.communicate(timeout=300)
+            assert process.returncode == 0, stdout[-2000:]
+            assert "glmnn-bench: not published: " in stdout and "has no fit of a model" in \
+                stdout
+            written += [pathlib.Path(line.split("Wrote benchmark data in: ")[1].strip())
+                        for line in stdout.splitlines() if "Wrote benchmark data in: " in line]
+        assert len(written) == 6 and len(set(written)) == 6, written
+        assert {p.parent for p in written} == {ROOT / ".benchmarks"}
+        assert not (tmp_path / ".benchmarks").exists()
+        for path, process in zip(written, cli + tests):
+            assert path.name.endswith(f"-{process.pid}.json"), (path, process.pid)
+        for path in written[:4]:
+            record = json.loads(path.read_text())
+            # Our own record, which does not pose as pytest-benchmark's JSON.
+            assert record["format"] == FORMAT and "benchmarks" not in record
+            assert record["datetime"].endswith("+00:00")  # UTC, with its zone
+            assert read_run(path).source == "python -m bench run"
+        assert {read_run(path).source for path in written[4:]} == {"pytest-benchmark"}
+        assert list(results.iterdir()) == []
+    finally:
+        for process in cli + tests:
+            if process.poll() is None:
+                process.kill()
+        for path in written:
+            path.unlink(missing_ok=True)

@@ -48,7 +48,7 @@ def test_a_run_against_itself(tmp_path):
     text, code = compare(FIXTURE, FIXTURE, fail_above=1.5)
     assert code == 0
     cells = _fit_row(text, "glm", "overlap", "float64")
-    assert cells[8] == "1.000"  # new/old
+    assert cells[10] == "1.000"  # new/old
     assert "52 cases compared" in text
     assert "only in" not in text
 
@@ -59,7 +59,7 @@ def test_a_planted_2x_slowdown_fails(tmp_path, run):
     assert code == 1
     assert "FAIL" in text
     cells = _fit_row(text, "perceptron", "separable", "float32")
-    assert cells[8] == "2.000" and cells[-1] == "SLOWER"
+    assert cells[10] == "2.000" and cells[-1] == "SLOWER"
     assert text.count("SLOWER") == 52
 
     text, code = compare(FIXTURE, slow)  # no threshold: a report, never a failure
@@ -67,7 +67,7 @@ def test_a_planted_2x_slowdown_fails(tmp_path, run):
 
     text, code = compare(slow, FIXTURE, fail_above=1.5)  # faster is fine
     assert code == 0
-    assert _fit_row(text, "perceptron", "separable", "float32")[8] == "0.500"
+    assert _fit_row(text, "perceptron", "separable", "float32")[10] == "0.500"
 
 
 def test_converged_change_in_percentage_points(tmp_path, run):
@@ -78,9 +78,9 @@ def test_converged_change_in_percentage_points(tmp_path, run):
             info["converged_frac"] = 0.75
     text, code = compare(FIXTURE, _write(tmp_path / "new.json", run))
     cells = _fit_row(text, "glm", "overlap", "float64")
-    assert cells[9:12] == ["100.0", "->", "75.0"]
-    assert cells[12] == "-25.0"
-    assert _fit_row(text, "glm", "separable", "float64")[12] == "+0.0"
+    assert cells[11:14] == ["100.0", "->", "75.0"]
+    assert cells[14] == "-25.0"
+    assert _fit_row(text, "glm", "separable", "float64")[14] == "+0.0"
 
 
 def test_cases_in_only_one_run_are_listed(tmp_path, run):
@@ -92,7 +92,8 @@ def test_cases_in_only_one_run_are_listed(tmp_path, run):
     assert code == 0
     assert "only in old (1):" in text
     info = dropped["extra_info"]
-    assert f"baseline {info['model']} {info['regime']} float64 2 statsmodels GLM" in text
+    assert (f"baseline {info['model']} {info['regime']} float64 2 {info['n_samples']} "
+            f"{info['n_features']} statsmodels GLM") in text
     assert "only in new" not in text
     assert "51 cases compared" in text
 
@@ -110,3 +111,36 @@ def test_missing_and_corrupt_files(tmp_path):
 def test_fail_above_must_be_positive(threshold):
     with pytest.raises(ValueError, match="fail_above"):
         compare(FIXTURE, FIXTURE, fail_above=threshold)
+
+
+def test_cases_of_other_sizes_are_not_compared(tmp_path, run):
+    for benchmark in run["benchmarks"]:
+        if "n_features" in benchmark["extra_info"]:
+            benchmark["extra_info"]["n_features"] = 500
+    text, code = compare(FIXTURE, _write(tmp_path / "wide.json", run), fail_above=1.2)
+    assert "only in old (52):" in text and "only in new (52):" in text
+    assert "FAIL (the gate checked nothing)" in text and code == 1
+
+
+def test_a_gate_with_nothing_to_check_fails(tmp_path, run):
+    smoke_like = _write(tmp_path / "quick.json", {**run, "benchmarks": [
+        b for b in run["benchmarks"] if b["extra_info"]["kind"] == "ceilings"]})
+    text, code = compare(FIXTURE, smoke_like, fail_above=1.2)
+    assert code == 1 and "nothing was compared: FAIL" in text
+    text, code = compare(FIXTURE, smoke_like)  # a report, not a gate
+    assert code == 0 and "nothing was compared." in text
+
+
+def test_different_presets_and_timing_methods_are_said(tmp_path, run):
+    import dataclasses
+
+    from bench.record import read_run, run_to_json
+
+    cli = run_to_json(dataclasses.replace(read_run(FIXTURE), source="python -m bench run",
+                                          preset="quick"))
+    text, code = compare(FIXTURE, _write(tmp_path / "cli.json", cli), fail_above=1.5)
+    assert code == 0 and "52 cases compared" in text
+    assert "note: the runs used different presets (old smoke, new quick)" in text
+    assert ("note: the runs were timed differently: old by pytest --benchmark (the fits "
+            "only), new by python -m bench run (data generation included)") in text
+    assert "note:" not in compare(FIXTURE, FIXTURE)[0]

@@ -200,3 +200,41 @@ def test_float64_without_x64_is_a_clear_error():
         with pytest.raises(ValueError, match="jax_enable_x64"):
             datasets.make("overlap", jax.random.key(0), n_datasets=1, n_samples=4,
                           n_features=1, dtype=jnp.float64)
+
+
+def _generator_text(regime, n_features):
+    keys = datasets.dataset_keys(jax.random.key(0), 0, 2)
+    program = jax.jit(lambda k: datasets.make_from_keys(
+        regime, k, n_samples=4, n_features=n_features, dtype=jnp.float32))
+    return program.lower(keys).as_text()
+
+
+@pytest.mark.parametrize("regime", datasets.REGIMES)
+def test_the_generator_program_does_not_grow_with_n_features(regime):
+    # Counted in the lowered program, not timed: the straight-line sum had one multiply and
+    # one add per feature, so at n_features = 2000 it took 38-58 s and 2.4 GB to compile.
+    small = _generator_text(regime, datasets.UNROLL_FEATURES + 1)
+    large = _generator_text(regime, 2000)
+    assert large.count("\n") == small.count("\n")
+    assert large.count("stablehlo.multiply") == small.count("stablehlo.multiply")
+
+
+@pytest.mark.parametrize("regime", ["separable", "overlap", "gamma"])
+def test_above_the_unrolled_width_dataset_i_alone_equals_dataset_i_in_a_batch(regime):
+    key, i = jax.random.key(11), 137
+    kw = dict(n_samples=25, n_features=datasets.UNROLL_FEATURES + 8, dtype=jnp.float64)
+    batch = datasets.make(regime, key, n_datasets=200, **kw)
+    alone = datasets.make_one(regime, jax.random.fold_in(key, i), **kw)
+    for field, b, a in zip(datasets.Datasets._fields, batch, alone):
+        np.testing.assert_array_equal(np.asarray(b[i]), np.asarray(a), err_msg=field)
+    if regime == "separable":
+        distance = (2 * np.asarray(batch.y_train) - 1) * np.einsum(
+            "bnp,bp->bn", np.asarray(batch.X_train), np.asarray(batch.coef_true))
+        assert np.all(distance >= 0.1 - 1e-12)
+
+
+def test_two_thousand_features_compile_and_generate():
+    data = datasets.make("separable", jax.random.key(0), n_datasets=2, n_samples=4,
+                         n_features=2000, dtype=jnp.float32)
+    assert data.X_train.shape == (2, 4, 2001)
+    assert bool(jnp.all(jnp.isfinite(data.X_train)))

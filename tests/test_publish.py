@@ -376,3 +376,103 @@ def test_json_without_benchmarks(tmp_path, content, message):
 def test_a_folder_is_not_a_run(tmp_path):
     with pytest.raises(RecordError, match="is a folder"):
         publish(tmp_path, tmp_path / "results")
+
+
+def _rows_of_kinds(run: dict, kinds) -> dict:
+    run["benchmarks"] = [b for b in run["benchmarks"] if b["extra_info"]["kind"] in kinds]
+    return run
+
+
+def test_a_run_without_a_model_fit_publishes_nothing(tmp_path):
+    # What `pytest --benchmark bench/suite/bench_machine.py` records: empty tables before.
+    run = _rows_of_kinds(_load_fixture(), {"ceilings", "datasets"})
+    with pytest.raises(publish_module.NothingToPublish, match="has no fit of a model"):
+        publish(_write_json(tmp_path / "machine.json", run), tmp_path / "results")
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_subset_without_its_ceilings_row_gives_the_ceilings_its_fits_used(tmp_path, no_plots):
+    run = _load_fixture()
+    ceilings = _info(run, kind="ceilings")
+    run = _rows_of_kinds(run, {"fit", "scaling", "baseline"})
+    run["glmnn"]["ceilings"] = {k: ceilings[k] for k in (
+        "matmul_gflops_float32", "matmul_gflops_float64", "copy_gbps", "matmul_size",
+        "copy_mib")}
+    run["glmnn"]["suite_size"] = 52
+    folder = publish(_write_json(tmp_path / "subset.json", run), tmp_path / "results")
+    readme = (folder / "README.md").read_text()
+    assert "no % of roofline" not in readme  # its speed table has % roofline values
+    assert ("Ceilings measured in this run (for the % roofline of its fits; its ceilings row "
+            f"was not selected): a {ceilings['matmul_size']}² matmul") in readme
+    assert "- selection: **a subset**, 45 of the preset's 52 benchmark rows" in readme
+    from test_readme_numbers import check_readme
+
+    assert check_readme(readme, run) == []
+
+
+def test_the_index_sorts_run_folders_by_their_numbers(run_json, tmp_path, no_plots):
+    root = tmp_path / "results"
+    folders = [publish(run_json, root) for _ in range(11)]  # base, base-2 .. base-11
+    index = (root / "README.md").read_text()
+    listed = re.findall(r"^\| \[([^\]]+)\]", index, flags=re.MULTILINE)
+    assert listed == [f.name for f in folders]
+    assert listed[1].endswith("-2") and listed[-1].endswith("-11")
+
+
+def test_a_results_dir_that_is_a_file_is_said_so(run_json, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(PublishError, match=r"the results folder .*afile is a file; pass a "
+                                           r"folder") as error:
+        publish(run_json, afile)
+    assert "Errno" not in str(error.value)
+
+
+def test_a_case_with_only_its_kind_is_one_line_naming_the_missing_field(tmp_path):
+    run = _load_fixture()
+    run["benchmarks"][0]["extra_info"] = {"kind": "fit"}
+    with pytest.raises(RecordError, match="a fit case needs the field 'model'") as error:
+        publish(_write_json(tmp_path / "bare.json", run), tmp_path / "results")
+    assert "\n" not in str(error.value)
+
+
+def test_a_truncated_json_says_where_once(run_json, tmp_path):
+    truncated = tmp_path / "truncated.json"
+    truncated.write_text(run_json.read_text()[:5000])
+    with pytest.raises(RecordError) as error:
+        publish(truncated, tmp_path / "results")
+    assert "at at" not in str(error.value) and "line 1" in str(error.value)
+
+
+def test_staging_left_by_a_killed_publisher_is_removed_by_the_next(run_json, tmp_path,
+                                                                    no_plots):
+    import os
+    import signal
+    import subprocess
+
+    from bench.temporaries import temporary_name
+
+    root = tmp_path / "results"
+    root.mkdir()
+    code = ("import sys, time, pathlib\n"
+            "from bench.report.folders import make_staging_folder\n"
+            "staging = make_staging_folder(pathlib.Path(sys.argv[1]))\n"
+            "(staging / 'README.md').write_text('half a run')\n"
+            "print(staging, flush=True)\n"
+            "time.sleep(600)\n")
+    killed = subprocess.Popen([sys.executable, "-c", code, str(root)], text=True,
+                              stdout=subprocess.PIPE, cwd=pathlib.Path(__file__).parent.parent)
+    left = pathlib.Path(killed.stdout.readline().strip())
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=60)
+    assert left.is_dir() and left.parent == root
+    alive = root / temporary_name()  # this process's: it is still at work
+    alive.mkdir()
+    elsewhere = root / ".tmp-00000000-1-abcdef"  # another host's
+    elsewhere.mkdir()
+    folder = publish(run_json, root)
+    assert not left.exists()
+    assert alive.is_dir() and elsewhere.is_dir()
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        [alive.name, elsewhere.name, folder.name, "README.md"])
+    os.rmdir(alive)

@@ -224,6 +224,7 @@ def _check_header(readme: str, run: Run) -> list[str]:
              (part.split(" ") for part in line.removeprefix("- cases: ").split(", "))}
     if shown != counts:
         problems.append(f"case counts {shown} != {counts}")
+    problems += _check_datasets_line(readme, run) + _check_selection_line(readme, run)
     machine = dict(_tables(readme, "## Machine and software")[0][1:])
     info = run.data["machine_info"]["glmnn"]
     for package, key in (("jax", "jax"), ("jaxlib", "jaxlib"), ("optax", "optax"),
@@ -235,7 +236,8 @@ def _check_header(readme: str, run: Run) -> list[str]:
         problems.append(f"CPU {machine['CPU']!r}")
     if machine["pytest-benchmark"] != run.data["version"]:
         problems.append("pytest-benchmark version")
-    ceilings = run.one(kind="ceilings")
+    rows = [r for r in run.rows if r["kind"] == "ceilings"]
+    ceilings = rows[0] if rows else run.data["glmnn"]["ceilings"]  # a subset: the session's
     match = re.search(rf"a (\d+)² matmul at ({NUMBER}) GFLOP/s \(float64\) and ({NUMBER}) "
                       rf"GFLOP/s \(float32\); a (\d+) MiB copy at ({NUMBER}) GB/s", readme)
     if not match or not all(_shown(text, ceilings[field]) for text, field in zip(
@@ -243,6 +245,49 @@ def _check_header(readme: str, run: Run) -> list[str]:
                              "copy_mib", "copy_gbps"))):
         problems.append("ceilings line")
     return problems
+
+
+def _line(readme: str, prefix: str) -> str | None:
+    return next((x.removeprefix(prefix) for x in readme.splitlines() if x.startswith(prefix)),
+                None)
+
+
+def _check_datasets_line(readme: str, run: Run) -> list[str]:
+    """``- data sets per fit case: 1,000 (glm, ...); 200 (mlp0, mlp8)`` against the rows."""
+    fits = [r for r in run.rows if r["kind"] == "fit"]
+    line = _line(readme, "- data sets per fit case: ")
+    if line is None:
+        return ["no 'data sets per fit case' line"] if fits else []
+    every = re.fullmatch(rf"({NUMBER}), every model", line)
+    if every:
+        shown = {r["model"]: every[1] for r in fits}
+    else:
+        shown = {}
+        for part in line.split("; "):
+            match = re.fullmatch(rf"({NUMBER}) \(([^)]+)\)", part)
+            if not match:
+                return [f"data sets line {line!r}"]
+            shown.update({model: match[1] for model in match[2].split(", ")})
+    if set(shown) != {r["model"] for r in fits}:
+        return [f"data sets line names {sorted(shown)}"]
+    return [f"data sets of {r['model']} {r['regime']} {r['dtype']}: {shown[r['model']]}"
+            for r in fits if not _shown(shown[r["model"]], r["n_datasets"])]
+
+
+def _check_selection_line(readme: str, run: Run) -> list[str]:
+    line, size = _line(readme, "- selection: "), run.data.get("glmnn", {}).get("suite_size")
+    if size is None:
+        return [] if line is None else [f"a selection line without a suite size: {line!r}"]
+    whole = re.fullmatch(rf"the whole matrix of the preset, ({NUMBER}) benchmark rows", line)
+    if whole:
+        return [] if _shown(whole[1], len(run.rows)) and len(run.rows) >= size else [
+            f"selection {line!r}"]
+    part = re.match(rf"\*\*a subset\*\*, ({NUMBER}) of the preset's ({NUMBER}) benchmark rows",
+                    line)
+    if not part or not (_shown(part[1], len(run.rows)) and _shown(part[2], size)
+                        and len(run.rows) < size):
+        return [f"selection {line!r}"]
+    return []
 
 
 # --------------------------------------------------------------------------- sentences
@@ -483,3 +528,32 @@ def test_a_changed_median_step_of_the_replayed_rule_is_caught(published):
     steps[index] = str(int(steps[index]) + 1)
     wrong = readme.replace(match[0], f"(median step {', '.join(steps)})", 1)
     assert any("numbers" in p or "is not" in p for p in check_readme(wrong, data))
+
+
+@pytest.fixture(scope="module")
+def capped_subset(tmp_path_factory) -> tuple[str, dict]:
+    """The fixture as a subset run whose MLP rows fitted fewer data sets (their cap)."""
+    root = tmp_path_factory.mktemp("capped")
+    data = json.loads(FIXTURE.read_text())
+    for benchmark in data["benchmarks"]:
+        info = benchmark["extra_info"]
+        if info.get("kind") in ("fit", "scaling") and info["model"].startswith("mlp"):
+            info["n_datasets"] = 2
+    data["glmnn"]["suite_size"] = len(data["benchmarks"]) + 8
+    (root / "run.json").write_text(json.dumps(data))
+    folder = publish(root / "run.json", root / "results")
+    return (folder / "README.md").read_text(), data
+
+
+def test_the_data_sets_per_model_and_the_subset_are_read_back(capped_subset):
+    readme, data = capped_subset
+    assert ("- data sets per fit case: 4 (perceptron, glm, glm_firth, glm_poisson, glm_gamma);"
+            " 2 (mlp0, mlp8)") in readme
+    rows = sum("kind" in b["extra_info"] for b in data["benchmarks"])
+    assert f"- selection: **a subset**, {rows} of the preset's {rows + 8} benchmark rows" in \
+        readme
+    assert check_readme(readme, data) == []
+    for old, new in ((" 2 (mlp0, mlp8)", " 3 (mlp0, mlp8)"),
+                     (f"{rows} of the preset's", f"{rows + 1} of the preset's")):
+        assert any(("data sets" in p or "selection" in p)
+                   for p in check_readme(readme.replace(old, new), data)), old

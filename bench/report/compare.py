@@ -1,10 +1,14 @@
 """Compare two benchmark runs case by case: speed ratio and change in convergence.
 
-Cases are matched on ``(kind, model, regime, dtype, n_datasets, baseline)``. For each case in
-both runs the table gives the old and new median seconds, their ratio ``new / old`` (above 1:
-the new run is slower) and the change of ``converged %`` in percentage points. Cases found
-in only one run are listed after the table. With ``fail_above``, the exit code is 1 when any
-ratio exceeds it, so a CI job can guard against slowdowns.
+Cases are matched on ``(kind, model, regime, dtype, n_datasets, n_samples, n_features,
+baseline)``: a case at other sizes is another case. For each case in both runs the table
+gives the old and new median seconds, their ratio ``new / old`` (above 1: the new run is
+slower) and the change of ``converged %`` in percentage points. Cases found in only one run
+are listed after the table, and runs of different presets, or timed differently (pytest
+times the fits only; ``python -m bench run`` times data generation with them), are said to
+be so. With ``fail_above``, the exit code is 1 when any ratio exceeds it, so a CI job can
+guard against slowdowns, and also when no case has a time in both runs: a gate that checked
+nothing has not passed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ __all__ = ["compare"]
 CaseKey = tuple
 #: Order of the table: our matrix, the sweep, the reference libraries, data generation.
 KIND_ORDER = ("fit", "scaling", "baseline", "datasets")
-_HEADER = ("kind", "model", "regime", "dtype", "B", "baseline", "old s", "new s",
+_HEADER = ("kind", "model", "regime", "dtype", "B", "n", "p", "baseline", "old s", "new s",
            "new/old", "converged % old -> new", "change pp", "")
 
 
@@ -38,9 +42,13 @@ def _cases_by_key(cases) -> tuple[dict[CaseKey, CaseRecord], int]:
 
 
 def _sort_key(key: CaseKey):
-    kind, model, regime, dtype, n_datasets, baseline = key
-    return (order(kind, KIND_ORDER), model_order(model), regime_order(regime),
-            str(dtype), n_datasets if isinstance(n_datasets, int) else -1, str(baseline))
+    kind, model, regime, dtype, n_datasets, n_samples, n_features, baseline = key
+
+    def size(value):
+        return value if isinstance(value, int) else -1
+
+    return (order(kind, KIND_ORDER), model_order(model), regime_order(regime), str(dtype),
+            size(n_datasets), size(n_samples), size(n_features), str(baseline))
 
 
 def _seconds(case: CaseRecord) -> float | None:
@@ -92,9 +100,27 @@ def _only_in(label: str, keys: list[CaseKey]) -> list[str]:
     return lines
 
 
+def _notes(old_run: RunRecord, new_run: RunRecord) -> list[str]:
+    """Differences between the runs that make their ratios mean less than they seem."""
+    notes = []
+    if old_run.preset != new_run.preset:
+        notes.append(f"note: the runs used different presets (old {old_run.preset}, new "
+                     f"{new_run.preset}); only cases of the same sizes are compared.")
+    if old_run.source != new_run.source:
+        what = {"pytest-benchmark": "pytest --benchmark (the fits only)",
+                "python -m bench run": "python -m bench run (data generation included)"}
+        notes.append(f"note: the runs were timed differently: old by "
+                     f"{what.get(old_run.source, old_run.source)}, new by "
+                     f"{what.get(new_run.source, new_run.source)}; a ratio compares "
+                     "different things.")
+    return notes
+
+
 def _summary(ratios: list[float], slower: int, fail_above: float | None) -> str:
     if not ratios:
-        return "no case with timings in both runs."
+        text = "no case has a time in both runs, so nothing was compared"
+        return text + (": FAIL (the gate checked nothing)." if fail_above is not None
+                       else ".")
     geometric_mean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     text = (f"{len(ratios)} cases compared; geometric mean of new/old seconds "
             f"{geometric_mean:.3f} (above 1: slower).")
@@ -116,8 +142,8 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
 
     Returns:
         ``(text, exit_code)``: a plain-text table (one line per case in both runs, then the
-        cases found in only one), and 1 if ``fail_above`` is given and some ratio exceeds it,
-        else 0.
+        cases found in only one, and notes), and 1 if ``fail_above`` is given and some ratio
+        exceeds it or no case could be compared, else 0.
 
     Raises:
         bench.record.RecordError: a file is missing, corrupt or has no case of ours.
@@ -147,5 +173,7 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
         if count:
             lines.append(f"note: {count} case(s) repeated in the {label} run; the last of each "
                          "was compared.")
+    lines += _notes(old_run, new_run)
     lines.append(_summary(ratios, slower, fail_above))
-    return "\n".join(lines) + "\n", 1 if slower else 0
+    failed = slower or (fail_above is not None and not ratios)
+    return "\n".join(lines) + "\n", 1 if failed else 0

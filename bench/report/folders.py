@@ -4,7 +4,8 @@ A run folder is ``<date>-<device>-<host id>``: the run's date (``YYYY-MM-DD``), 
 device kind as a slug (``cpu``, ``nvidia-h200``), and the first 8 hex digits of the SHA-256
 of the host name, so that no host name is published. A run folder is never overwritten: when
 the name is taken, the run goes to ``<name>-2``, ``<name>-3``, ... It is built in
-``results/.tmp-*`` and renamed into place, so a failure leaves nothing behind.
+``results/.tmp-*`` and renamed into place, so a failure leaves nothing behind (and one a
+killed publisher left is removed by the next publish on the host).
 ``results/README.md``, the index, is regenerated from every folder's ``run.json``.
 """
 
@@ -12,17 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import json
 import os
 import pathlib
 import re
-import secrets
 from collections.abc import Iterable
 
-from bench.record import TMP_PREFIX, RecordError, RunRecord, write_atomically
+from bench.record import RecordError, RunRecord, write_atomically
 from bench.report.readme import README, RUN_JSON
 from bench.report.tables import markdown_table
+from bench.temporaries import host_id, remove_stale, temporary_name
 
 __all__ = ["PublishError", "device_slug", "host_id", "run_metadata", "default_folder_name",
            "check_run_name", "make_staging_folder", "move_into_place", "render_index",
@@ -37,11 +37,6 @@ def device_slug(device_kind: str | None) -> str:
     """``"NVIDIA H200"`` -> ``"nvidia-h200"``; ``None`` -> ``"unknown"``."""
     slug = re.sub(r"[^a-z0-9]+", "-", (device_kind or "").lower()).strip("-")
     return slug or "unknown"
-
-
-def host_id(node: str | None) -> str:
-    """First 8 hex digits of the SHA-256 of the host name: stable, and not the name."""
-    return hashlib.sha256((node or "").encode("utf-8")).hexdigest()[:8]
 
 
 def _run_date(run: RunRecord) -> dt.datetime:
@@ -137,9 +132,14 @@ def move_into_place(staging: pathlib.Path, root: pathlib.Path, base: str) -> pat
 
 
 def make_staging_folder(root: pathlib.Path) -> pathlib.Path:
-    """A new empty ``root/.tmp-<hex>`` folder to build a run folder in."""
+    """A new empty ``root/.tmp-<host id>-<pid>-<hex>`` folder to build a run folder in.
+
+    Staging folders that a killed publisher on this host left behind are removed first
+    (:func:`bench.temporaries.remove_stale`).
+    """
+    remove_stale(root)
     while True:
-        staging = root / f"{TMP_PREFIX}{secrets.token_hex(6)}"
+        staging = root / temporary_name()
         try:
             staging.mkdir()  # honours the umask, unlike tempfile.mkdtemp's 0700
             return staging

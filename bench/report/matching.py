@@ -15,8 +15,10 @@ from bench.report.formats import positive
 __all__ = ["order", "model_order", "regime_order", "case_sort_key", "models_in",
            "matched_ours", "Speedup", "speedups", "CASE_KEY_FIELDS", "case_key"]
 
-#: The fields that identify a case (the key :mod:`bench.report.compare` matches on).
-CASE_KEY_FIELDS = ("kind", "model", "regime", "dtype", "n_datasets", "baseline")
+#: The fields that identify a case (the key :mod:`bench.report.compare` matches on): cases of
+#: other sizes are not comparable.
+CASE_KEY_FIELDS = ("kind", "model", "regime", "dtype", "n_datasets", "n_samples",
+                   "n_features", "baseline")
 
 
 def order(value, names: tuple[str, ...]) -> tuple[int, str]:
@@ -76,5 +78,5 @@ def speedups(cases: list[CaseRecord]) -> list[Speedup]:
 
 
 def case_key(case: CaseRecord) -> tuple:
-    """``(kind, model, regime, dtype, n_datasets, baseline)`` of a case (None where absent)."""
+    """The :data:`CASE_KEY_FIELDS` of a case (None where absent)."""
     return tuple(getattr(case, name) for name in CASE_KEY_FIELDS)

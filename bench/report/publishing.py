@@ -25,9 +25,10 @@ import os
 import pathlib
 import shutil
 
-from bench.record import RecordError, RunRecord, read_run
+from bench.record import BASELINE, FIT, SCALING, RecordError, RunRecord, read_run
 from bench.report import plots as plots_module
 from bench.report.folders import (
+    PublishError,
     check_run_name,
     default_folder_name,
     make_staging_folder,
@@ -38,8 +39,12 @@ from bench.report.folders import (
 from bench.report.readme import README, RUN_JSON, SUMMARY_CSV, render_readme, source_file_name
 from bench.report.summary import write_summary_csv
 
-__all__ = ["publish", "write_source_json", "write_run_json", "write_plots", "write_readme",
-           "write_summary_csv"]
+__all__ = ["publish", "NothingToPublish", "write_source_json", "write_run_json",
+           "write_plots", "write_readme", "write_summary_csv"]
+
+
+class NothingToPublish(RecordError):
+    """A complete run with no model fitted in it (only ceilings or data generation)."""
 
 
 def _redacted(run: RunRecord, meta: dict) -> dict:
@@ -103,17 +108,27 @@ def publish(json_path: str | os.PathLike, results_root: str | os.PathLike = "res
     Raises:
         bench.record.RecordError: the JSON is missing, corrupt, holds no case of ours, or
             recorded that it stopped early.
-        bench.report.folders.PublishError: ``run_name`` is not a plain folder name.
+        NothingToPublish: the run fitted no model (a RecordError).
+        bench.report.folders.PublishError: ``run_name`` is not a plain folder name, or
+            ``results_root`` is a file.
     """
     run = read_run(json_path)
     if run.complete is False:
         raise RecordError(f"{json_path}: the run stopped before all its cases ran (it is "
                           "marked incomplete); publishing it would present part of a run "
                           "as a run. Run it again to the end.")
+    if not any(case.kind in (FIT, SCALING, BASELINE) for case in run.cases):
+        raise NothingToPublish(
+            f"{json_path} has no fit of a model (only "
+            f"{', '.join(sorted({case.kind for case in run.cases}))} rows): its tables and "
+            "sentences would be empty.")
     meta = run_metadata(run)
     if run_name is not None:
         check_run_name(run_name)
     root = pathlib.Path(results_root)
+    if root.exists() and not root.is_dir():
+        raise PublishError(f"the results folder {root} is a file; pass a folder "
+                           "(--results-dir DIR).")
     root.mkdir(parents=True, exist_ok=True)
     staging = make_staging_folder(root)
     try:

@@ -5,7 +5,9 @@ Everything in it is generated from the run's record; see :func:`render_readme`.
 
 from __future__ import annotations
 
-from bench.record import RunRecord
+from bench.record import FIT, RunRecord
+from bench.report.formats import fmt_count
+from bench.report.matching import case_sort_key
 from bench.report.sentences import reading_sentences
 from bench.report.tables import (
     baseline_table,
@@ -119,6 +121,34 @@ def _preset_text(run: RunRecord, meta: dict) -> str:
     return f"`{meta['preset']}`" + (f" ({details})" if details else "")
 
 
+def _selection_lines(run: RunRecord) -> list[str]:
+    """Whether the run is the whole matrix of its preset, or which part of it."""
+    if run.suite_size is None:
+        return []
+    rows = len(run.cases)
+    if rows >= run.suite_size:
+        return [f"- selection: the whole matrix of the preset, {rows} benchmark rows"]
+    return [f"- selection: **a subset**, {rows} of the preset's {run.suite_size} benchmark "
+            "rows (the others were not selected, or were skipped); a sentence that needs a "
+            "missing row is left out"]
+
+
+def _datasets_line(cases) -> list[str]:
+    """The data sets per fit case, model by model (a family may fit fewer: the MLPs)."""
+    sizes: dict[int, list[str]] = {}
+    for case in sorted((c for c in cases if c.kind == FIT), key=case_sort_key):
+        models = sizes.setdefault(case.n_datasets, [])
+        if case.model not in models:
+            models.append(case.model)
+    if not sizes:
+        return []
+    if len(sizes) == 1:
+        return [f"- data sets per fit case: {fmt_count(next(iter(sizes)))}, every model"]
+    return ["- data sets per fit case: " + "; ".join(
+        f"{fmt_count(n)} ({', '.join(models)})"
+        for n, models in sorted(sizes.items(), reverse=True))]
+
+
 def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> str:
     """The run folder's ``README.md``.
 
@@ -142,6 +172,8 @@ def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> st
         f"- timing: {timing}",
         f"- commit: {_commit_text(meta)}",
         "- cases: " + ", ".join(f"{n} {kind}" for kind, n in meta["case_counts"].items()),
+        *_selection_lines(run),
+        *_datasets_line(cases),
         "",
         "## Machine and software",
         "",
@@ -162,7 +194,7 @@ def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> st
         "",
         *speed_table(cases),
         "",
-        *ceilings_line(cases),
+        *ceilings_line(cases, run.ceilings),
         "",
         "### Reference libraries",
         "",

@@ -6,11 +6,12 @@ import csv
 import pathlib
 
 from bench.record import CaseRecord, case_fields
-from bench.report.matching import CASE_KEY_FIELDS, speedups
+from bench.report.matching import speedups
 
 __all__ = ["summary_rows", "write_summary_csv"]
 
-_LEADING_COLUMNS = ("name", *CASE_KEY_FIELDS)
+#: The first columns, in this order (the record's field order follows).
+_LEADING_COLUMNS = ("name", "kind", "model", "regime", "dtype", "n_datasets", "baseline")
 
 
 def _is_scalar(value) -> bool:

@@ -110,13 +110,24 @@ def convergence_tables(cases: list[CaseRecord]) -> list[str]:
     return lines
 
 
-def ceilings_line(cases: list[CaseRecord]) -> list[str]:
-    """The machine's measured ceilings (the ``kind == "ceilings"`` row), as a sentence."""
+def ceilings_line(cases: list[CaseRecord], measured: dict | None = None) -> list[str]:
+    """The machine's measured ceilings, as a sentence.
+
+    Args:
+        cases: the run's rows; its ``kind == "ceilings"`` row is used if it has one.
+        measured: the ceilings the session measured (``RunRecord.ceilings``), for a run
+            whose ceilings row was not selected but whose fits used them.
+    """
     rows = [c for c in cases if c.kind == CEILINGS]
-    if not rows:
+    if rows:
+        c, where = rows[0], "Ceilings measured in this run"
+    elif measured and any(not missing(c.roofline_pct) for c in cases):
+        c = CaseRecord(kind=CEILINGS, model="machine", **measured)
+        where = ("Ceilings measured in this run (for the % roofline of its fits; its "
+                 "ceilings row was not selected)")
+    else:
         return ["The run has no ceilings row, so no % of roofline is given."]
-    c = rows[0]
-    return [f"Ceilings measured in this run: a {c.matmul_size}² matmul at "
+    return [f"{where}: a {c.matmul_size}² matmul at "
             f"{fmt_float(c.matmul_gflops_float64)} GFLOP/s (float64) and "
             f"{fmt_float(c.matmul_gflops_float32)} GFLOP/s (float32); a "
             f"{c.copy_mib} MiB copy at {fmt_float(c.copy_gbps)} GB/s. "

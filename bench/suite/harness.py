@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from bench import baselines, catalog, runner
 from bench.cases import Case
@@ -17,7 +18,11 @@ from bench.presets import Preset
 from bench.record import CaseRecord, case_to_json
 from bench.timing import device_info
 
-__all__ = ["bench_case", "bench_baseline", "timed_seconds", "store"]
+__all__ = ["bench_case", "bench_baseline", "timed_seconds", "store", "MEASURED_CEILINGS"]
+
+#: The machine's ceilings measured in this session (``config.stash``), recorded with the run
+#: even when its ceilings row was not selected, since the fits' % roofline uses them.
+MEASURED_CEILINGS = pytest.StashKey[dict]()
 
 
 def timed_seconds(benchmark) -> float | None:
