@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -41,6 +42,22 @@ def check_design(X, y, *, name: str = "fit", weights=None, offset=None) -> None:
     Raises:
         ValueError: with the expected shapes, if any shape is wrong.
     """
+    for label, arr in (("X", X), ("y", y), ("weights", weights), ("offset", offset)):
+        if isinstance(arr, (list, tuple)) and any(
+                isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(arr)):
+            raise ValueError(
+                f"{name}: {label} is a Python {type(arr).__name__} of traced values (jax.jit "
+                "treats a list as a pytree of separate scalars): pass an array, e.g. "
+                f"jnp.asarray({label}), to the jitted function."
+            )
+        dtype = getattr(arr, "dtype", None)
+        if dtype is not None and jnp.issubdtype(dtype, jnp.floating) and (
+                jnp.finfo(dtype).bits < 32):
+            raise ValueError(
+                f"{name}: {label} has dtype {dtype}, which the fits do not support (no "
+                "half-precision Cholesky or iteration tolerance): pass float32 or float64, "
+                f"e.g. {label}.astype(jnp.float32)."
+            )
     X_shape, y_shape = np.shape(X), np.shape(y)
     if len(X_shape) != 2:
         raise ValueError(

@@ -464,3 +464,17 @@ def test_every_outcome_is_a_status_and_never_nan(batch, below_p, single_row, mod
         ok = (Status.CONVERGED, Status.RANK_DEFICIENT) if model in GLM_FAMILIES else (
             Status.CONVERGED,)
         np.testing.assert_array_equal(result.converged, np.isin(result.status, ok))
+
+
+@pytest.mark.parametrize("model", ["glm", "perceptron", "mlp"])
+def test_lists_under_jit_and_half_precision_are_a_value_error_saying_what_to_pass(model):
+    fit = {"glm": glm.fit, "perceptron": perceptron.fit,
+           "mlp": functools.partial(mlp.fit, jax.random.key(0))}[model]
+    X = _design(np.random.default_rng(0), 6, 2)
+    y = np.array([0.0, 1, 0, 1, 1, 0])
+    with pytest.raises(ValueError, match="pass an array"):
+        jax.jit(fit)(X.tolist(), y.tolist())
+    with pytest.raises(ValueError, match="float32 or float64"):
+        fit(X.astype(np.float16), y.astype(np.float16))
+    with pytest.raises(ValueError, match="float32 or float64"):
+        fit(jnp.asarray(X, jnp.bfloat16), jnp.asarray(y, jnp.bfloat16))
