@@ -97,7 +97,6 @@ References:
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 
@@ -107,7 +106,7 @@ import numpy as np
 from jax import lax
 
 from ._families import FAMILIES, Family
-from ._irls import FIRTH_GCONV, FIRTH_XCONV, MAX_HALVINGS, finish, init, running, step
+from ._irls import FIRTH_GCONV, FIRTH_XCONV, MAX_HALVINGS, GLMResult, finish, init, running, step
 from ._linalg import RANK_RTOL
 from ._links import LINKS, Link
 from ._problem import TOL_FLOOR, Settings, make_problem
@@ -115,62 +114,6 @@ from ._validate import check_choice, check_design, check_positive_int, float_dty
 
 __all__ = ["GLMResult", "fit", "predict", "MAX_HALVINGS", "RANK_RTOL", "TOL_FLOOR",
            "FIRTH_GCONV", "FIRTH_XCONV"]
-
-
-@functools.partial(
-    jax.tree_util.register_dataclass,
-    data_fields=["coef", "bse", "deviance", "null_deviance", "scale", "n_iter", "converged",
-                 "separated", "status", "history"],
-    meta_fields=["family", "link"],
-)
-@dataclasses.dataclass(frozen=True)
-class GLMResult:
-    """The result of :func:`fit` for one data set (under ``vmap``: a leading batch axis).
-
-    A frozen dataclass registered as a pytree: the arrays are leaves, while ``family`` and
-    ``link`` are static metadata (strings cannot be array leaves), so :func:`predict` needs
-    nothing but the result, and ``vmap``/``jit`` pass the result through unchanged.
-
-    Attributes:
-        coef: ``[p]`` coefficients, one per column of ``X``; always finite. Aliased
-            columns: 0. Separated: the last iterate. Invalid input or a failed first step:
-            all 0.
-        bse: ``[p]`` standard errors, ``sqrt(diag((X^T W X + l2 P)^{-1}) * scale)`` at ``coef``
-            (inverse expected information, as statsmodels reports for an IRLS fit; with
-            ``l2``, of the penalised information; with Firth, ``(X^T W X)^{-1}`` as
-            logistf's ``var``). Aliased columns: 0, the same columns as in ``coef``. NaN
-            for a kept column whose pivot breaks down at the returned coefficients (the
-            information no longer determines it).
-        deviance: ``[]`` deviance at ``coef`` (without penalty terms); when the first step
-            already fails (status ``NONFINITE``, ``n_iter`` 0), at the starting values.
-        null_deviance: ``[]`` deviance of the intercept-only model (with the offset) when
-            column 0 of ``X`` is all ones, else of ``eta = offset``, as R's ``glm``.
-        scale: ``[]`` dispersion: 1 for binomial and poisson; Pearson chi2 / (n - rank)
-            otherwise (statsmodels; ``n`` counts observations with positive weight, as R).
-            NaN when ``n <= rank``, where it is undefined (R: NaN; bse then NaN too).
-        n_iter: ``[]`` int32, iterations done (R's ``iter``).
-        converged: ``[]`` bool, status is ``CONVERGED`` or ``RANK_DEFICIENT``.
-        separated: ``[]`` bool, the binomial data are (quasi-)completely separated, so the
-            MLE does not exist; certified by the final iterate (see the module docstring).
-        status: ``[]`` int32, a :class:`~models._status.Status` code.
-        history: ``[max_iter]`` objective (deviance, plus penalties) after each iteration;
-            NaN after the stop.
-        family: the family's name (static).
-        link: the link's name (static).
-    """
-
-    coef: jax.Array
-    bse: jax.Array
-    deviance: jax.Array
-    null_deviance: jax.Array
-    scale: jax.Array
-    n_iter: jax.Array
-    converged: jax.Array
-    separated: jax.Array
-    status: jax.Array
-    history: jax.Array
-    family: str = "binomial"
-    link: str = "logit"
 
 
 # --- static checks --------------------------------------------------------------------------
@@ -226,8 +169,7 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
     final = lax.while_loop(functools.partial(running, settings),
                            functools.partial(step, settings, problem),
                            init(settings, problem))
-    fitted = finish(settings, problem, final, has_offset=offset is not None)
-    return GLMResult(**fitted._asdict(), family=family, link=link)
+    return finish(settings, problem, final, has_offset=offset is not None)
 
 
 _fit_jit = jax.jit(_fit_core, static_argnames=("family", "link", "firth", "max_iter"))

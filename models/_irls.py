@@ -3,7 +3,7 @@ r"""The GLM fit as ``init``, ``step`` and ``finish`` over one problem pytree.
 :func:`models.glm.fit` builds a :class:`Problem` (the arrays of one data set) and a static
 :class:`Settings`, then runs ``finish(lax.while_loop(running, step, init(problem)))``, in
 the style of blackjax's kernels: the loop carry (:class:`LoopState`) and what the fit
-reports (:class:`Fitted`) are different types. Three steps share the loop, chosen
+reports (:class:`GLMResult`) are different types. Three steps share the loop, chosen
 statically:
 
 * **Fisher scoring** (IRLS, R's ``glm.fit``) for canonical links, where it *is* Newton's
@@ -31,6 +31,8 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from functools import partial
 from typing import NamedTuple
 
@@ -57,7 +59,7 @@ from ._problem import (
 from ._separation import extreme_points, fitted_extremes, quasi_separated, splits_classes
 from ._status import Status
 
-__all__ = ["LoopState", "Fitted", "init", "step", "running", "finish", "null_deviance",
+__all__ = ["LoopState", "GLMResult", "init", "step", "running", "finish", "null_deviance",
            "MAX_HALVINGS", "NEWTON_SWITCH", "FIRTH_GCONV", "FIRTH_XCONV", "FIRTH_GRADIENT_FLOOR"]
 
 MAX_HALVINGS = 25
@@ -105,8 +107,47 @@ class LoopState(NamedTuple):
     change: jax.Array | None = None  # [] Newton: relative objective change of the last step
 
 
-class Fitted(NamedTuple):
-    """What the fit reports for one data set (wrapped into ``GLMResult`` by ``models.glm``)."""
+@functools.partial(
+    jax.tree_util.register_dataclass,
+    data_fields=["coef", "bse", "deviance", "null_deviance", "scale", "n_iter", "converged",
+                 "separated", "status", "history"],
+    meta_fields=["family", "link"],
+)
+@dataclasses.dataclass(frozen=True)
+class GLMResult:
+    """The result of :func:`fit` for one data set (under ``vmap``: a leading batch axis).
+
+    A frozen dataclass registered as a pytree: the arrays are leaves, while ``family`` and
+    ``link`` are static metadata (strings cannot be array leaves), so :func:`predict` needs
+    nothing but the result, and ``vmap``/``jit`` pass the result through unchanged.
+
+    Attributes:
+        coef: ``[p]`` coefficients, one per column of ``X``; always finite. Aliased
+            columns: 0. Separated: the last iterate. Invalid input or a failed first step:
+            all 0.
+        bse: ``[p]`` standard errors, ``sqrt(diag((X^T W X + l2 P)^{-1}) * scale)`` at ``coef``
+            (inverse expected information, as statsmodels reports for an IRLS fit; with
+            ``l2``, of the penalised information; with Firth, ``(X^T W X)^{-1}`` as
+            logistf's ``var``). Aliased columns: 0, the same columns as in ``coef``. NaN
+            for a kept column whose pivot breaks down at the returned coefficients (the
+            information no longer determines it).
+        deviance: ``[]`` deviance at ``coef`` (without penalty terms); when the first step
+            already fails (status ``NONFINITE``, ``n_iter`` 0), at the starting values.
+        null_deviance: ``[]`` deviance of the intercept-only model (with the offset) when
+            column 0 of ``X`` is all ones, else of ``eta = offset``, as R's ``glm``.
+        scale: ``[]`` dispersion: 1 for binomial and poisson; Pearson chi2 / (n - rank)
+            otherwise (statsmodels; ``n`` counts observations with positive weight, as R).
+            NaN when ``n <= rank``, where it is undefined (R: NaN; bse then NaN too).
+        n_iter: ``[]`` int32, iterations done (R's ``iter``).
+        converged: ``[]`` bool, status is ``CONVERGED`` or ``RANK_DEFICIENT``.
+        separated: ``[]`` bool, the binomial data are (quasi-)completely separated, so the
+            MLE does not exist; certified by the final iterate (see the module docstring).
+        status: ``[]`` int32, a :class:`~models._status.Status` code.
+        history: ``[max_iter]`` objective (deviance, plus penalties) after each iteration;
+            NaN after the stop.
+        family: the family's name (static).
+        link: the link's name (static).
+    """
 
     coef: jax.Array
     bse: jax.Array
@@ -118,6 +159,8 @@ class Fitted(NamedTuple):
     separated: jax.Array
     status: jax.Array
     history: jax.Array
+    family: str = "binomial"
+    link: str = "logit"
 
 
 # --- init, step, finish ------------------------------------------------------------------------
@@ -292,7 +335,7 @@ def _firth_step(s: Settings, pb: Problem, state: LoopState) -> LoopState:
         factor=keep(new.factor, state.factor))
 
 
-def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> Fitted:
+def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> GLMResult:
     """The diagnostics at the returned coefficients, and the status."""
     eps, fam, dtype = s.eps, s.family, pb.X.dtype
     invalid = pb.invalid
@@ -340,7 +383,7 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> F
 
     zero = jnp.zeros((), dtype)
     ok_coef = ~invalid & fitted & jnp.all(jnp.isfinite(coef))
-    return Fitted(
+    return GLMResult(
         coef=jnp.where(ok_coef, coef, 0.0),
         bse=jnp.where(ok_coef, bse, 0.0),
         deviance=jnp.where(invalid, zero, deviance),
@@ -351,6 +394,8 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> F
         separated=separated & ~invalid,
         status=status,
         history=jnp.where(invalid, jnp.nan, final.history),
+        family=fam.name,
+        link=s.link.name,
     )
 
 
