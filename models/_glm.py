@@ -105,8 +105,24 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from ._batching import (
+    batched_rule,
+    check_group_size,
+    lane_bytes,
+    run_in_groups,
+    vmapped_lanes,
+)
 from ._families import FAMILIES, Family
-from ._irls import FIRTH_GCONV, FIRTH_XCONV, MAX_HALVINGS, GLMResult, finish, init, running, step
+from ._irls import (
+    FIRTH_GCONV,
+    FIRTH_XCONV,
+    MAX_HALVINGS,
+    GLMResult,
+    finish,
+    init,
+    running,
+    step,
+)
 from ._linalg import RANK_RTOL
 from ._links import LINKS, Link
 from ._problem import TOL_FLOOR, Settings, make_problem
@@ -152,31 +168,46 @@ def _check_scalar(name: str, value, *, strictly_positive: bool) -> None:
 
 # --- the fit ----------------------------------------------------------------------------------
 
+def _fit_arrays(X, y, prior, off, l2, tol, *, settings: Settings, has_offset: bool) -> GLMResult:
+    problem = make_problem(settings, X, y, prior, off, l2, tol)
+    final = lax.while_loop(functools.partial(running, settings),
+                           functools.partial(step, settings, problem),
+                           init(settings, problem))
+    return finish(settings, problem, final, has_offset=has_offset)
+
+
 def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: bool,
-              max_iter: int) -> GLMResult:
+              max_iter: int, group_size: int | None) -> GLMResult:
     fam, lnk = FAMILIES[family], LINKS[link]
     dtype = float_dtype_of(*[a for a in (X, y, weights, offset) if a is not None])
     X = jnp.asarray(X, dtype)
     y = jnp.asarray(y, dtype)
-    n = X.shape[0]
+    n, p = X.shape
     prior = jnp.ones((n,), dtype) if weights is None else jnp.asarray(weights, dtype)
     off = jnp.zeros((n,), dtype) if offset is None else jnp.asarray(offset, dtype)
     settings = Settings(family=fam, link=lnk, firth=firth,
                         newton=not firth and link != fam.canonical_link, max_iter=max_iter,
                         eps=float(jnp.finfo(dtype).eps))
-    problem = make_problem(settings, X, y, prior, off, jnp.asarray(l2, dtype),
-                           jnp.asarray(tol, dtype))
-    final = lax.while_loop(functools.partial(running, settings),
-                           functools.partial(step, settings, problem),
-                           init(settings, problem))
-    return finish(settings, problem, final, has_offset=offset is not None)
+    fit_one = functools.partial(_fit_arrays, settings=settings, has_offset=offset is not None)
+
+    def run_batch(axis_size, in_batched, *args):
+        # Under vmap: cache-sized groups of lanes on CPU, the whole batch elsewhere
+        # (models._batching). Each lane computes what it computes in any batch.
+        batch_fn, batched = vmapped_lanes(fit_one, in_batched, args)
+        cost = lane_bytes("glm", n, p, X.dtype.itemsize, firth=firth)
+        return run_in_groups(batch_fn, batched, lane_bytes=cost, group_size=group_size)
+
+    return batched_rule(fit_one, run_batch)(X, y, prior, off, jnp.asarray(l2, dtype),
+                                            jnp.asarray(tol, dtype))
 
 
-_fit_jit = jax.jit(_fit_core, static_argnames=("family", "link", "firth", "max_iter"))
+_fit_jit = jax.jit(_fit_core,
+                   static_argnames=("family", "link", "firth", "max_iter", "group_size"))
 
 
 def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None,
-        offset=None, l2=0.0, firth: bool = False, tol=1e-8, max_iter: int = 25) -> GLMResult:
+        offset=None, l2=0.0, firth: bool = False, tol=1e-8, max_iter: int = 25,
+        group_size: int | None = None) -> GLMResult:
     r"""Fit a generalised linear model to one data set by IRLS.
 
     Pure JAX, compiled once per shape, dtype and static setting: works unchanged under
@@ -215,6 +246,12 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
             so at this ``tol`` the coefficients are within rounding of the MLE, not only
             the deviance. May be traced.
         max_iter: most iterations, R's ``maxit`` (default 25, also ``logistf``'s). Static.
+        group_size: under ``jax.vmap``, how many data sets run together in one group
+            (:mod:`models._batching`): ``None`` (default) sizes the groups for the platform,
+            on CPU to keep a group's working set in cache (56 data sets of
+            ``n = 200, p = 11`` in float64), elsewhere the whole batch up to 8 GiB of
+            working set. Set it to tune for another CPU; results do not depend on it
+            (Firth's in the last bits only). Static; no effect on a single fit.
 
     Returns:
         A :class:`GLMResult`; ``history`` has length ``max_iter``.
@@ -248,7 +285,7 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
     _check_scalar("tol", tol, strictly_positive=True)
     _check_scalar("l2", l2, strictly_positive=False)
     return _fit_jit(X, y, weights, offset, l2, tol, family=fam.name, link=lnk.name,
-                    firth=firth, max_iter=max_iter)
+                    firth=firth, max_iter=max_iter, group_size=check_group_size(group_size))
 
 
 def predict(result: GLMResult, X, *, offset=None) -> jax.Array:

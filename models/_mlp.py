@@ -22,6 +22,7 @@ import numpy as np
 import optax
 from jax import lax
 
+from ._batching import check_group_size, lane_bytes, run_in_groups, vmapped_lanes
 from ._lanes import all_finite, binary_data_valid, tree_where, zero_invalid
 from ._network import ACTIVATIONS, check_hidden, forward, forward_t, init_params, mean_loss
 from ._status import Status
@@ -111,21 +112,12 @@ class _TrainState(NamedTuple):
 #: Steps per block of the training loop (see :func:`_fit_one`).
 _BLOCK_STEPS = 50
 
-#: Working-set budget, in bytes, of one group of lanes when a vmapped fit runs on CPU.
-#: Each lane keeps ``X.T`` and a few ``[width, n]`` activations live every step (about
-#: ``n (2 p + 3 sum(hidden))`` numbers); groups that fit in a core's L2 cache run each step
-#: out of cache. Measured with ``jax.jit(jax.vmap(fit))`` on 1000 xor data sets (n = 200,
-#: p = 11, hidden=(8,), 2 CPU cores, 1 MiB L2): groups of 0.5-1 MiB are 2.1-2.5x faster than
-#: one 1000-lane group and 1.4x faster than 12 MB groups.
-_CPU_GROUP_BYTES = 1 << 20
-
-
 @functools.partial(
     jax.jit,
     static_argnames=("hidden", "activation", "gain", "optimizer", "max_iter", "tol", "stopping",
-                     "n_iter_no_change"),
+                     "n_iter_no_change", "group_size"),
 )
-def _fit(key, X, y, **settings) -> MLPResult:
+def _fit(key, X, y, *, group_size, **settings) -> MLPResult:
     """:func:`_fit_one`, with a batching rule for ``vmap`` on CPU (below)."""
     fit_one = functools.partial(_fit_one, **settings)
 
@@ -136,32 +128,13 @@ def _fit(key, X, y, **settings) -> MLPResult:
     @fit.def_vmap
     def fit_vmapped(axis_size, in_batched, key, X, y):
         # Plain vmap runs every step for all lanes at once, so a step of 1000 lanes streams
-        # ~40 MB through memory on CPU. This rule is the same vmap over consecutive groups of
-        # lanes (lax.map with batch_size), small enough to stay in cache; other backends get
-        # the plain vmap. Every lane computes exactly what it computes on its own.
-        args = (key, X, y)
-        batched = tuple(arg for arg, is_batched in zip(args, in_batched) if is_batched)
-
-        def one(lane_args):
-            lane = iter(lane_args)
-            return fit_one(*[next(lane) if b else arg for arg, b in zip(args, in_batched)])
-
+        # ~40 MB through memory on CPU. This rule runs the same vmap over consecutive
+        # groups of lanes small enough to stay in cache; other backends get the whole batch
+        # (models._batching). Each lane computes what it computes alone.
+        batch_fn, batched = vmapped_lanes(fit_one, in_batched, (key, X, y))
         n, p = X.shape[-2:]
-        lane_bytes = X.dtype.itemsize * n * (2 * p + 3 * sum(settings["hidden"]))
-        group = max(1, _CPU_GROUP_BYTES // lane_bytes)
-        # Prefer a group size that divides the batch: a remainder group is a second copy of
-        # the whole training loop to compile.
-        group = next(
-            (size for size in range(group, group // 2, -1) if axis_size % size == 0), group
-        )
-        if group >= axis_size:
-            result = jax.vmap(one)(batched)
-        else:
-            result = lax.platform_dependent(
-                batched,
-                cpu=lambda lanes: lax.map(one, lanes, batch_size=group),
-                default=jax.vmap(one),
-            )
+        cost = lane_bytes("mlp", n, p, X.dtype.itemsize, hidden=settings["hidden"])
+        result = run_in_groups(batch_fn, batched, lane_bytes=cost, group_size=group_size)
         return result, jax.tree.map(lambda _: True, result)
 
     return fit(key, X, y)
@@ -290,6 +263,7 @@ def fit(
     tol: float | None = None,
     stopping: str = "spread",
     n_iter_no_change: int = SKLEARN_N_ITER_NO_CHANGE,
+    group_size: int | None = None,
 ) -> MLPResult:
     r"""Train an MLP on one data set, full batch, on the mean binary cross-entropy.
 
@@ -323,7 +297,7 @@ def fit(
     restarts). Settings are static: each new combination compiles once (pass the same
     ``optimizer`` object to reuse a compilation). On CPU a vmapped fit runs its data sets in
     consecutive groups small enough to stay in cache (a ``custom_vmap`` rule, about 2x faster
-    at 1000 data sets); every data set computes exactly what it computes on its own.
+    at 1000 data sets); results differ from one group's only in the last bits.
 
     Args:
         key: ``jax.random`` key for the Glorot initialisation (:func:`init_params`).
@@ -344,6 +318,12 @@ def fit(
             ``"sklearn"``: absolute improvement on the best loss).
         stopping: ``"spread"`` or ``"sklearn"`` (above).
         n_iter_no_change: the ``"sklearn"`` rule's patience (scikit-learn's default 10).
+        group_size: under ``jax.vmap``, how many data sets train together in one group
+            (:mod:`models._batching`): ``None`` (default) sizes the groups for the platform,
+            on CPU about 1 MiB of working set (24 data sets of ``n = 200, p = 11``,
+            ``hidden=(8,)``, float32), elsewhere the whole batch up to 8 GiB. Set it to tune
+            for another CPU; results depend on it only in the last bits (XLA:CPU's batched
+            matrix products round by batch size). Static; no effect on one fit.
 
     Returns:
         :class:`MLPResult`.
@@ -384,6 +364,7 @@ def fit(
         tol=tol,
         stopping=stopping,
         n_iter_no_change=n_iter_no_change,
+        group_size=check_group_size(group_size),
     )
 
 

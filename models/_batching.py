@@ -1,0 +1,257 @@
+"""How a vmapped fit runs its data sets: in groups of lanes sized for the platform.
+
+Under ``jax.vmap`` every data set is a *lane* of one program. A fit's loop reads its data
+once per iteration, so how many lanes run together decides where those reads come from:
+
+* on **CPU**, a group whose working set stays in cache runs every iteration out of cache;
+  one group of thousands of lanes streams through memory at every iteration instead, and
+  was 1.4-3x slower in every model (``python -m bench.grouping`` measures it). The batch
+  then runs as consecutive groups, a loop over groups of a vmap, as
+  ``lax.map(f, xs, batch_size=g)`` does;
+* on **other backends** (GPU, TPU) a group is the whole batch, or as many lanes as
+  :data:`DEVICE_GROUP_BYTES` of working set allow: a GPU needs many lanes to fill its
+  cores and has the memory bandwidth to stream them.
+
+Each model's batching rule (a ``jax.custom_batching.custom_vmap``) calls
+:func:`run_in_groups` with its own estimate of a lane's working set, so the plain
+``jax.jit(jax.vmap(fit))`` that users write gets the grouped speed without knowing about
+groups. A fit's ``group_size`` argument sets the group explicitly, on every backend (for
+tuning on another CPU). Every lane computes what it computes in any other group or
+batch: the GLM's IRLS and the perceptron give the same bits under any grouping (and the
+same as a single fit); Firth and the MLP agree to a few ulps, since XLA:CPU picks its
+kernel for a batched matrix product by the batch's size (tests/test_batching.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+__all__ = ["CPU_GROUP_BYTES", "DEVICE_GROUP_BYTES", "LANE_MULTIPLE", "lane_bytes", "cpu_group_size",
+           "check_group_size", "groups_for", "run_in_groups", "batched_rule", "vmapped_lanes",
+           "forced_platform"]
+
+DEVICE_GROUP_BYTES = 8 << 30
+"""Most bytes of working set of one group of lanes off CPU (8 GiB): the whole batch of
+every case of the ``gpu`` preset fits in one group on an H200 (141 GB); a smaller GPU gets
+several groups instead of running out of memory."""
+
+
+#: Working-set budget, in bytes, of one group of lanes on CPU, for every model: about a
+#: core's L2 cache (1 MiB on the 2-core machine where it was measured with
+#: ``python -m bench.grouping``; see each model's ``group_size`` argument for the numbers).
+CPU_GROUP_BYTES = 1 << 20
+
+
+def lane_bytes(model: str, n_samples: int, n_columns: int, itemsize: int, *,
+               firth: bool = False, hidden: tuple[int, ...] = ()) -> int:
+    """About the bytes one data set's loop reads at every iteration, by model.
+
+    * ``"glm"``: ``X`` (``n p`` numbers); Firth's exact Hessian also builds the ``[p^2, n]``
+      products of whitened rows (``n p^2`` more);
+    * ``"perceptron"``: ``X`` and ``y`` (``n (p + 1)``);
+    * ``"mlp"``: ``X.T`` and a few ``[width, n]`` activations and their gradients
+      (``n (2 p + 3 sum(hidden))``).
+
+    Args:
+        model: ``"glm"``, ``"perceptron"`` or ``"mlp"``.
+        n_samples: ``n``, rows of one data set.
+        n_columns: ``p``, columns of its design matrix (intercept included).
+        itemsize: bytes per number (4 for float32, 8 for float64).
+        firth: the GLM is Firth's.
+        hidden: the MLP's hidden widths.
+    """
+    n, p = n_samples, n_columns
+    numbers = {"glm": n * (p + (p * p if firth else 0)), "perceptron": n * (p + 1),
+               "mlp": n * (2 * p + 3 * sum(hidden))}[model]
+    return itemsize * numbers
+
+
+def cpu_group_size(model: str, n_datasets: int, n_samples: int, n_columns: int, dtype, *,
+                   firth: bool = False, hidden: tuple[int, ...] = ()) -> int:
+    """Data sets per group that a vmapped fit of ``model`` runs on CPU by default.
+
+    Args:
+        model: ``"glm"``, ``"perceptron"`` or ``"mlp"``.
+        n_datasets: the batch size ``B`` (the vmapped axis).
+        n_samples: ``n``, rows of one data set.
+        n_columns: ``p``, columns of its design matrix (intercept included).
+        dtype: the data's float dtype.
+        firth: the GLM is Firth's.
+        hidden: the MLP's hidden widths.
+
+    Returns:
+        ``CPU_GROUP_BYTES // lane_bytes`` rounded down to a multiple of
+        :data:`LANE_MULTIPLE`, or ``B`` if that is more (:func:`groups_for`).
+    """
+    size = lane_bytes(model, n_samples, n_columns, jnp.dtype(dtype).itemsize, firth=firth,
+                      hidden=hidden)
+    return groups_for(n_datasets, size, CPU_GROUP_BYTES)[1]
+
+
+def check_group_size(group_size) -> int | None:
+    """``None`` or a static int >= 1; raises ``ValueError`` otherwise."""
+    if group_size is None:
+        return None
+    if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
+        raise ValueError(f"group_size must be None or a static int >= 1 (data sets per "
+                         f"group under vmap), got {group_size!r}.")
+    return int(group_size)
+
+
+#: A default group holds a multiple of this many lanes (when it holds at least that many):
+#: lanes are the vectorised axis of the perceptron's loop, and groups of 109 or 59 lanes
+#: ran up to 1.4x slower here than groups of 104 or 56.
+LANE_MULTIPLE = 8
+
+
+def groups_for(axis_size: int, lane_bytes: int, budget: int) -> tuple[int, int]:
+    """``(n_groups, lanes_per_group)`` for ``axis_size`` lanes of ``lane_bytes`` each.
+
+    A group holds at most ``budget // lane_bytes`` lanes (at least one), rounded down to a
+    multiple of :data:`LANE_MULTIPLE`; the whole batch is one group when it fits.
+    """
+    most = max(1, budget // max(1, lane_bytes))
+    if most >= axis_size:
+        return 1, axis_size
+    if most >= LANE_MULTIPLE:
+        most -= most % LANE_MULTIPLE
+    return math.ceil(axis_size / most), most
+
+
+def _grouped(batch_fn: Callable, lanes: int, n_groups: int, per_group: int):
+    """``batch_fn`` over ``n_groups`` consecutive groups of ``per_group`` lanes.
+
+    A loop over groups: group ``i`` is lanes ``[s, s + per_group)`` with
+    ``s = min(i * per_group, lanes - per_group)``, so the last group overlaps the one
+    before instead of being padded: no copy of the batch, no made-up data set, one
+    compiled body. A lane fitted twice gives the same bits both times.
+
+    One group runs through the same loop, with a trip count XLA cannot see (it would
+    inline a loop of one trip): XLA compiles a loop body and the top level of a program
+    differently (the GLM's deviance differed in its last bit), and in a loop every
+    grouping compiles the same body, so results do not depend on the grouping.
+    """
+    def run(args):
+        last = lanes - per_group
+
+        def lanes_from(start, tree):
+            return jax.tree.map(lambda leaf: lax.dynamic_slice_in_dim(leaf, start, per_group),
+                                tree)
+
+        shapes = jax.eval_shape(lambda group: batch_fn(*group), lanes_from(0, args))
+        out = jax.tree.map(lambda s: jnp.zeros((lanes,) + s.shape[1:], s.dtype), shapes)
+
+        def body(carry):
+            i, out = carry
+            start = jnp.minimum(i * per_group, last)
+            result = batch_fn(*lanes_from(start, args))
+            return i + 1, jax.tree.map(lambda whole, part: lax.dynamic_update_slice_in_dim(
+                whole, part, start, axis=0), out, result)
+
+        trips = lax.optimization_barrier(jnp.int32(n_groups))
+        return lax.while_loop(lambda carry: carry[0] < trips, body, (jnp.int32(0), out))[1]
+
+    return run
+
+
+def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
+                  cpu_bytes: int | None = None, group_size: int | None = None):
+    """``batch_fn(*args)`` over the leading (lane) axis of ``args``, in groups of lanes.
+
+    Args:
+        batch_fn: fits a batch: ``(*args) -> pytree`` with the lane axis leading on every
+            input and output leaf (a vmap of the single fit, or a lanes-last kernel).
+        args: the batched arguments, lanes leading (unbatched ones are closed over by
+            ``batch_fn``).
+        lane_bytes: the model's estimate of one lane's working set, in bytes
+            (:func:`lane_bytes`).
+        cpu_bytes: the working-set budget of one group on CPU (None: :data:`CPU_GROUP_BYTES`,
+            read when the fit is traced).
+        group_size: lanes per group on every backend, or None for the platform's choice:
+            ``cpu_bytes`` on CPU, :data:`DEVICE_GROUP_BYTES` elsewhere.
+
+    Returns:
+        ``batch_fn``'s output for all lanes, lanes leading.
+    """
+    lanes = jax.tree.leaves(args)[0].shape[0]
+    if group_size is not None:
+        per_group = min(group_size, lanes)
+        return _grouped(batch_fn, lanes, math.ceil(lanes / per_group), per_group)(args)
+    cpu = groups_for(lanes, lane_bytes, CPU_GROUP_BYTES if cpu_bytes is None else cpu_bytes)
+    other = groups_for(lanes, lane_bytes, DEVICE_GROUP_BYTES)
+    if _FORCED_PLATFORM:
+        return _grouped(batch_fn, lanes, *(cpu if _FORCED_PLATFORM[-1] == "cpu" else other))(args)
+    if cpu == other:
+        return _grouped(batch_fn, lanes, *cpu)(args)
+    return lax.platform_dependent(args, cpu=_grouped(batch_fn, lanes, *cpu),
+                                  default=_grouped(batch_fn, lanes, *other))
+
+
+#: The platform whose grouping :func:`run_in_groups` traces, when :func:`forced_platform`
+#: is active (a stack, innermost last); empty for ``lax.platform_dependent``'s choice.
+_FORCED_PLATFORM: list[str] = []
+
+
+@contextlib.contextmanager
+def forced_platform(platform: str):
+    """Trace every vmapped fit with ``platform``'s grouping, whatever runs it.
+
+    For tests: ``with forced_platform("gpu"):`` runs the branch that a GPU would take
+    (the whole batch, or :data:`DEVICE_GROUP_BYTES` groups) on the CPU, so that branch is
+    executed before it meets a GPU. JAX's compilation caches are cleared on entry and on
+    exit, since the choice is made at trace time and is not part of any cache key.
+
+    Args:
+        platform: ``"cpu"`` for the CPU branch; any other name for the default branch.
+    """
+    jax.clear_caches()
+    _FORCED_PLATFORM.append(platform)
+    try:
+        yield
+    finally:
+        _FORCED_PLATFORM.pop()
+        jax.clear_caches()
+
+
+def batched_rule(fit_one: Callable, run_batch: Callable):
+    """``fit_one`` as a ``custom_vmap`` whose batching rule is ``run_batch``.
+
+    Args:
+        fit_one: ``(*args) -> result`` for one data set.
+        run_batch: ``(axis_size, in_batched, *args) -> result`` with the lane axis leading
+            on every leaf, for arguments of which those flagged in ``in_batched`` carry a
+            leading lane axis.
+    """
+    rule = jax.custom_batching.custom_vmap(fit_one)
+
+    @rule.def_vmap
+    def vmapped(axis_size, in_batched, *args):
+        result = run_batch(axis_size, in_batched, *args)
+        return result, jax.tree.map(lambda _: True, result)
+
+    return rule
+
+
+def vmapped_lanes(fit_one: Callable, in_batched, args) -> tuple[Callable, tuple]:
+    """``(batch_fn, batched)``: ``jax.vmap(fit_one)`` over the batched leaves of ``args``.
+
+    ``batch_fn(*batched)`` is ``fit_one`` vmapped over the leaves that ``in_batched`` (a
+    ``custom_vmap`` rule's flags, one pytree per argument) marks as batched, with the other
+    leaves closed over unbatched, as :func:`run_in_groups` wants it.
+    """
+    leaves, tree = jax.tree.flatten(args)
+    flags = jax.tree.leaves(in_batched)
+    batched = tuple(leaf for leaf, flag in zip(leaves, flags) if flag)
+
+    def one(*lane):
+        lane = iter(lane)
+        full = [next(lane) if flag else leaf for leaf, flag in zip(leaves, flags)]
+        return fit_one(*jax.tree.unflatten(tree, full))
+
+    return jax.vmap(one), batched
