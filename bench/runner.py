@@ -4,8 +4,10 @@ For each :class:`~bench.cases.Case` the runner
 
 1. generates the batch once (:func:`bench.datasets.make`), outside any timing;
 2. compiles ``jax.jit(jax.vmap(fit))`` ahead of time and records the compile time;
-3. runs it (timed by the caller, pytest-benchmark; ``python -m bench run`` uses
-   :mod:`bench.scale`, which generates each chunk inside its program instead);
+3. runs it over the whole case in one call (timed by the caller, pytest-benchmark;
+   chunked only where the data sets would not fit in :data:`CHUNK_BYTES`; ``python -m
+   bench run`` uses :mod:`bench.scale`, which generates each chunk inside its program
+   instead, to bound memory at a million data sets);
 4. evaluates every fit (accuracy on train and test, final loss, Novikoff ratio) in a second
    compiled program, and reduces the per-data-set results to plain-Python statistics
    (:func:`summarize`) for ``extra_info`` and the published tables.
@@ -35,7 +37,7 @@ from models import STATUS_NAMES
 
 __all__ = ["Evaluation", "Prepared", "prepare", "prepare_data", "run", "evaluate",
            "evaluate_one", "evaluate_chunk", "summarize", "history_summary",
-           "default_chunk_size", "case_keys", "case_record"]
+           "default_chunk_size", "memory_chunk_size", "case_keys", "case_record"]
 
 
 class Evaluation(NamedTuple):
@@ -97,9 +99,9 @@ class Prepared(NamedTuple):
     chunk_size: int
 
 
-#: Default data sets per vmapped chunk, by backend. A vmapped while_loop runs every lane
-#: until the chunk's slowest fit stops, so smaller chunks waste fewer lane-iterations; a
-#: GPU needs large chunks to fill its cores, a CPU does not.
+#: Default data sets per chunk of ``python -m bench run`` (:mod:`bench.scale`), by
+#: backend: chunks bound its memory and pace its progress bar. The timed pytest rows do
+#: not chunk (:func:`prepare`); the models' own batching rules pick their groups.
 DEFAULT_CHUNK_SIZE = {"cpu": 256, "gpu": 65_536, "cuda": 65_536, "rocm": 65_536,
                       "tpu": 65_536}
 
@@ -151,17 +153,29 @@ def _pad_rows(tree, rows: int):
     return jax.tree.map(pad, tree)
 
 
-def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Prepared:
-    """Generate the case's data and compile its chunked fit (nothing here is timed).
+def memory_chunk_size(case: Case) -> int:
+    """Data sets per timed call: the whole case, unless its data are too big.
 
-    The compiled program is ``jax.jit(jax.vmap(fit))`` for one chunk of ``chunk_size`` data
-    sets (the whole batch if it is smaller), exactly what a user writes.
+    A case whose data sets hold more than :data:`CHUNK_BYTES`
+    (:func:`bench.cases.dataset_bytes`, as at 100,000 features) is cut into chunks of as
+    many as fit in that.
+    """
+    return max(1, min(case.n_datasets, CHUNK_BYTES // dataset_bytes(case)))
+
+
+def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Prepared:
+    """Generate the case's data and compile its fit (nothing here is timed).
+
+    The compiled program is ``jax.jit(jax.vmap(fit))`` over the whole case, exactly what
+    a user writes (each model's batching rule then runs its own cache-sized groups on
+    CPU); only a case whose data sets would not fit in :data:`CHUNK_BYTES` is cut into
+    chunks (:func:`memory_chunk_size`), or into ``chunk_size`` when given.
     """
     model = adapter(case.model, preset)
     with interrupts_deferred("generating the data sets"):  # its first call compiles
         data = jax.block_until_ready(prepare_data(case, preset))
     keys = datasets.dataset_keys(case_keys(preset)[1], 0, case.n_datasets)
-    chunk = min(chunk_size or default_chunk_size(case), case.n_datasets)
+    chunk = min(chunk_size or memory_chunk_size(case), case.n_datasets)
     compiled, compile_s = compile_ahead(
         jax.vmap(model.fit), keys[:chunk], data.X_train[:chunk], data.y_train[:chunk])
     return Prepared(case, model, data, keys, compiled, compile_s, chunk)

@@ -14,6 +14,7 @@ import optax
 import pytest
 
 from bench import datasets
+from models import _batching as batching
 from models import _mlp as mlp_impl
 from models import _network as network
 from models import mlp, perceptron
@@ -476,7 +477,7 @@ def test_vmap_in_groups_equals_single_fits(small_data, monkeypatch):
     A tiny group budget splits 32 data sets (and 32 x 3 restarts under a nested vmap) into
     several groups; settings used by no other test make the fit trace with that budget.
     """
-    monkeypatch.setattr(mlp_impl, "_CPU_GROUP_BYTES", 8 * 60 * 2 * 4 * 5)  # ~5 lanes
+    monkeypatch.setattr(batching, "CPU_GROUP_BYTES", 8 * 60 * 2 * 4 * 5)  # ~5 lanes
     settings = dict(hidden=(2,), activation="sigmoid", max_iter=31, tol=1e-3)
     batch = small_data["overlap"]
     keys = keys_for(32, 3)

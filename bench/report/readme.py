@@ -69,14 +69,18 @@ sets of that case. Rows:
 
 _SPEED_LEGEND = """\
 - **median s**: median wall-clock seconds of one timed round that fits all data sets of the
-  case (`jit(vmap(fit))` over chunks of data sets, blocked until done), compile time
-  excluded.
+  case with one call of `jax.jit(jax.vmap(fit))` over the whole case, blocked until done:
+  the public path that the README shows, with no chunking by the benchmark (each model's
+  batching rule runs its own cache-sized groups of data sets on CPU, the whole batch on
+  GPU; a `python -m bench run` record is chunked to bound memory, see its chunk size);
+  compile time excluded.
 - **fits/s**: data sets fitted per second (`data sets / median s`).
 - **compile s**: one-off ahead-of-time compile time, not in the timing.
 - **GFLOP/s, GB/s**: analytic FLOPs and bytes of the iterations that ran, over median s.
 - **% roofline**: GFLOP/s over the roofline bound from this run's measured ceilings.
-- **lane eff.**: iterations the fits needed / iterations the vmapped loops ran (a chunk runs
-  until its slowest fit stops).
+- **lane eff.**: iterations the fits needed / iterations a vmapped loop over the timed
+  call's whole batch would run (it runs until its slowest fit stops); the models' own
+  groups are smaller, so they waste less than this says.
 - Reference libraries fit a subset of the same data sets one at a time in float64;
   **speedup** = our fits/s (the float64 case when there is one, else float32) / their
   fits/s, so above 1 means ours is faster per fit. **their converged %** is what the
