@@ -3,21 +3,52 @@
 ``smoke`` is what plain ``pytest`` runs (tiny, timing disabled, so CI keeps every benchmark
 module alive); ``quick`` is what ``pytest --benchmark`` runs by default (3-5 minutes on a
 2-core CPU: 3 min 17 s for the run of 2026-12-01); ``gpu`` scales to 100,000 data sets per
-case and sweeps ``n_datasets`` over powers of ten for the throughput plot.
+case and sweeps ``n_datasets`` over powers of ten for the throughput plot; ``gpu-dry`` is
+the ``gpu`` preset's whole matrix (every case, sweep point, table and plot) at tiny sizes,
+so a CPU run proves it before it meets a GPU (:func:`dry_run`; ``tests/test_gpu_dry_run.py``).
+
+The ``gpu`` preset is sized for one H200 in about 8 minutes for the whole
+``pytest --benchmark --bench-preset gpu``, compiles included. No GPU run has been made
+yet, so this is an estimate, made as follows (from the 2026-12-01 quick run on CPU):
+
+* **work per case**: :func:`bench.roofline.analytic_work` of each of the 44 fit and sweep
+  cases at ``n_datasets`` = 100,000, with the mean iterations that the quick run
+  measured for its model, regime and dtype (IRLS 3-5.5, Firth 3-11, perceptron 10 on
+  separable data and the full 100 epochs elsewhere, MLPs 137-2000 steps);
+* **ceilings**: the H200's ~4.3 TB/s copy bandwidth and ~67 TFLOP/s float32/float64
+  matmul peak (the data sheet: no H200 has been measured by ``measure_ceilings`` yet).
+  Against them every GLM and Firth case takes under 15 ms a call, a perceptron case
+  under 25 ms, an MLP-8 case ~450 ms (the bytes bound; a factor of five more for the
+  activations that the roofline model does not count gives ~2.2 s);
+* **latency**: a vmapped loop on a GPU is mostly kernel launches, not bytes: at ~5 us a
+  kernel, ~60 kernels an IRLS iteration, 3 a perceptron sample (200 an epoch) and ~40 an
+  MLP step, a perceptron case costs ~0.3 s a call and an MLP case ~0.4 s, whatever B is;
+* **calls**: 1 warm-up + 3 timed rounds + 1 evaluation per case: ~50 s in all for the
+  GLM, Firth and perceptron cases, ~2 min for the MLPs with the factor of five;
+* **compiles**: the quick run's 70 s of fit compiles (1-3 s a case) taken three times
+  for XLA:GPU, plus ~1.5 s a case of evaluation and data-generation programs: ~4.8 min;
+* **the rest**: the reference libraries on their 20 data sets on the host (~15 s) and
+  pytest and publishing (~20 s).
+
+That is about 7-7.5 minutes, so the MLP and Firth cases keep the full 100,000 data sets
+(Firth's 211 kB per data set of ``[p^2, n]`` products are split into groups of at most
+8 GiB by :data:`models._batching.DEVICE_GROUP_BYTES`: three groups at 100,000). If a
+first GPU run finds the compiles or the MLP's launches slower than this, lower
+``mlp_n_datasets`` first: the MLP cases are the ones whose time grows with B.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Preset", "PRESETS", "get_preset"]
+__all__ = ["Preset", "PRESETS", "dry_run", "get_preset"]
 
 
 class Preset(NamedTuple):
     """Sizes and timing settings of one benchmark preset.
 
     Attributes:
-        name: ``"smoke"``, ``"quick"`` or ``"gpu"``.
+        name: ``"smoke"``, ``"quick"``, ``"gpu"`` or ``"gpu-dry"``.
         n_datasets: data sets per benchmark case.
         n_samples: training points per data set.
         n_features: features per data set (the design matrix has one more column).
@@ -61,6 +92,22 @@ PRESETS: dict[str, Preset] = {
                   warmup_rounds=1, perceptron_epochs=100, mlp_steps=2000,
                   mlp_n_datasets=100_000),
 }
+
+
+def dry_run(preset: Preset) -> Preset:
+    """``preset``'s whole matrix at sizes a CPU runs in seconds: ``<name>-dry``.
+
+    The same cases and the same number of sweep points (so every table and plot of the
+    real run exists), each with a handful of data sets of 30 points, 10 perceptron
+    epochs and 20 MLP steps; one timed round, no warm-up.
+    """
+    return preset._replace(
+        name=f"{preset.name}-dry", n_datasets=4, n_samples=30, n_features=3, n_test=30,
+        sweep=tuple(range(2, 2 + len(preset.sweep))), baseline_datasets=2, rounds=1,
+        warmup_rounds=0, perceptron_epochs=10, mlp_steps=20, mlp_n_datasets=4)
+
+
+PRESETS["gpu-dry"] = dry_run(PRESETS["gpu"])
 
 
 def get_preset(name: str) -> Preset:

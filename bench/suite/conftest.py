@@ -29,11 +29,11 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def machine_ceilings(request, bench_preset):
     """The machine's matmul GFLOP/s and copy GB/s, measured once per benchmark session
-    (tiny sizes in the smoke preset, which only exercises the code), and kept for the run's
-    record (:data:`bench.suite.harness.MEASURED_CEILINGS`)."""
+    (tiny sizes in the smoke and dry-run presets, which only exercise the code), and kept
+    for the run's record (:data:`bench.suite.harness.MEASURED_CEILINGS`)."""
     from bench.roofline import measure_ceilings
 
-    if bench_preset.name == "smoke":
+    if bench_preset.name == "smoke" or bench_preset.name.endswith("-dry"):
         ceilings = measure_ceilings(matmul_size=128, copy_mib=4)
     else:
         ceilings = measure_ceilings()
