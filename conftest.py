@@ -62,6 +62,13 @@ def pytest_addoption(parser):
         help="with --benchmark: record the JSON but do not publish it into results/.",
     )
     group.addoption(
+        "--bench-gpu-dry-run",
+        action="store_true",
+        default=False,
+        help="also run tests/test_gpu_dry_run.py's dry run of the gpu preset's whole matrix "
+        "at tiny sizes (about 3 min on 2 CPU cores: one compilation per case).",
+    )
+    group.addoption(
         "--bench-results-dir",
         default=str(ROOT / "results"),
         metavar="DIR",

@@ -102,9 +102,10 @@ def dry_run(preset: Preset) -> Preset:
     epochs and 20 MLP steps; one timed round, no warm-up.
     """
     return preset._replace(
-        name=f"{preset.name}-dry", n_datasets=4, n_samples=30, n_features=3, n_test=30,
-        sweep=tuple(range(2, 2 + len(preset.sweep))), baseline_datasets=2, rounds=1,
-        warmup_rounds=0, perceptron_epochs=10, mlp_steps=20, mlp_n_datasets=4)
+        name=f"{preset.name}-dry", n_datasets=1 + len(preset.sweep), n_samples=30,
+        n_features=3, n_test=30, sweep=tuple(range(2, 2 + len(preset.sweep))),
+        baseline_datasets=2, rounds=1, warmup_rounds=0, perceptron_epochs=10, mlp_steps=20,
+        mlp_n_datasets=1 + len(preset.sweep))
 
 
 PRESETS["gpu-dry"] = dry_run(PRESETS["gpu"])
