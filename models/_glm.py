@@ -248,7 +248,7 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
         max_iter: most iterations, R's ``maxit`` (default 25, also ``logistf``'s). Static.
         group_size: under ``jax.vmap``, how many data sets run together in one group
             (:mod:`models._batching`): ``None`` (default) sizes the groups for the platform,
-            on CPU to keep a group's working set in cache (56 data sets of
+            on CPU to keep a group's working set in cache (64 data sets of
             ``n = 200, p = 11`` in float64), elsewhere the whole batch up to 8 GiB of
             working set. Set it to tune for another CPU; results do not depend on it
             (Firth's in the last bits only). Static; no effect on a single fit.

@@ -320,7 +320,7 @@ def fit(
         n_iter_no_change: the ``"sklearn"`` rule's patience (scikit-learn's default 10).
         group_size: under ``jax.vmap``, how many data sets train together in one group
             (:mod:`models._batching`): ``None`` (default) sizes the groups for the platform,
-            on CPU about 1 MiB of working set (24 data sets of ``n = 200, p = 11``,
+            on CPU about 1 MiB of working set (32 data sets of ``n = 200, p = 11``,
             ``hidden=(8,)``, float32), elsewhere the whole batch up to 8 GiB. Set it to tune
             for another CPU; results depend on it only in the last bits (XLA:CPU's batched
             matrix products round by batch size). Static; no effect on one fit.

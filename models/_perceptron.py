@@ -397,7 +397,7 @@ def fit(
             mean of the online weights after every sample visit, over all epochs run.
         group_size: under ``jax.vmap``, how many data sets run together in one group
             (:mod:`models._batching`): ``None`` (default) sizes the groups for the platform,
-            on CPU about 1 MiB of ``X`` per group (104 data sets of ``n = 200, p = 11`` in
+            on CPU about 1 MiB of ``X`` per group (128 data sets of ``n = 200, p = 11`` in
             float32), elsewhere the whole batch up to 8 GiB. Set it to tune for another
             CPU; results do not depend on it. Static; no effect on a single fit.
 

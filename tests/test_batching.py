@@ -105,9 +105,11 @@ def test_device_groups_are_bounded_by_memory(monkeypatch):
 
 
 def test_cpu_group_size_is_what_the_rule_picks():
-    # n = 200, p = 11: GLM float64 17.6 kB a lane -> 59 -> 56; perceptron float32 9.6 kB.
-    assert models.cpu_group_size("glm", 1000, 200, 11, "float64") == 56
-    assert models.cpu_group_size("perceptron", 1000, 200, 11, "float32") == 104
+    # n = 200, p = 11: GLM float64 17.6 kB a lane -> 59 -> 64; perceptron float32 9.6 kB
+    # -> 109 -> 128; MLP hidden=(8,) 36.8 kB -> 28 -> 32.
+    assert models.cpu_group_size("glm", 1000, 200, 11, "float64") == 64
+    assert models.cpu_group_size("perceptron", 1000, 200, 11, "float32") == 128
+    assert models.cpu_group_size("mlp", 1000, 200, 11, "float32", hidden=(8,)) == 32
     assert models.cpu_group_size("glm", 20, 200, 11, "float64") == 20
 
 
