@@ -104,20 +104,26 @@ def check_group_size(group_size) -> int | None:
     return int(group_size)
 
 
-def groups_for(axis_size: int, lane_bytes: int, budget: int) -> tuple[int, int]:
+def groups_for(axis_size: int, lane_bytes: int, budget: int, *,
+               nearest_power: bool = True) -> tuple[int, int]:
     """``(n_groups, lanes_per_group)`` for ``axis_size`` lanes of ``lane_bytes`` each.
 
-    A group holds the power of two nearest (in ratio) to ``budget // lane_bytes`` lanes;
+    A group holds the power of two nearest (in ratio) to ``budget // lane_bytes`` lanes
+    (with ``nearest_power``; else at most that many, in groups as equal as they can be,
+    for a budget that is a hard bound);
     the whole batch is one group when that is at least ``axis_size``. Lanes are the
     vectorised axis, and the best hand-chunked ``lax.map`` of every model here was at a
     power of two (GLM float64: 64 lanes; perceptron: 128; MLP: 32), while groups of 59 or
     109 lanes ran up to 1.4x slower than 56 or 104.
     """
     most = max(1, budget // max(1, lane_bytes))
-    per_group = 2 ** round(math.log2(most))
+    per_group = 2 ** round(math.log2(most)) if nearest_power else most
     if per_group >= axis_size:
         return 1, axis_size
-    return math.ceil(axis_size / per_group), per_group
+    n_groups = math.ceil(axis_size / per_group)
+    if not nearest_power:  # as equal as they can be, so the overlap of the last is small
+        per_group = math.ceil(axis_size / n_groups)
+    return n_groups, per_group
 
 
 def _grouped(batch_fn: Callable, lanes: int, n_groups: int, per_group: int):
@@ -180,7 +186,7 @@ def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
         per_group = min(group_size, lanes)
         return _grouped(batch_fn, lanes, math.ceil(lanes / per_group), per_group)(args)
     cpu = groups_for(lanes, lane_bytes, CPU_GROUP_BYTES if cpu_bytes is None else cpu_bytes)
-    other = groups_for(lanes, lane_bytes, DEVICE_GROUP_BYTES)
+    other = groups_for(lanes, lane_bytes, DEVICE_GROUP_BYTES, nearest_power=False)
     if _FORCED_PLATFORM:
         return _grouped(batch_fn, lanes, *(cpu if _FORCED_PLATFORM[-1] == "cpu" else other))(args)
     if cpu == other:

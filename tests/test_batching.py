@@ -99,9 +99,11 @@ def test_explicit_groups_keep_the_perceptrons_compaction():
 
 
 def test_device_groups_are_bounded_by_memory(monkeypatch):
-    lanes = _batching.groups_for(100_000, 17_600, _batching.DEVICE_GROUP_BYTES)
-    assert lanes == (1, 100_000)  # the gpu preset's GLM case: one group
-    assert _batching.groups_for(100_000, 211_200, _batching.DEVICE_GROUP_BYTES)[0] == 3
+    budget = _batching.DEVICE_GROUP_BYTES
+    # The gpu preset's GLM case: one group; Firth's 211 kB a lane: three, none over 8 GiB.
+    assert _batching.groups_for(100_000, 17_600, budget, nearest_power=False) == (1, 100_000)
+    n_groups, lanes = _batching.groups_for(100_000, 211_200, budget, nearest_power=False)
+    assert n_groups == 3 and lanes * 211_200 <= budget
 
 
 def test_cpu_group_size_is_what_the_rule_picks():
