@@ -211,7 +211,8 @@ def test_unknown_bench_preset_is_a_one_line_usage_error():
         capture_output=True, text=True, timeout=120, cwd=ROOT, env=ENV)
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR
     output = (completed.stdout + completed.stderr).strip().splitlines()
-    assert output == ["ERROR: unknown --bench-preset 'huge'; choose one of smoke, quick, gpu."]
+    assert output == ["ERROR: unknown --bench-preset 'huge'; choose one of smoke, quick, gpu, "
+                      "gpu-dry."]
 
 
 def test_a_published_smoke_run_reruns_to_the_same_convergence_statistics(tmp_path):
