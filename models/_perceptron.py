@@ -319,10 +319,8 @@ def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool,
         return jax.tree.map(lambda leaf: leaf[..., 0], result)
 
     def fit_group(X, y, *key):
-        # A group of lanes becomes the lane axis: data sets last, as _fit_lanes wants them
-        # (its straggler compaction then works inside each group).
-        result = fit_lanes(jnp.moveaxis(X, 0, -1), jnp.moveaxis(y, 0, -1),
-                           key[0] if key else None)
+        # A group's data sets go last, as _fit_lanes wants them (it compacts in-group).
+        result = fit_lanes(jnp.moveaxis(X, 0, -1), jnp.moveaxis(y, 0, -1), *key or [None])
         return jax.tree.map(lambda leaf: jnp.moveaxis(leaf, -1, 0), result)
 
     @fit_one.def_vmap
@@ -330,8 +328,8 @@ def _fit(X, y, key, *, max_epochs: int, lr: float, averaged: bool,
         # An unbatched argument is shared by every lane; groups as in models._batching.
         lanes = tuple(arg if batched else jnp.broadcast_to(arg, (axis_size,) + arg.shape)
                       for arg, batched in zip(args, in_batched))
-        cost = lane_bytes("perceptron", n, p, X.dtype.itemsize)
-        result = run_in_groups(fit_group, lanes, lane_bytes=cost, group_size=group_size)
+        result = run_in_groups(fit_group, lanes, group_size=group_size,
+                               lane_bytes=lane_bytes("perceptron", n, p, X.dtype.itemsize))
         return result, jax.tree.map(lambda _: True, result)
 
     return fit_one(*args)
