@@ -32,6 +32,11 @@ class Preset(NamedTuple):
         mlp_n_datasets: data sets per MLP case (its ``mlp_steps`` full-batch steps make it
             the slowest model; the sweep is capped at this size for the MLP too).
         seed: the root PRNG seed of every case.
+        resampled: the resampled real-data regimes it runs (None: every one of the
+            catalog's).
+        norm_iterations: the iterations ``k`` at which the coefficient-norm figure
+            refits with ``max_iter = k`` (one compilation each).
+        norm_datasets: data sets of the coefficient-norm figure (at most ``n_datasets``).
     """
 
     name: str
@@ -47,12 +52,16 @@ class Preset(NamedTuple):
     mlp_steps: int
     mlp_n_datasets: int
     seed: int = 0
+    resampled: tuple[str, ...] | None = None
+    norm_iterations: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15)
+    norm_datasets: int = 200
 
 
 PRESETS: dict[str, Preset] = {
     "smoke": Preset("smoke", n_datasets=4, n_samples=40, n_features=3, n_test=40,
                     sweep=(3,), baseline_datasets=2, rounds=1, warmup_rounds=0,
-                    perceptron_epochs=20, mlp_steps=50, mlp_n_datasets=4),
+                    perceptron_epochs=20, mlp_steps=50, mlp_n_datasets=4,
+                    resampled=("iris",), norm_iterations=(2,), norm_datasets=4),
     "quick": Preset("quick", n_datasets=1000, n_samples=200, n_features=10, n_test=200,
                     sweep=(10, 100, 1000), baseline_datasets=20, rounds=3, warmup_rounds=1,
                     perceptron_epochs=100, mlp_steps=2000, mlp_n_datasets=200),
