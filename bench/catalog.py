@@ -356,8 +356,8 @@ PEERS: tuple[Peer, ...] = (
     Peer("tfp_glm", "TensorFlow Probability tfp.glm.fit (JAX substrate)",
          "tensorflow_probability.substrates.jax", "glm", ("separable", "overlap"),
          "native batch: one call on [B, n, p]",
-         "relative change of the coefficients' norm < 1e-8 (default 1e-5), at most 25 "
-         "iterations", "one for the whole batch"),
+         "‖Δcoef‖ / (1 + ‖coef‖) < 1e-8 on every data set of the batch (default 1e-5), "
+         "at most 25 iterations", "one for the whole batch"),
     Peer("glmax", "glmax IRLSFitter", "glmax", "glm", ("separable", "overlap"),
          "jax.vmap over data sets",
          "absolute change of the negative log-likelihood < 1e-8 (default 1e-3), at most 25 "

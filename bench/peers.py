@@ -5,8 +5,9 @@ nearest ours (:data:`bench.catalog.PEERS` says which, in words, for the tables):
 
 * ``tfp_glm``: ``tfp.glm.fit(X, y, tfp.glm.Bernoulli())`` from TensorFlow Probability's JAX
   substrate, called once on the whole batch ``X [B, n, p]`` (its native batching). It
-  stops when the relative change of the coefficients' norm is below the tolerance, and
-  returns ONE ``is_converged`` flag and one iteration count for the whole batch.
+  stops when ``||coef_new - coef|| / (1 + ||coef||)`` is below the tolerance on every data
+  set of the batch, and returns ONE ``is_converged`` flag and one iteration count for the
+  whole batch.
 * ``glmax``: ``glmax.fit(glmax.Binomial(), X, y, fitter=glmax.IRLSFitter(...))`` under
   ``jax.vmap``; it stops when the absolute change of the negative log-likelihood is below
   its ``tol``, and reports ``converged`` and ``num_iters`` per data set.
