@@ -59,6 +59,6 @@ def test_every_panel_is_titled_with_its_models_status(tmp_path):
 
 def test_line_endpoints_solve_for_the_steeper_coordinate():
     assert line_endpoints([1.0, 0.0, 2.0], -1, 1) == ((-1, -0.5), (1, -0.5))
-    assert line_endpoints([1.0, -4.0, 1.0], -1, 1) == ((0.5, -1), (0.0, 1))
+    assert line_endpoints([1.0, -4.0, 1.0], -1, 1) == ((0.0, -1), (0.5, 1))
     assert line_endpoints([1.0, 0.0, 0.0], -1, 1) is None
     json.dumps(line_endpoints([0.3, 1.0, 1.0], -2, 2))  # plain numbers

@@ -546,10 +546,17 @@ def check_readme(readme: str, data: dict) -> list[str]:
     problems += _check_rows_of_ours(scaling, run, "scaling")
     (reference,) = _tables(readme, "### Reference libraries", "\n### ")
     problems += _check_baselines(reference, run)
-    (peer_table,) = _tables(readme, "### JAX peers", "\n### ")
-    problems += _check_peers(peer_table, run)
-    (resampled,) = _tables(readme, "### Real data, resampled", "\n### ")
-    problems += _check_resampled(resampled, run)
+    for heading, check, kinds, empty in (
+            ("### JAX peers", _check_peers, {"peer"}, "No JAX peer row ran in this run."),
+            ("### Real data, resampled", _check_resampled, {"fit"},
+             "No resampled real-data regime ran in this run.")):
+        tables = _tables(readme, heading, "\n### ")
+        if tables:
+            problems += check(tables[0], run)
+        elif empty not in readme.split(heading, 1)[1].split("\n### ", 1)[0]:
+            problems.append(f"{heading}: neither a table nor {empty!r}")
+        elif heading == "### JAX peers" and any(r["kind"] in kinds for r in run.rows):
+            problems.append("peer rows but no peer table")
     return problems + _check_sentences(readme, run)
 
 
@@ -658,3 +665,13 @@ def test_the_data_sets_per_model_and_the_subset_are_read_back(capped_subset):
                      (f"{rows} of the preset's", f"{rows + 1} of the preset's")):
         assert any(("data sets" in p or "selection" in p)
                    for p in check_readme(readme.replace(old, new), data)), old
+
+
+def test_a_changed_number_in_a_peer_or_resampled_sentence_is_caught(published):
+    readme, data = published
+    for pattern, replacement in (
+            (r"(On overlap data glmax IRLSFitter reported converged on )(\d+)%", r"\g<1>37%"),
+            (r"(bootstrap resamples the GLM certified )([\d.]+)%", r"\g<1>12.5%")):
+        wrong, count = re.subn(pattern, replacement, readme, count=1)
+        assert count == 1 and wrong != readme
+        assert any("is not" in p for p in check_readme(wrong, data)), pattern
