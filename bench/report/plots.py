@@ -151,8 +151,11 @@ def plot_log_convergence(cases: list[CaseRecord], path: pathlib.Path) -> Plot | 
         return None
     ncols = min(4, len(panels))
     nrows = math.ceil(len(panels) / ncols)
-    figure = _figure(figsize=(4.2 * ncols, 3.3 * nrows), layout="constrained")
+    figure = _figure(figsize=(4.2 * ncols, 3.3 * nrows + 0.4))  # fixed margins: faster
+    from matplotlib.ticker import NullLocator
     axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    figure.subplots_adjust(left=0.06, right=0.99, bottom=0.08, top=0.9, wspace=0.3,
+                           hspace=0.35)
     for ax, (model, model_cases) in zip(axes, panels.items(), strict=False):
         for case in model_cases:
             # A zero distance (the fit has stopped) has no place on a log axis: not drawn.
@@ -173,7 +176,8 @@ def plot_log_convergence(cases: list[CaseRecord], path: pathlib.Path) -> Plot | 
         ax.set_xlabel(_x_label(model), fontsize=8)
         ax.set_ylabel(f"|loss - final loss| ({_y_label(model)})", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.grid(True, which="both", alpha=0.2)
+        ax.yaxis.set_minor_locator(NullLocator())  # decades only: minor ticks were slow
+        ax.grid(True, which="major", alpha=0.2)
         ax.legend(fontsize=6)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
