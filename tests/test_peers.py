@@ -12,6 +12,7 @@ import pytest
 from bench import catalog, peers, runner
 from bench.cases import Case
 from bench.presets import get_preset
+from bench.record import read_run
 from bench.report import publish
 from bench.suite import harness
 from bench.suite.matrix import PeerCase
@@ -43,25 +44,37 @@ def _needs(name):
 
 
 @pytest.mark.parametrize("name", [p.name for p in catalog.peers()])
-def test_a_peer_fits_our_data_sets_and_agrees_with_us_on_overlap(name):
+def test_a_peer_agrees_with_us_on_overlap_data_at_the_tolerance_it_ran_at(name):
     _needs(name)
-    record = harness.bench_peer(FakeBenchmark(), FakeConfig(), PeerCase(name, "overlap"), SMOKE)
-    # The harness fits the data sets of our float64 case of the same model and regime.
-    ours_case = Case("glm", "overlap", "float64", SMOKE.n_datasets, SMOKE.n_samples,
-                     SMOKE.n_features, SMOKE.n_test)
-    data = runner.prepare_data(ours_case, SMOKE)
-    assert (record.n_datasets, record.n_samples, record.n_features) == (
-        SMOKE.n_datasets, SMOKE.n_samples, SMOKE.n_features)
+    # The data sets its benchmark row fits: those of our float64 case of the same model.
+    case = Case("glm", "overlap", "float64", SMOKE.n_datasets, SMOKE.n_samples,
+                SMOKE.n_features, SMOKE.n_test)
+    data = runner.prepare_data(case, SMOKE)
     theirs = jax.jit(peers.batched_fit(name))(data.X_train, data.y_train)
     ours = jax.jit(jax.vmap(glm.fit))(data.X_train, data.y_train)
     assert bool(np.all(np.asarray(theirs.converged))) and bool(np.all(ours.converged))
-    # Both stop at a tolerance of 1e-8 (theirs on the coefficients' relative change or the
-    # absolute change of the log-likelihood, ours on the relative deviance change), so the
-    # coefficients agree far inside 1e-6 where the MLE exists.
+    # Both stop at a tolerance of 1e-8 (theirs on the coefficients' change or the absolute
+    # change of the log-likelihood, ours on the relative deviance change): where the MLE
+    # exists the coefficients agree far inside 1e-6.
     np.testing.assert_allclose(np.asarray(theirs.coef), np.asarray(ours.coef), atol=1e-6,
                                rtol=1e-6)
-    assert record.coef_diff_median < 1e-6
-    assert record.converged_frac == 1.0 and record.tolerance and record.converged_scope
+
+
+def test_the_recorded_peer_rows_fit_our_data_sets():
+    # The smoke run's peer rows (bench/suite/bench_peers.py): the sizes of our float64 glm
+    # case of the same regime, and on overlap data its coefficients within 1e-6 of ours.
+    run = read_run(FIXTURE)
+    peer_rows = [c for c in run.cases if c.kind == "peer"]
+    assert {(c.baseline, c.regime) for c in peer_rows} == {
+        (p.label, r) for p in catalog.peers() for r in p.regimes}
+    for row in peer_rows:
+        (ours,) = [c for c in run.cases if c.kind == "fit" and c.model == row.model
+                   and c.regime == row.regime and c.dtype == "float64"]
+        assert (row.n_datasets, row.n_samples, row.n_features, row.dtype) == (
+            ours.n_datasets, ours.n_samples, ours.n_features, "float64")
+        assert row.max_iter == ours.max_iter and row.seed == ours.seed
+        if row.regime == "overlap":
+            assert row.coef_diff_median < 1e-6 and row.converged_frac == 1.0
 
 
 def test_a_peer_that_is_not_installed_skips_its_row_with_the_reason(monkeypatch):
