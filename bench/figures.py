@@ -25,7 +25,7 @@ from bench import catalog, datasets, runner
 from bench.adapters import adapter
 from bench.cases import Case
 from bench.presets import Preset
-from models import glm, mlp, status_counts, status_name
+from models import Status, glm, mlp, status_counts, status_name
 
 __all__ = ["BOUNDARY_MODELS", "BOUNDARY_REGIMES", "NORM_MODELS", "GRID_POINTS",
            "boundary_fits", "norm_paths"]
@@ -111,8 +111,10 @@ def norm_paths(model: str, preset: Preset) -> dict:
     """``||coef||`` after each of ``preset.norm_iterations`` on the separable float64 case.
 
     Returns:
-        ``iterations``, ``norm_median``, ``norm_q25``, ``norm_q75`` (over data sets) and the
-        statuses of the longest fit (``final_status_counts``), with ``n_datasets``.
+        ``iterations``, ``norm_median``, ``norm_q25``, ``norm_q75`` (over data sets), the
+        share of fits that had stopped by their own rule within ``k`` iterations
+        (``stopped_frac``), the statuses of the longest fit (``final_status_counts``), and
+        ``n_datasets``.
     """
     entry = catalog.model(model)
     n_datasets = min(catalog.n_datasets_cap(entry, preset), preset.norm_datasets)
@@ -120,14 +122,17 @@ def norm_paths(model: str, preset: Preset) -> dict:
                 preset.n_features, preset.n_test)
     data = runner.prepare_data(case, preset)
     settings = entry.settings
-    norms, statuses = [], None
+    norms, stopped, statuses = [], [], None
     for k in preset.norm_iterations:
         fit = jax.jit(jax.vmap(lambda X, y, k=k: glm.fit(
             X, y, settings["family"], firth=settings["firth"], max_iter=k)))
         result = fit(data.X_train, data.y_train)
         norms.append(np.linalg.norm(np.asarray(result.coef), axis=1))
+        # Stopped by its own rule (converged, separated, ...) within k iterations, not by k.
+        stopped.append(float(np.mean(np.asarray(result.status) != int(Status.MAX_ITER))))
         statuses = result.status
     q25, median, q75 = np.quantile(np.stack(norms, axis=1), [0.25, 0.5, 0.75], axis=0)
     return {"iterations": list(preset.norm_iterations), "n_datasets": n_datasets,
             "norm_median": median.tolist(), "norm_q25": q25.tolist(),
-            "norm_q75": q75.tolist(), "final_status_counts": status_counts(statuses)}
+            "norm_q75": q75.tolist(), "stopped_frac": stopped,
+            "final_status_counts": status_counts(statuses)}

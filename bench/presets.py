@@ -53,7 +53,7 @@ class Preset(NamedTuple):
     mlp_n_datasets: int
     seed: int = 0
     resampled: tuple[str, ...] | None = None
-    norm_iterations: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15)
+    norm_iterations: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12)
     norm_datasets: int = 200
 
 

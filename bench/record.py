@@ -141,6 +141,7 @@ class CaseRecord:
     norm_median: list[float | None] | None = _for({TRAJECTORY}, required={TRAJECTORY})
     norm_q25: list[float | None] | None = _for({TRAJECTORY})
     norm_q75: list[float | None] | None = _for({TRAJECTORY})
+    stopped_frac: list[float] | None = _for({TRAJECTORY})
     final_status_counts: dict[str, int] | None = _for({TRAJECTORY})
 
     def __post_init__(self):

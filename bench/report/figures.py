@@ -99,6 +99,7 @@ def plot_boundaries(cases: list[CaseRecord], path: pathlib.Path):
         for j, model in enumerate(models):
             _panel(axes[i][j], regime, fits[regime], model)
         axes[i][0].set_ylabel(f"{regime}\nx2", fontsize=9)
+    axes[0][0].legend(fontsize=6, loc="lower right", markerscale=1.5)
     for j in range(len(models)):
         axes[-1][j].set_xlabel("x1", fontsize=8)
     figure.suptitle("Decision boundaries fitted in this run: perceptron and GLM lines, "
@@ -117,6 +118,10 @@ def _finite(values) -> list[float]:
     return [math.nan if v is None else float(v) for v in values]
 
 
+def _statuses(row: CaseRecord) -> str:
+    return ", ".join(f"{k} {v}" for k, v in (row.final_status_counts or {}).items() if v)
+
+
 def plot_coef_norms(cases: list[CaseRecord], path: pathlib.Path):
     """``||coef||`` against the iteration on separable data; None without trajectory rows."""
     rows = sorted((c for c in cases if c.kind == TRAJECTORY and c.iterations),
@@ -127,24 +132,38 @@ def plot_coef_norms(cases: list[CaseRecord], path: pathlib.Path):
     ax = figure.subplots()
     colors = {m.name: m.color for m in catalog.models()}
     for row in rows:
-        stopped = ", ".join(f"{k} {v}" for k, v in (row.final_status_counts or {}).items()
-                            if v)
-        ax.plot(row.iterations, _finite(row.norm_median), marker="o", markersize=3,
-                color=colors.get(row.model), label=f"{row.model} (at the last k: {stopped})")
+        color = colors.get(row.model)
+        median = _finite(row.norm_median)
+        stopped = row.stopped_frac or [0.0] * len(median)
+        # Solid while most fits still iterate; dotted once most have stopped by their own
+        # rule (IRLS: separation certified; Firth: converged), where the norm is frozen.
+        running = [k for k, s in zip(row.iterations, stopped) if s < 0.5]
+        last = len(running)
+        ax.plot(row.iterations[:last], median[:last], marker="o", markersize=3, color=color,
+                label=f"{row.model}: still iterating")
+        if last < len(median):
+            start = max(last - 1, 0)
+            ax.plot(row.iterations[start:], median[start:], linestyle=":", marker="o",
+                    markersize=3, markerfacecolor="none", color=color,
+                    label=f"{row.model}: most fits stopped ({_statuses(row)} at k = "
+                          f"{row.iterations[-1]})")
         ax.fill_between(row.iterations, _finite(row.norm_q25 or row.norm_median),
-                        _finite(row.norm_q75 or row.norm_median), color=colors.get(row.model),
-                        alpha=0.2, linewidth=0)
-    ax.set_yscale("log")
+                        _finite(row.norm_q75 or row.norm_median), color=color, alpha=0.2,
+                        linewidth=0)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("iterations k (the fit run with max_iter = k)")
     ax.set_ylabel("||coef|| (median, band = 25%-75%)")
     ax.set_title(f"Coefficient norm on separable data ({rows[0].n_datasets} data sets, "
                  f"{rows[0].dtype})", fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     figure.savefig(path, dpi=_DPI)
     return ("Coefficient norm on separable data: IRLS against Firth",
             "The norm of the coefficients after k iterations (each point is the fit run "
             "with `max_iter = k`, which stops after exactly its first k iterations), median "
-            "over the separable data sets with the interquartile band, log scale. Plain "
-            "IRLS chases an estimate at infinity until it certifies separation and stops; "
-            "Firth's penalised likelihood has a finite maximum, so its norm levels off.")
+            "over the separable data sets with the interquartile band. Solid: most fits are "
+            "still iterating; dotted: most have stopped by their own rule, so the norm no "
+            "longer changes. Plain IRLS climbs towards an estimate at infinity by about the "
+            "same amount each iteration until it certifies separation and stops; Firth's "
+            "penalised likelihood has a finite maximum, and its norm levels off before it "
+            "converges.")
