@@ -93,13 +93,15 @@ def plot_boundaries(cases: list[CaseRecord], path: pathlib.Path):
     # publish (the tests publish often) draws this figure.
     figure = Figure(figsize=(2.6 * len(models), 2.6 * len(regimes) + 0.4))
     axes = figure.subplots(len(regimes), len(models), squeeze=False)
-    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.05, top=0.92, wspace=0.25,
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.05, top=0.91, wspace=0.25,
                            hspace=0.3)
     for i, regime in enumerate(regimes):
         for j, model in enumerate(models):
             _panel(axes[i][j], regime, fits[regime], model)
         axes[i][0].set_ylabel(f"{regime}\nx2", fontsize=9)
-    axes[0][0].legend(fontsize=6, loc="lower right", markerscale=1.5)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=3,
+                  fontsize=8, frameon=False, markerscale=2)
     for j in range(len(models)):
         axes[-1][j].set_xlabel("x1", fontsize=8)
     figure.suptitle("Decision boundaries fitted in this run: perceptron and GLM lines, "
