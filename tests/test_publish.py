@@ -327,7 +327,7 @@ def test_index_lists_every_run(run_json, tmp_path, no_plots):
     cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
     assert cells[0][:4] == [f"[{first.name}]({first.name}/README.md)", "2026-12-01", "cpu",
                             "smoke"]
-    assert cells[0][4] == "a86c2a1fedcb"  # a clean commit: no "(dirty)"
+    assert cells[0][4] == "dd071e591dc4"  # a clean commit: no "(dirty)"
     assert cells[1][:4] == [f"[{second.name}]({second.name}/README.md)", "2026-12-02",
                             "NVIDIA H200", "smoke"]
     assert cells[1][4] == "abcdef012345"
