@@ -138,8 +138,8 @@ def test_rerunning_an_invalid_recorded_case_fails_before_running(tmp_path):
     source.write_text(json.dumps(run))
     completed = bench("run", "--from", str(source))
     assert completed.returncode == 2
-    assert "model glm runs on separable, overlap, xor, circles, not 'poisson'" in \
-        completed.stderr
+    assert ("model glm runs on separable, overlap, xor, circles, cancer, wine, iris, "
+            "not 'poisson'") in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
 
 
