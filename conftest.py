@@ -38,7 +38,9 @@ BENCH_DIR = ROOT / "bench" / "suite"
 _OUTCOME = pytest.StashKey[dict]()
 #: The markers of the benchmark suite (one per catalog family, and the other kinds of row).
 _KIND_MARKERS = {"baseline": "reference-library rows", "datasets": "data-generation rows",
-                 "machine": "the machine's ceilings row"}
+                 "machine": "the machine's ceilings row",
+                 "peer": "JAX peer rows (tfp.glm, glmax: the peers extra)",
+                 "figures": "the fits behind the boundary and coefficient-norm figures"}
 
 
 def pytest_addoption(parser):
@@ -197,7 +199,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     # What is needed to read, and to rerun, this run.
-    from bench.suite.harness import MEASURED_CEILINGS
+    from bench.suite.harness import MEASURED_CEILINGS, SKIPPED
     from bench.suite.matrix import suite_size
 
     preset = get_preset(config.option.bench_preset)
@@ -209,6 +211,7 @@ def pytest_benchmark_update_json(config, benchmarks, output_json):
         "complete": _complete(config),
         "suite_size": suite_size(preset),
         "ceilings": config.stash.get(MEASURED_CEILINGS, None),
+        "skipped": config.stash.get(SKIPPED, {}),
     }
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from bench import catalog
 from bench.presets import Preset
 
-__all__ = ["Case", "fit_cases", "scaling_cases", "all_cases", "dataset_bytes"]
+__all__ = ["Case", "runs_regime", "fit_cases", "scaling_cases", "all_cases", "dataset_bytes"]
 
 
 class Case(NamedTuple):
@@ -50,13 +50,22 @@ def _in_family(entry: catalog.Model, family: str | None) -> bool:
     return family is None or entry.family == family
 
 
+def runs_regime(regime: str, preset: Preset) -> bool:
+    """Whether the preset runs ``regime`` (a resampled one only if it names it, or all)."""
+    return (catalog.regime(regime).data is None or preset.resampled is None
+            or regime in preset.resampled)
+
+
 def fit_cases(preset: Preset, family: str | None = None) -> list[Case]:
-    """The model x regime x dtype matrix at the preset's sizes (one family's, if given)."""
+    """The model x regime x dtype matrix, one family's if given.
+
+    Sizes are the preset's (a resampled regime: its data's).
+    """
     return [
         Case(entry.name, regime, dtype, catalog.n_datasets_cap(entry, preset),
-             preset.n_samples, preset.n_features, preset.n_test)
+             *catalog.regime_sizes(regime, preset))
         for entry in catalog.models() if _in_family(entry, family)
-        for regime in entry.regimes
+        for regime in entry.regimes if runs_regime(regime, preset)
         for dtype in entry.dtypes
     ]
 

@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 __all__ = [
-    "Family", "Regime", "Model", "Pairing", "FAMILIES", "REGIMES", "MODELS",
-    "CLASSIFICATION_REGIMES", "GLM_MAX_ITER", "HISTORY_POINTS", "model", "models", "regime",
-    "regimes", "family_of", "budget", "history_step", "n_datasets_cap", "CatalogError",
+    "Family", "Regime", "RealData", "Model", "Pairing", "Peer", "FAMILIES", "REGIMES",
+    "MODELS", "PEERS", "CLASSIFICATION_REGIMES", "RESAMPLED_REGIMES", "GLM_MAX_ITER",
+    "HISTORY_POINTS", "model", "models", "regime", "regimes", "family_of", "budget",
+    "history_step", "n_datasets_cap", "regime_sizes", "peers", "CatalogError",
 ]
 
 #: IRLS iterations of every GLM entry, R's ``glm.control(maxit = 25)``.
@@ -59,18 +60,41 @@ class Family(NamedTuple):
     replayed_rule: str | None = None
 
 
+class RealData(NamedTuple):
+    """A real data set that ships with scikit-learn, as a two-class problem.
+
+    Attributes:
+        loader: the ``sklearn.datasets`` function that returns it (``"load_wine"``).
+        classes: the two target values kept, ``(label 0, label 1)``.
+        columns: the feature columns kept, or None for all.
+        n_samples: its rows once the two classes are kept.
+        n_features: its feature columns once ``columns`` are kept.
+        description: what it is, in words, for the tables.
+    """
+
+    loader: str
+    classes: tuple[int, int]
+    columns: tuple[int, ...] | None
+    n_samples: int
+    n_features: int
+    description: str
+
+
 class Regime(NamedTuple):
-    """One kind of synthetic data (the generator is ``bench.datasets.GENERATORS[name]``).
+    """One kind of data (the generator is ``bench.datasets.GENERATORS[name]``).
 
     Attributes:
         name: the regime's name.
         response: the GLM family of its responses (``"binomial"``: 0/1 labels).
         color: its colour in the plots.
+        data: for a resampled regime, the real data set whose bootstrap resamples it draws
+            (its sizes are the data's, not the preset's); None for a synthetic regime.
     """
 
     name: str
     response: str
     color: str
+    data: RealData | None = None
 
 
 class Pairing(NamedTuple):
@@ -136,9 +160,28 @@ REGIMES: tuple[Regime, ...] = (
     Regime("poisson", "poisson", "tab:purple"),
     Regime("gamma", "gamma", "tab:brown"),
     Regime("gaussian", "gaussian", "tab:gray"),
+    # Bootstrap resamples of real data: each data set is n draws with replacement from the
+    # n rows (features standardised over all rows, as scikit-learn's examples do); its test
+    # set is the original rows. The separability of the full data was checked by a linear
+    # program (tests/test_resampled.py checks it again).
+    Regime("cancer", "binomial", "tab:pink", RealData(
+        "load_breast_cancer", (0, 1), tuple(range(10)), 569, 10,
+        "breast cancer (Wisconsin), its 10 'mean' features, malignant (0) vs benign (1): "
+        "not linearly separable")),
+    Regime("wine", "binomial", "goldenrod", RealData(
+        "load_wine", (1, 2), None, 119, 13,
+        "wine cultivars 1 (0) vs 2 (1), 13 chemical measurements: linearly separable")),
+    Regime("iris", "binomial", "teal", RealData(
+        "load_iris", (1, 2), None, 100, 4,
+        "iris versicolor (0) vs virginica (1), 4 measurements: not linearly separable")),
 )
 
-CLASSIFICATION_REGIMES = tuple(r.name for r in REGIMES if r.response == "binomial")
+#: The synthetic regimes with 0/1 labels.
+CLASSIFICATION_REGIMES = tuple(r.name for r in REGIMES
+                               if r.response == "binomial" and r.data is None)
+#: The bootstrap-resampled real data sets (all with 0/1 labels).
+RESAMPLED_REGIMES = tuple(r.name for r in REGIMES if r.data is not None)
+_CLASSIFIERS = CLASSIFICATION_REGIMES + RESAMPLED_REGIMES
 
 
 # ----------------------------------------------------------------------- work models
@@ -186,14 +229,14 @@ _BINOMIAL_GLM = (Pairing("statsmodels_glm", ("overlap", "separable")),
                  Pairing("sklearn_logistic", ("overlap", "separable")))
 
 MODELS: tuple[Model, ...] = (
-    Model("perceptron", "Rosenblatt perceptron", "perceptron", CLASSIFICATION_REGIMES,
+    Model("perceptron", "Rosenblatt perceptron", "perceptron", _CLASSIFIERS,
           ("float32",), {}, "perceptron_epochs", perceptron_work, "tab:blue",
           scaling=("separable", "float32"),
           baselines=(Pairing("sklearn_perceptron", ("separable", "overlap")),)),
-    Model("glm", "binomial GLM (logit), IRLS", "glm", CLASSIFICATION_REGIMES,
+    Model("glm", "binomial GLM (logit), IRLS", "glm", _CLASSIFIERS,
           ("float32", "float64"), {"family": "binomial", "firth": False}, GLM_MAX_ITER,
           glm_work, "tab:orange", scaling=("overlap", "float64"), baselines=_BINOMIAL_GLM),
-    Model("glm_firth", "Firth logistic regression, exact Newton", "glm", CLASSIFICATION_REGIMES,
+    Model("glm_firth", "Firth logistic regression, exact Newton", "glm", _CLASSIFIERS,
           ("float32", "float64"), {"family": "binomial", "firth": True}, GLM_MAX_ITER,
           glm_work, "tab:olive"),
     Model("glm_poisson", "Poisson GLM (log), IRLS", "glm", ("poisson",),
@@ -203,9 +246,9 @@ MODELS: tuple[Model, ...] = (
           ("float32", "float64"), {"family": "gamma", "firth": False}, GLM_MAX_ITER,
           glm_work, "tab:brown", baselines=(Pairing("statsmodels_glm", ("gamma",)),)),
     Model("mlp0", "MLP hidden=() (logistic regression by adam)", "mlp",
-          CLASSIFICATION_REGIMES, ("float32",), {"hidden": ()}, "mlp_steps", mlp_work,
+          _CLASSIFIERS, ("float32",), {"hidden": ()}, "mlp_steps", mlp_work,
           "tab:cyan"),
-    Model("mlp8", "MLP hidden=(8,) sigmoid", "mlp", CLASSIFICATION_REGIMES, ("float32",),
+    Model("mlp8", "MLP hidden=(8,) sigmoid", "mlp", _CLASSIFIERS, ("float32",),
           {"hidden": (8,)}, "mlp_steps", mlp_work, "tab:green", scaling=("xor", "float32"),
           baselines=(Pairing("sklearn_mlp", ("xor", "circles")),)),
 )
@@ -266,3 +309,62 @@ def n_datasets_cap(entry: Model, preset) -> int:
     """Data sets per case of ``entry``: the preset's, or its family's smaller cap."""
     cap = FAMILIES[entry.family].n_datasets_cap
     return preset.n_datasets if cap is None else min(preset.n_datasets, getattr(preset, cap))
+
+
+def regime_sizes(name: str, preset) -> tuple[int, int, int]:
+    """``(n_samples, n_features, n_test)`` of regime ``name`` at ``preset``.
+
+    A synthetic regime takes the preset's sizes; a resampled one its data's (its test set
+    is the original rows).
+    """
+    data = regime(name).data
+    if data is None:
+        return preset.n_samples, preset.n_features, preset.n_test
+    return data.n_samples, data.n_features, data.n_samples
+
+
+# ----------------------------------------------------------------------- JAX peers
+
+
+class Peer(NamedTuple):
+    """A JAX library that fits the same model on a batch of data sets, in the same run.
+
+    Attributes:
+        name: its key (``bench.peers.PEERS[name]`` fits it) and pytest id.
+        label: its name in tables.
+        module: the module it needs (a missing one skips its rows, with the reason).
+        model: the catalog model whose data sets (float64 case) and budget it fits.
+        regimes: the regimes it is run on.
+        batching: how it fits many data sets, as its documentation recommends.
+        tolerance: the stopping rule and tolerance it runs at (the one nearest ours), and
+            its default, in words.
+        flag: what its convergence flag covers (``"one per data set"`` or ``"one for the
+            whole batch"``).
+    """
+
+    name: str
+    label: str
+    module: str
+    model: str
+    regimes: tuple[str, ...]
+    batching: str
+    tolerance: str
+    flag: str
+
+
+PEERS: tuple[Peer, ...] = (
+    Peer("tfp_glm", "TensorFlow Probability tfp.glm.fit (JAX substrate)",
+         "tensorflow_probability.substrates.jax", "glm", ("separable", "overlap"),
+         "native batch: one call on [B, n, p]",
+         "‖Δcoef‖ / (1 + ‖coef‖) < 1e-8 on every data set of the batch (default 1e-5), "
+         "at most 25 iterations", "one for the whole batch"),
+    Peer("glmax", "glmax IRLSFitter", "glmax", "glm", ("separable", "overlap"),
+         "jax.vmap over data sets",
+         "absolute change of the negative log-likelihood < 1e-8 (default 1e-3), at most 25 "
+         "iterations", "one per data set"),
+)
+
+
+def peers() -> tuple[Peer, ...]:
+    """Every JAX peer, in table order."""
+    return PEERS

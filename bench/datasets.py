@@ -21,6 +21,11 @@ circles    class 0 on a disc of radius 1, class 1 on a ring of radii ``1 + margi
 poisson    ``y ~ Poisson(exp(X @ coef_true))`` (canonical log link).
 gamma      ``y ~ Gamma(shape=5, mean=1 / (X @ coef_true))`` (canonical inverse link).
 gaussian   ``y = X @ coef_true + N(0, 1)`` (identity link).
+cancer,    bootstrap resamples of a real data set that ships with scikit-learn
+wine, iris (:data:`bench.catalog.REGIMES` says which, :mod:`bench.realdata` loads it): the
+           training set is ``n`` rows drawn with replacement from its ``n`` rows, the test
+           set the ``n`` original rows. Its sizes are the data's: ``n_samples`` and
+           ``n_features`` must be the catalog's (:func:`bench.catalog.regime_sizes`).
 ========== =================================================================================
 
 Features are N(0, 1) for separable, overlap, poisson and gaussian; U(-1, 1) for xor and gamma
@@ -37,12 +42,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bench import catalog
+from bench import catalog, realdata
 
 __all__ = [
     "Datasets",
     "REGIMES",
     "CLASSIFICATION_REGIMES",
+    "RESAMPLED_REGIMES",
     "FAMILY_OF_REGIME",
     "GENERATORS",
     "make",
@@ -52,9 +58,11 @@ __all__ = [
     "check_args",
 ]
 
-#: Every regime, in table order, and those with 0/1 labels (from :mod:`bench.catalog`).
-REGIMES = tuple(r.name for r in catalog.REGIMES)
+#: The synthetic regimes (sized by the caller), in table order, and those with 0/1 labels;
+#: the resampled real data sets (sized by their data), all from :mod:`bench.catalog`.
+REGIMES = tuple(r.name for r in catalog.REGIMES if r.data is None)
 CLASSIFICATION_REGIMES = catalog.CLASSIFICATION_REGIMES
+RESAMPLED_REGIMES = catalog.RESAMPLED_REGIMES
 #: The GLM family whose data each regime generates.
 FAMILY_OF_REGIME = {r.name: r.response for r in catalog.REGIMES}
 
@@ -112,6 +120,15 @@ def check_args(
             raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
         if value < minimum:
             raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    real = catalog.regime(regime).data
+    if real is not None and (n_samples, n_features) != (real.n_samples, real.n_features):
+        raise ValueError(
+            f"regime {regime!r} resamples a real data set of {real.n_samples} rows and "
+            f"{real.n_features} features: pass n_samples={real.n_samples}, "
+            f"n_features={real.n_features} (got {n_samples}, {n_features}).")
+    if real is not None and n_test not in (None, real.n_samples):
+        raise ValueError(f"regime {regime!r} tests on its {real.n_samples} original rows: "
+                         f"pass n_test={real.n_samples} or None (got {n_test!r}).")
     if regime in ("xor", "circles") and n_features < 2:
         raise ValueError(f"regime {regime!r} needs n_features >= 2, got {n_features}.")
     if n_test is None:
@@ -274,9 +291,31 @@ def _gaussian(keys, n_total, n_features, margin, signal, dtype):
     return X, y, coef
 
 
+def _bootstrap(regime):
+    """The generator of a resampled regime.
+
+    ``n`` rows drawn with replacement, then the ``n`` original rows as the test set (no
+    ``coef_true``).
+    """
+
+    def generate(keys, n_total, n_features, margin, signal, dtype):
+        del margin, signal
+        features, labels = realdata.load(regime)  # numpy constants of the program
+        n = features.shape[0]
+        rows = jax.random.randint(keys[2], (n_total - n,), 0, n)
+        X = _with_intercept(jnp.asarray(features, dtype))
+        y = jnp.asarray(labels, dtype)
+        return (jnp.concatenate([X[rows], X]), jnp.concatenate([y[rows], y]),
+                jnp.full((n_features + 1,), jnp.nan, dtype))
+
+    return generate
+
+
 #: The generator of each regime of :mod:`bench.catalog` (a test checks that none lacks one).
 GENERATORS = {"separable": _separable, "overlap": _overlap, "xor": _xor, "circles": _circles,
-              "poisson": _poisson, "gamma": _gamma, "gaussian": _gaussian}
+              "poisson": _poisson, "gamma": _gamma, "gaussian": _gaussian,
+              "cancer": _bootstrap("cancer"), "wine": _bootstrap("wine"),
+              "iris": _bootstrap("iris")}
 
 
 def _generate(regime, key, n_total, n_features, margin, signal, dtype):

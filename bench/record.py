@@ -28,18 +28,22 @@ from bench.temporaries import TMP_PREFIX, remove_stale, temporary_name
 
 __all__ = ["CaseRecord", "RunRecord", "RecordError", "FORMAT", "KINDS", "read_run",
            "load_json", "case_from_json", "case_to_json", "run_to_json", "write_run",
-           "write_atomically", "case_fields", "TMP_PREFIX"]
+           "write_atomically", "case_fields", "TMP_PREFIX", "PEER", "BOUNDARY",
+           "TRAJECTORY"]
 
 #: The ``format`` of the record that ``python -m bench run`` writes.
 FORMAT = "glmnn-bench run record"
 SCHEMA = 1
 
 DATASETS, FIT, SCALING, BASELINE, CEILINGS = "datasets", "fit", "scaling", "baseline", "ceilings"
-KINDS = (DATASETS, FIT, SCALING, BASELINE, CEILINGS)
+#: A JAX peer's batched fit; one regime's boundary-figure fits; a coefficient-norm path.
+PEER, BOUNDARY, TRAJECTORY = "peer", "boundary", "trajectory"
+KINDS = (DATASETS, FIT, SCALING, BASELINE, CEILINGS, PEER, BOUNDARY, TRAJECTORY)
 _ALL = frozenset(KINDS)
 _OURS = frozenset({FIT, SCALING})
-_TIMED = frozenset({DATASETS, FIT, SCALING, BASELINE})
-_FIT_LIKE = _OURS | {BASELINE}
+_TIMED = frozenset({DATASETS, FIT, SCALING, BASELINE, PEER})
+_FIT_LIKE = _OURS | {BASELINE, PEER}
+_FIGURES = frozenset({BOUNDARY, TRAJECTORY})
 
 _HOW_TO_GET_A_RUN = (
     "run `pytest --benchmark` (it writes .benchmarks/glmnn-<preset>-<stamp>.json) and pass "
@@ -67,13 +71,13 @@ class CaseRecord:
     kind: str
     name: str | None = _for(_ALL)
     model: str | None = _for(_ALL, required=_ALL - {CEILINGS})
-    regime: str | None = _for(_TIMED, required=_TIMED)
-    dtype: str | None = _for(_TIMED, required=_FIT_LIKE)
-    n_datasets: int | None = _for(_TIMED, required=_FIT_LIKE)
-    baseline: str | None = _for({BASELINE}, required={BASELINE})
-    n_samples: int | None = _for(_TIMED)
+    regime: str | None = _for(_TIMED | _FIGURES, required=_TIMED | {TRAJECTORY})
+    dtype: str | None = _for(_TIMED | _FIGURES, required=_FIT_LIKE)
+    n_datasets: int | None = _for(_TIMED | {TRAJECTORY}, required=_FIT_LIKE)
+    baseline: str | None = _for({BASELINE, PEER}, required={BASELINE, PEER})
+    n_samples: int | None = _for(_TIMED | _FIGURES)
     n_features: int | None = _for(_TIMED)
-    compile_s: float | None = _for({DATASETS, FIT, SCALING})
+    compile_s: float | None = _for({DATASETS, FIT, SCALING, PEER})
     preset: str | None = _for(_ALL)
     backend: str | None = _for(_ALL)
     device_kind: str | None = _for(_ALL)
@@ -82,8 +86,8 @@ class CaseRecord:
     seconds: float | None = _for(_TIMED)
     model_label: str | None = _for(_OURS)
     n_test: int | None = _for(_OURS)
-    seed: int | None = _for(_FIT_LIKE)
-    max_iter: int | None = _for(_OURS)
+    seed: int | None = _for(_FIT_LIKE | _FIGURES)
+    max_iter: int | None = _for(_OURS | {PEER})
     chunk_size: int | None = _for(_OURS)
     timed: bool | None = _for(_FIT_LIKE)
     fits_per_s: float | None = _for(_FIT_LIKE)
@@ -93,9 +97,9 @@ class CaseRecord:
     nan_frac: float | None = _for(_OURS)
     nan_converged: int | None = _for(_OURS)
     n_iter_mean: float | None = _for(_OURS)
-    n_iter_median: float | None = _for(_OURS)
+    n_iter_median: float | None = _for(_OURS | {PEER})
     n_iter_p90: float | None = _for(_OURS)
-    n_iter_max: int | None = _for(_OURS)
+    n_iter_max: int | None = _for(_OURS | {PEER})
     lane_efficiency: float | None = _for(_OURS)
     train_accuracy_mean: float | None = _for(_OURS)
     train_accuracy_q10: float | None = _for(_OURS)
@@ -111,6 +115,9 @@ class CaseRecord:
     history_median: list[float | None] | None = _for(_OURS)
     history_q25: list[float | None] | None = _for(_OURS)
     history_q75: list[float | None] | None = _for(_OURS)
+    gap_median: list[float | None] | None = _for(_OURS)
+    gap_q25: list[float | None] | None = _for(_OURS)
+    gap_q75: list[float | None] | None = _for(_OURS)
     gflops: float | None = _for(_OURS)
     gbps: float | None = _for(_OURS)
     intensity: float | None = _for(_OURS)
@@ -126,6 +133,16 @@ class CaseRecord:
     copy_gbps: float | None = _for({CEILINGS}, required={CEILINGS})
     matmul_size: int | None = _for({CEILINGS})
     copy_mib: int | None = _for({CEILINGS})
+    tolerance: str | None = _for({PEER}, required={PEER})
+    converged_scope: str | None = _for({PEER}, required={PEER})
+    coef_diff_median: float | None = _for({PEER})
+    fits: dict[str, dict] | None = _for({BOUNDARY}, required={BOUNDARY})
+    iterations: list[int] | None = _for({TRAJECTORY}, required={TRAJECTORY})
+    norm_median: list[float | None] | None = _for({TRAJECTORY}, required={TRAJECTORY})
+    norm_q25: list[float | None] | None = _for({TRAJECTORY})
+    norm_q75: list[float | None] | None = _for({TRAJECTORY})
+    stopped_frac: list[float] | None = _for({TRAJECTORY})
+    final_status_counts: dict[str, int] | None = _for({TRAJECTORY})
 
     def __post_init__(self):
         """Reject a row that does not hold what its kind needs."""
@@ -160,6 +177,8 @@ def _matches(value, hint) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is str:
         return isinstance(value, str)
+    if hint in (dict, list):
+        return isinstance(value, hint)
     if origin is dict:
         return isinstance(value, dict) and all(
             _matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items())
@@ -234,6 +253,8 @@ class RunRecord:
             None when the run did not record it.
         ceilings: the machine's ceilings measured in the session
             (:func:`bench.roofline.measure_ceilings`), or None.
+        skipped: the benchmark rows that were skipped, by id, with the reason (a JAX peer
+            whose library is not installed).
         raw: the file as it was read, which publishing copies (host name redacted).
     """
 
@@ -251,6 +272,7 @@ class RunRecord:
     settings: dict = field(default_factory=dict)
     suite_size: int | None = None
     ceilings: dict | None = None
+    skipped: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
 
@@ -347,7 +369,8 @@ def read_run(path: str | os.PathLike) -> RunRecord:
         machine_info=_mapping(data, "machine_info", where),
         commit_info=_mapping(data, "commit_info", where), version=version,
         settings=_mapping(meta, "run_settings", where), suite_size=suite_size,
-        ceilings=_mapping(meta, "ceilings", where) or None, raw=data,
+        ceilings=_mapping(meta, "ceilings", where) or None,
+        skipped=_mapping(meta, "skipped", where), raw=data,
     )
 
 
@@ -358,7 +381,7 @@ def run_to_json(run: RunRecord) -> dict:
         "preset": run.preset, "preset_settings": run.preset_settings,
         "command": run.command, "timed": run.timed, "complete": run.complete,
         "run_settings": run.settings, "suite_size": run.suite_size,
-        "ceilings": run.ceilings, "machine_info": run.machine_info,
+        "ceilings": run.ceilings, "skipped": run.skipped, "machine_info": run.machine_info,
         "commit_info": run.commit_info,
         "note": "python -m bench run times data generation with each chunk",
         "cases": [case_to_json(case) for case in run.cases],

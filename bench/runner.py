@@ -36,7 +36,7 @@ from bench.timing import compile_ahead, device_info
 from models import STATUS_NAMES
 
 __all__ = ["Evaluation", "Prepared", "prepare", "prepare_data", "run", "evaluate",
-           "evaluate_one", "evaluate_chunk", "summarize", "history_summary",
+           "evaluate_one", "evaluate_chunk", "summarize", "history_summary", "gap_summary",
            "default_chunk_size", "memory_chunk_size", "case_keys", "case_record"]
 
 
@@ -268,19 +268,41 @@ def history_summary(history, history_step: int) -> dict:
             "history_q25": clean(h_q[0]), "history_q75": clean(h_q[2])}
 
 
+def gap_summary(history) -> dict:
+    """Per-iteration median and IQR over data sets of each fit's distance to its final loss.
+
+    ``|history[t] - history[-1]|`` of ``[B, T]`` forward-filled histories (0 once a fit
+    has stopped), for the log-scale convergence plot.
+    """
+    history = np.asarray(history, dtype=np.float64)
+    gap = np.abs(history - history[:, -1:])
+    if np.all(np.isnan(gap)):
+        quantiles = np.full((3, gap.shape[1]), np.nan)
+    else:
+        quantiles = np.nanquantile(gap, [0.25, 0.5, 0.75], axis=0)
+
+    def clean(values):
+        return [None if np.isnan(v) else float(v) for v in values]
+
+    return {"gap_median": clean(quantiles[1]), "gap_q25": clean(quantiles[0]),
+            "gap_q75": clean(quantiles[2])}
+
+
 def summarize(evaluation: Evaluation, stats, *, history_step: int = 1) -> dict:
     """Plain Python numbers and lists for ``extra_info`` from a case's evaluation.
 
     Returns:
         :func:`bench.stats.summarize_stats` of the merged chunk statistics (statuses,
         iterations, ``lane_efficiency``, accuracies, losses, Novikoff ratio), plus the exact
-        ``final_loss_median`` and the per-iteration median and IQR of the histories.
+        ``final_loss_median``, the per-iteration median and IQR of the histories and of
+        each fit's distance to its final loss (:func:`gap_summary`).
     """
     out = summarize_stats(stats)
     losses = np.asarray(evaluation.final_loss, dtype=np.float64)
     losses = losses[np.isfinite(losses)]
     out["final_loss_median"] = float(np.median(losses)) if losses.size else None
     out.update(history_summary(evaluation.history, history_step))
+    out.update(gap_summary(evaluation.history))
     if set(out["status_counts"]) != set(STATUS_NAMES.values()):
         raise RuntimeError(f"the status counts {sorted(out['status_counts'])} are not the "
                            f"documented statuses {sorted(STATUS_NAMES.values())}")

@@ -63,13 +63,28 @@ def interrupt_when(process, marker: str, stream_name: str, timeout: float = 240,
     return seen
 
 
+def start_interruptible(args: list[str]) -> subprocess.Popen:
+    """Start ``args`` with SIGINT at its default action.
+
+    A shell without job control starts background jobs with SIGINT ignored, and a child
+    inherits an ignored signal: Python then installs no KeyboardInterrupt handler, and the
+    signal these tests send would do nothing. A handler, unlike SIG_IGN, is reset to the
+    default action by exec, so pytest holds one while it starts the child.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_bench_run_interrupted_by_sigint_publishes_nothing(tmp_path):
     results = tmp_path / "results"
     before = earlier_run(results)
-    process = subprocess.Popen(
+    process = start_interruptible(
         [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "glm",
-         "--publish", "--results-dir", str(results), "--json", str(tmp_path / "run.json")],
-        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--publish", "--results-dir", str(results), "--json", str(tmp_path / "run.json")])
     # The first case has finished when its progress line is printed; stop in the second.
     interrupt_when(process, "chunks", "stderr")
     _, stderr = process.communicate(timeout=120)
@@ -87,11 +102,10 @@ def test_bench_run_interrupted_while_xla_compiles_exits_130(tmp_path):
     # segmentation fault (exit -11) in 10 runs of 10.
     results = tmp_path / "results"
     before = earlier_run(results)
-    process = subprocess.Popen(
+    process = start_interruptible(
         [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "glm",
          "--regime", "overlap", "--dtype", "float64", "--no-progress", "--publish",
-         "--results-dir", str(results), "--json", str(tmp_path / "run.json")],
-        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--results-dir", str(results), "--json", str(tmp_path / "run.json")])
     interrupt_when(process, "compiling", "stderr", delay=0.5)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, (process.returncode, stderr[-2000:])
@@ -138,20 +152,19 @@ def test_rerunning_an_invalid_recorded_case_fails_before_running(tmp_path):
     source.write_text(json.dumps(run))
     completed = bench("run", "--from", str(source))
     assert completed.returncode == 2
-    assert "model glm runs on separable, overlap, xor, circles, not 'poisson'" in \
-        completed.stderr
+    assert ("model glm runs on separable, overlap, xor, circles, cancer, wine, iris, "
+            "not 'poisson'") in completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
 
 
 def test_pytest_benchmark_interrupted_by_sigint_publishes_nothing(tmp_path):
     results = tmp_path / "results"
     before = earlier_run(results)
-    process = subprocess.Popen(
+    process = start_interruptible(
         [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset", "smoke", "-v",
          "-p", "no:cacheprovider", "bench/suite/bench_fits.py", "-m", "perceptron",
          "--bench-results-dir",
-         str(results), "--benchmark-json", str(tmp_path / "run.json")],
-        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         str(results), "--benchmark-json", str(tmp_path / "run.json")])
     interrupt_when(process, "PASSED", "stdout")
     stdout, _ = process.communicate(timeout=120)
     assert process.returncode != 0

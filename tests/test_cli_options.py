@@ -14,7 +14,7 @@ import pathlib
 import pytest
 
 from bench import __main__ as cli
-from bench import scale, selection
+from bench import catalog, scale, selection
 from bench.presets import PRESETS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -94,15 +94,23 @@ def test_every_argument_has_help():
 
 def test_the_regimes_offered_are_those_some_model_runs():
     assert "gaussian" not in selection.run_regimes()
+    # The quick preset runs every resampled regime (smoke runs iris only).
     assert set(selection.run_regimes()) == {r for c in selection.from_options(
-        preset="smoke").cases for r in [c.regime]}
+        preset="quick").cases for r in [c.regime]}
 
 
 def test_n_samples_sets_the_held_out_size_too():
+    def sizes(chosen):
+        return {(c.n_samples, c.n_test) for c in chosen.cases
+                if c.regime not in catalog.RESAMPLED_REGIMES}
+
     chosen = selection.from_options(preset="smoke", models=["glm"], n_samples=60)
-    assert {(c.n_samples, c.n_test) for c in chosen.cases} == {(60, 60)}
+    assert sizes(chosen) == {(60, 60)}
+    # A resampled regime keeps its data's sizes (its rows, tested on its rows).
+    assert {(c.n_samples, c.n_test) for c in chosen.cases if c.regime == "iris"} == {
+        (100, 100)}
     chosen = selection.from_options(preset="smoke", models=["glm"], n_samples=60, n_test=7)
-    assert {(c.n_samples, c.n_test) for c in chosen.cases} == {(60, 7)}
+    assert sizes(chosen) == {(60, 7)}
 
 
 def test_the_mlp_cap_is_said(capsys, no_compute):

@@ -327,11 +327,11 @@ def test_index_lists_every_run(run_json, tmp_path, no_plots):
     cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
     assert cells[0][:4] == [f"[{first.name}]({first.name}/README.md)", "2026-12-01", "cpu",
                             "smoke"]
-    assert cells[0][4] == "e7cc25a309ed"  # a clean commit: no "(dirty)"
+    assert cells[0][4] == "dd071e591dc4"  # a clean commit: no "(dirty)"
     assert cells[1][:4] == [f"[{second.name}]({second.name}/README.md)", "2026-12-02",
                             "NVIDIA H200", "smoke"]
     assert cells[1][4] == "abcdef012345"
-    assert cells[0][5] == "32 fit, 3 scaling, 10 baseline"
+    assert cells[0][5] == "39 fit, 3 scaling, 10 baseline"
     assert not list(root.glob(".tmp-*"))
 
     shutil.rmtree(first)  # the index is regenerated from the folders themselves
@@ -398,13 +398,13 @@ def test_a_subset_without_its_ceilings_row_gives_the_ceilings_its_fits_used(tmp_
     run["glmnn"]["ceilings"] = {k: ceilings[k] for k in (
         "matmul_gflops_float32", "matmul_gflops_float64", "copy_gbps", "matmul_size",
         "copy_mib")}
-    run["glmnn"]["suite_size"] = 52
+    run["glmnn"]["suite_size"] = 68
     folder = publish(_write_json(tmp_path / "subset.json", run), tmp_path / "results")
     readme = (folder / "README.md").read_text()
     assert "no % of roofline" not in readme  # its speed table has % roofline values
     assert ("Ceilings measured in this run (for the % roofline of its fits; its ceilings row "
             f"was not selected): a {ceilings['matmul_size']}² matmul") in readme
-    assert "- selection: **a subset**, 45 of the preset's 52 benchmark rows" in readme
+    assert "- selection: **a subset**, 52 of the preset's 68 benchmark rows" in readme
     from test_readme_numbers import check_readme
 
     assert check_readme(readme, run) == []

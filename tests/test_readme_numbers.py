@@ -137,7 +137,7 @@ CONVERGENCE_ROWS = {
 
 def _check_convergence(readme: str, run: Run) -> list[str]:
     problems = []
-    for table in _tables(readme, "## Convergence", "\n## Speed"):
+    for table in _tables(readme, "### Every model, every regime", "\n## Speed"):
         model = table[0][0].split(":")[0]
         columns = [h.rsplit(" ", 1) for h in table[0][1:]]
         rows = [run.one(kind="fit", model=model, regime=regime,
@@ -211,6 +211,61 @@ def _check_baselines(table, run: Run) -> list[str]:
         }
         problems += [f"baseline {library} {model} {regime}: {name}"
                      for name, ok in checks.items() if not ok]
+    return problems
+
+
+def _check_peers(table, run: Run) -> list[str]:
+    """The JAX peer table: each peer row beside our case of the same model and regime."""
+    problems = []
+    header = table[0]
+    if header[:3] != ["library", "model", "regime"] or len(header) != 14:
+        return [f"peer table columns {header}"]
+    for (library, model, regime, _, fitted, rate, compile_s, converged, iterations, rule,
+         difference, ours_rate, ours_conv, speedup) in table[1:]:
+        theirs = run.one(kind="peer", baseline=library, model=model, regime=regime)
+        ours = run.ours(model, regime)
+        conv_text, _, scope = converged.partition(" (")
+        iter_match = re.fullmatch(rf"({NUMBER}) / ({NUMBER}) \(budget (\d+)\)", iterations)
+        rate_text, _, dtype = ours_rate.partition(" (")
+        sep_text = ours_conv.split(" / ")
+        checks = {
+            "data sets": _shown(fitted, theirs["n_datasets"]),
+            "their fits/s": _shown(rate, theirs["fits_per_s"]),
+            "compile s": _shown(compile_s, theirs["compile_s"]),
+            "their converged %": _shown(conv_text, theirs["converged_frac"], 100),
+            "flag": scope.rstrip(")") == theirs["converged_scope"],
+            "iterations": bool(iter_match) and _shown(iter_match[1], theirs["n_iter_median"])
+            and _shown(iter_match[2], theirs["n_iter_max"])
+            and int(iter_match[3]) == theirs["max_iter"],
+            "stopping rule": rule == theirs["tolerance"],
+            "max |Δcoef|": _shown(difference, theirs["coef_diff_median"]),
+            "our fits/s": _shown(rate_text, ours["fits_per_s"]),
+            "our dtype": dtype.rstrip(")") == ours["dtype"],
+            "our converged %": _shown(sep_text[0], ours["converged_frac"], 100),
+            "our separated %": _shown(sep_text[1], ours["separated_frac"], 100),
+            "speedup": _shown(speedup, ours["fits_per_s"] / theirs["fits_per_s"]),
+        }
+        problems += [f"peer {library} {regime}: {name}" for name, ok in checks.items()
+                     if not ok]
+    return problems
+
+
+def _check_resampled(table, run: Run) -> list[str]:
+    """The real-data table: the GLM's resamples and separated share, each model's converged."""
+    problems, header = [], table[0]
+    models = [h.removesuffix(" converged %") for h in header[5:]]
+    if header[:5] != ["regime", "data", "rows × features", "resamples (glm)",
+                      "separated % (glm)"] or not models:
+        return [f"resampled table columns {header}"]
+    for regime, _, size, resamples, separated, *converged in table[1:]:
+        glm = run.ours("glm", regime)
+        if not (_shown(resamples, glm["n_datasets"])
+                and _shown(separated, glm["separated_frac"], 100)):
+            problems.append(f"resampled {regime}: glm")
+        if size != f"{glm['n_samples']} × {glm['n_features']}":
+            problems.append(f"resampled {regime}: size {size}")
+        problems += [f"resampled {regime}: {model}" for model, cell in zip(models, converged)
+                     if not _shown(cell, run.ours(model, regime)["converged_frac"], 100)]
     return problems
 
 
@@ -331,6 +386,7 @@ def _sentence_speed(match, run):
 
 
 REGIMES = ("separable", "overlap", "xor", "circles")
+RESAMPLED = ("cancer", "wine", "iris")
 
 
 def _sentence_replayed(match, run):
@@ -345,8 +401,49 @@ def _sentence_replayed(match, run):
     return values
 
 
+def _sentence_peer(match, run):
+    theirs = run.one(kind="peer", baseline=match["library"], regime=match["regime"])
+    ours = run.ours(theirs["model"], match["regime"])
+    if match["flag"] is not None:
+        values = [(theirs["n_datasets"], 1), (theirs["n_iter_max"], 1)]
+        if (match["flag"] == "converged=True") != (theirs["converged_frac"] >= 0.5):
+            values.append((float("nan"), 1))
+    else:
+        values = [(theirs["converged_frac"], 100), (theirs["n_datasets"], 1),
+                  (theirs["n_iter_median"], 1), (theirs["n_iter_max"], 1)]
+    values += [(theirs["fits_per_s"], 1), (theirs["coef_diff_median"], 1)]
+    if match["regime"] == "separable":
+        return values + [(ours["separated_frac"], 100)]
+    return values + [(ours["converged_frac"], 100), (ours["fits_per_s"], 1)]
+
+
+def _sentence_resampled(match, run):
+    regime = match["regime"]
+    glm = run.ours("glm", regime)
+    values = [(glm["n_datasets"], 1), (glm["separated_frac"], 100),
+              (glm["converged_frac"], 100),
+              (run.ours("glm_firth", regime)["converged_frac"], 100),
+              (run.ours("perceptron", regime)["converged_frac"], 100)]
+    if match["budget"] is not None:
+        values.append((run.ours("perceptron", regime)["max_iter"], 1))
+    return values
+
+
 #: Sentence pattern -> the (value, scale) of each number group, in order.
 SENTENCES = {
+    rf"On (?P<regime>separable|overlap) data (?P<library>.+?) reported (?:(?P<flag>"
+    rf"converged=(?:True|False)) for the whole batch of {N} data sets \(one flag per "
+    rf"batch\) after {N} iterations|converged on {P} of {N} data sets in a median of {N} "
+    rf"iterations \(max {N}\)), at {N} fits/s; its coefficients differ from ours by a "
+    rf"median of {N} \(largest entry per data set\)(?:, where we report separation on {P} "
+    rf"of the same data sets: [^.]*|; ours converged on {P} at {N} fits/s)\.":
+        _sentence_peer,
+    rf"In the (?P<regime>{'|'.join(RESAMPLED)}) regime \(.+?\), of {N} bootstrap resamples "
+    rf"the GLM certified {P} as separated and converged on {P}; glm_firth on {P}, perceptron on "
+    rf"{P}(?:(?P<budget> \(the perceptron can converge only on a separable resample, and did "
+    rf"not within its {N} epochs on all of them\))| \(the perceptron converged "
+    rf"on more resamples than the GLM certified: its convergence proves those separable, so "
+    rf"the certificate missed some\))?\.": _sentence_resampled,
     rf"The perceptron converged on {P} of separable data sets and on {P} of overlap, {P} of "
     rf"xor, {P} of circles data sets: [^;]*?(?P<budget_out>; {P} of separable data sets ran "
     rf"out of the {N}-epoch budget)?\.": _sentence_perceptron,
@@ -449,6 +546,17 @@ def check_readme(readme: str, data: dict) -> list[str]:
     problems += _check_rows_of_ours(scaling, run, "scaling")
     (reference,) = _tables(readme, "### Reference libraries", "\n### ")
     problems += _check_baselines(reference, run)
+    for heading, check, kinds, empty in (
+            ("### JAX peers", _check_peers, {"peer"}, "No JAX peer row ran in this run."),
+            ("### Real data, resampled", _check_resampled, {"fit"},
+             "No resampled real-data regime ran in this run.")):
+        tables = _tables(readme, heading, "\n### ")
+        if tables:
+            problems += check(tables[0], run)
+        elif empty not in readme.split(heading, 1)[1].split("\n### ", 1)[0]:
+            problems.append(f"{heading}: neither a table nor {empty!r}")
+        elif heading == "### JAX peers" and any(r["kind"] in kinds for r in run.rows):
+            problems.append("peer rows but no peer table")
     return problems + _check_sentences(readme, run)
 
 
@@ -557,3 +665,13 @@ def test_the_data_sets_per_model_and_the_subset_are_read_back(capped_subset):
                      (f"{rows} of the preset's", f"{rows + 1} of the preset's")):
         assert any(("data sets" in p or "selection" in p)
                    for p in check_readme(readme.replace(old, new), data)), old
+
+
+def test_a_changed_number_in_a_peer_or_resampled_sentence_is_caught(published):
+    readme, data = published
+    for pattern, replacement in (
+            (r"(On overlap data glmax IRLSFitter reported converged on )(\d+)%", r"\g<1>37%"),
+            (r"(bootstrap resamples the GLM certified )([\d.]+)%", r"\g<1>12.5%")):
+        wrong, count = re.subn(pattern, replacement, readme, count=1)
+        assert count == 1 and wrong != readme
+        assert any("is not" in p for p in check_readme(wrong, data)), pattern

@@ -27,7 +27,7 @@ def test_the_pytest_json_reads_into_typed_rows():
     run = read_run(FIXTURE)
     assert run.source == "pytest-benchmark" and run.preset == "smoke"
     assert {case.kind for case in run.cases} == {"datasets", "fit", "scaling", "baseline",
-                                                 "ceilings"}
+                                                 "ceilings", "peer", "boundary", "trajectory"}
     fit = next(c for c in run.cases if c.kind == "fit")
     assert isinstance(fit, CaseRecord) and isinstance(fit.status_counts["converged"], int)
 

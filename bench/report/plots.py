@@ -1,11 +1,15 @@
 """The plots of a published run, drawn from the cases' ``extra_info`` with matplotlib (Agg).
 
-Three PNG files, each written only when the run has the rows it needs:
+PNG files, each written only when the run has the rows it needs (``boundaries.png`` and
+``coef_norm.png``, of the run's own figure fits, are drawn by :mod:`.figures`):
 
 ``convergence.png``
     per model, the median over data sets of the loss history (deviance / n, cross-entropy,
     mistakes / n) against the iteration, with the interquartile band, one line per regime
     (``kind == "fit"`` rows; the float64 case where there is one).
+``convergence_log.png``
+    per model, each fit's distance to its own final loss against the iteration, median
+    and IQR over data sets, on a log axis (quadratic, linear and divergent look different).
 ``throughput.png``
     fits per second against ``n_datasets``, log-log, one line per model (``kind ==
     "scaling"`` rows), with the reference libraries' fits per second as dotted lines.
@@ -29,11 +33,12 @@ from typing import NamedTuple
 
 from bench import catalog
 from bench.record import BASELINE, FIT, SCALING, CaseRecord
+from bench.report.figures import plot_boundaries, plot_coef_norms
 from bench.report.formats import missing, positive
 from bench.report.matching import matched_ours, model_order, regime_order
 
-__all__ = ["Plot", "PlotsUnavailable", "write_plots", "plot_convergence", "plot_throughput",
-           "plot_novikoff"]
+__all__ = ["Plot", "PlotsUnavailable", "write_plots", "plot_convergence",
+           "plot_log_convergence", "plot_throughput", "plot_novikoff"]
 
 _BASELINE_STYLES = (":", "-.", (0, (1, 3)), (0, (5, 5)))
 _DPI = 110
@@ -134,6 +139,67 @@ def plot_convergence(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None
     )
 
 
+def plot_log_convergence(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None:
+    """Each fit's distance to its own final loss, median and IQR, log scale, per model."""
+    # The perceptron's mistakes per epoch do not settle off separable data: no convergence
+    # to put on a log scale (its linear-scale curves are in convergence.png).
+    panels = {model: [c for c in model_cases if c.gap_median]
+              for model, model_cases in _preferred_fits(cases).items()
+              if not catalog.family_of(model).mistake_bound}
+    panels = {model: rows for model, rows in panels.items() if rows}
+    if not panels:
+        return None
+    ncols = min(4, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    figure = _figure(figsize=(4.2 * ncols, 3.3 * nrows + 0.4))  # fixed margins: faster
+    from matplotlib.ticker import NullLocator
+    axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    figure.subplots_adjust(left=0.06, right=0.99, bottom=0.08, top=0.9, wspace=0.3,
+                           hspace=0.35)
+    for ax, (model, model_cases) in zip(axes, panels.items(), strict=False):
+        for case in model_cases:
+            # A zero distance (the fit has stopped) has no place on a log axis: not drawn.
+            median = [math.nan if v is None or v <= 0 else float(v) for v in case.gap_median]
+            q25 = [math.nan if v is None or v <= 0 else float(v)
+                   for v in (case.gap_q25 or case.gap_median)]
+            q75 = _finite(case.gap_q75 or case.gap_median)
+            step = case.history_step or 1
+            x = [1 + i * step for i in range(len(median))]
+            color = _regime_color(case.regime)
+            synthetic = case.regime not in catalog.RESAMPLED_REGIMES
+            ax.plot(x, median, color=color, linewidth=1.4,
+                    linestyle="-" if synthetic else ":", label=f"{case.regime} ({case.dtype})")
+            ax.fill_between(x, [v if v == v else 0 for v in q25], q75, color=color,
+                            alpha=0.15, linewidth=0)
+        ax.set_yscale("log")
+        ax.set_title(model, fontsize=10)
+        ax.set_xlabel(_x_label(model), fontsize=8)
+        ax.set_ylabel(f"|loss - final loss| ({_y_label(model)})", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.yaxis.set_minor_locator(NullLocator())  # decades only: minor ticks were slow
+        ax.grid(True, which="major", alpha=0.2)
+        ax.legend(fontsize=6)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    figure.suptitle("Distance to each fit's final loss per iteration (log scale): median "
+                    "over data sets, band = 25%-75%", fontsize=11)
+    figure.savefig(path, dpi=_DPI)
+    return Plot(
+        path.name, "Convergence on a log scale",
+        "For every fit, the distance of its loss after each iteration to its own final "
+        "loss, `|loss_t - loss_final|`; the median over data sets with the interquartile "
+        "band, on a log axis. A straight descent is linear convergence (gradient steps); "
+        "a curve that bends down ever faster is quadratic (IRLS, Newton). The curve ends "
+        "where more than half of the fits have stopped (distance 0). Solid: synthetic "
+        "regimes; dotted: resampled real data. On separable data the GLM's deviance "
+        "falls towards 0 until separation is certified. A band that reaches the bottom: "
+        "a quarter of the fits have stopped. A fit that ran to its budget is measured "
+        "against its last loss, not its limit, so its last steps drop by construction "
+        "(the MLPs' right end). The perceptron is left out: its mistakes per epoch do not "
+        "settle off separable data.",
+    )
+
+
 def plot_throughput(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None:
     """Fits per second against ``n_datasets`` (log-log), one line per model."""
     sweep = [c for c in cases if c.kind == SCALING and positive(c.fits_per_s)]
@@ -228,8 +294,15 @@ def write_plots(cases: list[CaseRecord], folder: str | pathlib.Path) -> list[Plo
     folder = pathlib.Path(folder)
     _figure()  # fail early, before any file, if matplotlib is missing
     drawn = [
+        _plot(plot_boundaries(cases, folder / "boundaries.png"), "boundaries.png"),
         plot_convergence(cases, folder / "convergence.png"),
+        plot_log_convergence(cases, folder / "convergence_log.png"),
+        _plot(plot_coef_norms(cases, folder / "coef_norm.png"), "coef_norm.png"),
         plot_throughput(cases, folder / "throughput.png"),
         plot_novikoff(cases, folder / "novikoff.png"),
     ]
     return [plot for plot in drawn if plot is not None]
+
+
+def _plot(title_caption, filename: str) -> Plot | None:
+    return None if title_caption is None else Plot(filename, *title_caption)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from bench.record import FIT, RunRecord
 from bench.report.formats import fmt_count
 from bench.report.matching import case_sort_key
+from bench.report.peers import PEER_LEGEND, peer_table
+from bench.report.resampled import RESAMPLED_LEGEND, resampled_table
 from bench.report.sentences import reading_sentences
 from bench.report.tables import (
     baseline_table,
@@ -129,8 +131,11 @@ def _selection_lines(run: RunRecord) -> list[str]:
     """Whether the run is the whole matrix of its preset, or which part of it."""
     if run.suite_size is None:
         return []
-    rows = len(run.cases)
-    if rows >= run.suite_size:
+    rows, skipped = len(run.cases), len(run.skipped)
+    if rows + skipped >= run.suite_size:
+        if skipped:
+            return [f"- selection: the whole matrix of the preset, {rows} benchmark rows "
+                    f"and {skipped} skipped (listed with the reason under JAX peers)"]
         return [f"- selection: the whole matrix of the preset, {rows} benchmark rows"]
     return [f"- selection: **a subset**, {rows} of the preset's {run.suite_size} benchmark "
             "rows (the others were not selected, or were skipped); a sentence that needs a "
@@ -189,6 +194,13 @@ def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> st
         "",
         "## Convergence",
         "",
+        "### Real data, resampled",
+        "",
+        RESAMPLED_LEGEND,
+        *resampled_table(cases),
+        "",
+        "### Every model, every regime",
+        "",
         _CONVERGENCE_LEGEND,
         *convergence_tables(cases),
         "## Speed",
@@ -203,6 +215,11 @@ def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> st
         "### Reference libraries",
         "",
         *baseline_table(cases),
+        "",
+        "### JAX peers",
+        "",
+        PEER_LEGEND,
+        *peer_table(cases, run.skipped),
         "",
         "### Throughput against the number of data sets",
         "",

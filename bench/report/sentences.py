@@ -19,6 +19,8 @@ from bench.report.formats import (
     positive,
 )
 from bench.report.matching import Speedup, matched_ours, models_in, speedups
+from bench.report.peers import peer_sentences
+from bench.report.resampled import resampled_sentences
 from bench.report.tables import statuses
 
 __all__ = ["reading_sentences"]
@@ -155,8 +157,8 @@ def _replayed_rules(cases: list[CaseRecord]) -> list[str]:
     sentences = []
     for model in models_in([c for c in cases if c.kind == FIT]):
         rule = catalog.family_of(model).replayed_rule
-        columns = [(regime.name, _fit(cases, model, regime.name))
-                   for regime in catalog.regimes()]
+        columns = [(regime, _fit(cases, model, regime))
+                   for regime in catalog.CLASSIFICATION_REGIMES]
         columns = [(r, c) for r, c in columns if c is not None and not missing(
             c.replay_stop_frac)]
         if rule is None or not columns:
@@ -275,7 +277,8 @@ def reading_sentences(cases: list[CaseRecord], *, timed: bool = True) -> list[st
     """
     sentences: list[str | None] = [
         _perceptron_convergence(cases), _novikoff(cases), _separation(cases),
-        *_baseline_on_separable(cases), _firth(cases), _overlap(cases),
+        *_baseline_on_separable(cases), *peer_sentences(cases), _firth(cases),
+        _overlap(cases), *resampled_sentences(cases),
         *_replayed_rules(cases), *_curved_boundaries(cases), _nonfinite(cases),
         *_speed(cases, timed), *_scaling(cases),
     ]

@@ -7,6 +7,7 @@ Compile ahead of time outside the timed region; time only the batched fit, block
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -16,13 +17,16 @@ from bench import baselines, catalog, runner
 from bench.cases import Case
 from bench.presets import Preset
 from bench.record import CaseRecord, case_to_json
-from bench.timing import device_info
+from bench.timing import compile_ahead, device_info
 
-__all__ = ["bench_case", "bench_baseline", "timed_seconds", "store", "MEASURED_CEILINGS"]
+__all__ = ["bench_case", "bench_baseline", "bench_peer", "skip_row", "timed_seconds", "store",
+           "MEASURED_CEILINGS", "SKIPPED"]
 
 #: The machine's ceilings measured in this session (``config.stash``), recorded with the run
 #: even when its ceilings row was not selected, since the fits' % roofline uses them.
 MEASURED_CEILINGS = pytest.StashKey[dict]()
+#: The rows skipped in this session, ``{id: reason}``, recorded with the run (``skipped``).
+SKIPPED = pytest.StashKey[dict]()
 
 
 def timed_seconds(benchmark) -> float | None:
@@ -97,3 +101,67 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
         n_samples=int(X.shape[1]), n_features=int(X.shape[2] - 1), preset=preset.name,
         seed=preset.seed, timed=timed_seconds(benchmark) is not None, seconds=seconds,
         **device_info(), fits_per_s=len(X) / seconds, converged_frac=converged))
+
+
+def skip_row(config, row_id: str, reason: str) -> None:
+    """Skip this benchmark row, and record why with the run (its README says so)."""
+    config.stash.setdefault(SKIPPED, {})[row_id] = reason
+    pytest.skip(reason)
+
+
+@functools.cache
+def _our_fit(model: str, preset: Preset):
+    """Our batched fit of ``model`` (one compilation per shape, shared by the peer rows)."""
+    import jax
+
+    from bench.adapters import adapter
+
+    return jax.jit(jax.vmap(adapter(model, preset).fit))
+
+
+def bench_peer(benchmark, config, peer_case, preset: Preset) -> CaseRecord:
+    """Time a JAX peer fitting our float64 data sets of its model and regime, in one batch.
+
+    Its batched fit is compiled ahead (the compile time is recorded) and timed blocked, as
+    ours; its coefficients are compared with our fit of the same data sets (untimed).
+    A peer whose library is not installed is skipped with the reason (:func:`skip_row`).
+    """
+    from bench import peers
+
+    entry = next(p for p in catalog.peers() if p.name == peer_case.peer)
+    reason = peers.unavailable(entry.name)
+    if reason:
+        skip_row(config, peer_case.id, reason)
+    import jax
+
+    from bench.datasets import dataset_keys
+
+    model = catalog.model(entry.model)
+    case = Case(entry.model, peer_case.regime, "float64", catalog.n_datasets_cap(model, preset),
+                *catalog.regime_sizes(peer_case.regime, preset))
+    data = runner.prepare_data(case, preset)
+    compiled, compile_s = compile_ahead(peers.batched_fit(entry.name), data.X_train,
+                                        data.y_train)
+    benchmark.group = f"peer:{entry.model}"
+    start = time.perf_counter()
+    fitted = benchmark.pedantic(lambda: jax.block_until_ready(
+        compiled(data.X_train, data.y_train)), rounds=preset.rounds,
+        warmup_rounds=preset.warmup_rounds, iterations=1)
+    untimed_s = time.perf_counter() - start
+    seconds = timed_seconds(benchmark)
+    seconds = untimed_s if seconds is None else seconds
+    keys = dataset_keys(runner.case_keys(preset)[1], 0, case.n_datasets)
+    ours = _our_fit(entry.model, preset)(keys, data.X_train, data.y_train)
+    difference = np.max(np.abs(np.asarray(fitted.coef) - np.asarray(ours.coef)), axis=1)
+    n_iter = np.asarray(fitted.n_iter)
+    return store(benchmark, CaseRecord(
+        kind="peer", name=peer_case.id, baseline=entry.label, model=entry.model,
+        regime=peer_case.regime, dtype="float64", n_datasets=case.n_datasets,
+        n_samples=case.n_samples, n_features=case.n_features, preset=preset.name,
+        seed=preset.seed, timed=timed_seconds(benchmark) is not None, seconds=seconds,
+        compile_s=compile_s, **device_info(), fits_per_s=case.n_datasets / seconds,
+        converged_frac=float(np.mean(np.asarray(fitted.converged, bool))),
+        max_iter=peers.MAX_ITER, n_iter_median=float(np.median(n_iter)),
+        n_iter_max=int(n_iter.max()), tolerance=entry.tolerance,
+        converged_scope=entry.flag, coef_diff_median=float(np.median(difference)),
+    ))

@@ -7,16 +7,36 @@ suite at a preset has :func:`suite_size` rows, so a run that recorded fewer is a
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 
 from bench import baselines, catalog
-from bench.cases import all_cases
+from bench.cases import all_cases, runs_regime
 from bench.presets import Preset
 
-__all__ = ["MATRICES", "params", "suite_size", "CEILINGS_CASE"]
+__all__ = ["MATRICES", "params", "suite_size", "CEILINGS_CASE", "FIGURES", "PeerCase"]
 
 #: The one ``case`` of the machine's ceilings row.
 CEILINGS_CASE = "ceilings"
+#: The rows behind the figures: the boundaries, and the coefficient norm of each model.
+FIGURES = ("boundaries", "norm-glm", "norm-glm_firth")
+
+
+class PeerCase(NamedTuple):
+    """One JAX peer row: a peer of :data:`bench.catalog.PEERS` on one of its regimes."""
+
+    peer: str
+    regime: str
+
+    @property
+    def id(self) -> str:
+        """A short readable id for pytest."""
+        return f"{self.peer}-{self.regime}"
+
+    def __str__(self) -> str:
+        """The id (what ``--benchmark-group-by=param:case`` shows)."""
+        return self.id
 
 
 def _fits(preset: Preset) -> list:
@@ -34,9 +54,21 @@ def _baselines(preset: Preset) -> list:
 
 
 def _datasets(preset: Preset) -> list:
-    del preset
     return [pytest.param(r.name, id=r.name, marks=pytest.mark.datasets)
-            for r in catalog.regimes()]
+            for r in catalog.regimes() if runs_regime(r.name, preset)]
+
+
+def _peers(preset: Preset) -> list:
+    del preset
+    return [pytest.param(PeerCase(peer.name, regime), id=f"{peer.name}-{regime}",
+                         marks=[pytest.mark.peer,
+                                getattr(pytest.mark, catalog.model(peer.model).family)])
+            for peer in catalog.peers() for regime in peer.regimes]
+
+
+def _figures(preset: Preset) -> list:
+    del preset
+    return [pytest.param(name, id=name, marks=pytest.mark.figures) for name in FIGURES]
 
 
 def _machine(preset: Preset) -> list:
@@ -46,7 +78,7 @@ def _machine(preset: Preset) -> list:
 
 #: What ``@pytest.mark.matrix(name)`` parametrises ``case`` over.
 MATRICES = {"fits": _fits, "baselines": _baselines, "datasets": _datasets,
-            "machine": _machine}
+            "machine": _machine, "peers": _peers, "figures": _figures}
 
 
 def params(name: str, preset: Preset) -> list:

@@ -1,0 +1,139 @@
+"""The fits behind the run's pictures, made in the run itself with the suite's code paths.
+
+* :func:`boundary_fits`: one data set with two features per synthetic classification
+  regime, fitted by each model of :data:`BOUNDARY_MODELS` through its adapter
+  (:mod:`bench.adapters`, the fit every benchmark row times), under ``jax.vmap`` on a batch
+  of one. A linear model gives its coefficients (the report draws the line
+  ``coef . (1, x1, x2) = 0`` from them); an MLP its probabilities on a grid (the report
+  draws the 0.5 contour), from ``models.mlp.predict``.
+* :func:`norm_paths`: ``||coef||`` after each iteration ``k`` of the GLM and Firth fits on
+  separable data sets: the fit run with ``max_iter = k`` stops after exactly the first
+  ``k`` iterations of the full fit, so its coefficients are the ``k``-th iterate.
+
+Both return plain Python values for a :class:`~bench.record.CaseRecord`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bench import catalog, datasets, runner
+from bench.adapters import adapter
+from bench.cases import Case
+from bench.presets import Preset
+from models import glm, mlp, status_counts, status_name
+
+__all__ = ["BOUNDARY_MODELS", "BOUNDARY_REGIMES", "NORM_MODELS", "GRID_POINTS",
+           "boundary_fits", "norm_paths"]
+
+#: The models whose boundaries are drawn, and on which regimes (two features each).
+BOUNDARY_MODELS = ("perceptron", "glm", "mlp0", "mlp8")
+BOUNDARY_REGIMES = catalog.CLASSIFICATION_REGIMES
+#: The models whose coefficient norm is followed on separable data.
+NORM_MODELS = ("glm", "glm_firth")
+#: Grid points per axis for an MLP's probabilities (recorded to 4 significant digits: the
+#: 0.5 contour needs no more, and the run's JSON stays small).
+GRID_POINTS = 41
+
+
+def _dtype(model: str) -> str:
+    dtypes = catalog.model(model).dtypes
+    return "float64" if "float64" in dtypes else dtypes[0]
+
+
+@functools.cache
+def _batched_fit(model: str, preset: Preset):
+    """The model's adapter fit under ``jax.jit(jax.vmap(...))``, as the runner calls it."""
+    return jax.jit(jax.vmap(adapter(model, preset).fit))
+
+
+def _fit_batch(model: str, preset: Preset, X, y):
+    """The model's fit of every data set of ``X [B, n, p]``, ``y [B, n]``."""
+    dtype = jnp.dtype(_dtype(model))
+    keys = datasets.dataset_keys(runner.case_keys(preset)[1], 0, X.shape[0])
+    return _batched_fit(model, preset)(keys, jnp.asarray(X, dtype), jnp.asarray(y, dtype))
+
+
+def _grid(points: np.ndarray) -> np.ndarray:
+    low, high = float(points.min()), float(points.max())
+    pad = 0.08 * (high - low)
+    return np.linspace(low - pad, high + pad, GRID_POINTS)
+
+
+def boundary_fits(preset: Preset) -> dict:
+    """Per regime: its points, labels, grid, and each model's status and boundary.
+
+    Returns:
+        ``{regime: {"points": [[x1, x2], ...], "labels": [...], "grid": [...],
+        "models": {model: {"status": name, "dtype": ..., "coef": [w0, w1, w2]} or
+        {..., "probability": [[p(grid[i], grid[j]) for i] for j]}}}}`` (``probability[j][i]``
+        at ``x1 = grid[i]``, ``x2 = grid[j]``).
+    """
+    data_key = runner.case_keys(preset)[0]
+    regimes = [datasets.make(regime, data_key, n_datasets=1, n_samples=preset.n_samples,
+                             n_features=2, n_test=1, dtype=jnp.float64)
+               for regime in BOUNDARY_REGIMES]
+    X = np.stack([np.asarray(d.X_train[0]) for d in regimes])  # [regimes, n, 3]
+    y = np.stack([np.asarray(d.y_train[0]) for d in regimes])
+    grids = [_grid(points[:, 1:]) for points in X]
+    grid_X = np.stack([_grid_design(grid) for grid in grids])  # [regimes, m, 3]
+    out = {regime: {"points": X[i, :, 1:].tolist(), "labels": y[i].tolist(),
+                    "grid": grids[i].tolist(), "models": {}}
+           for i, regime in enumerate(BOUNDARY_REGIMES)}
+    for model in BOUNDARY_MODELS:
+        result = _fit_batch(model, preset, X, y)
+        mlp_family = catalog.model(model).family == "mlp"
+        if mlp_family:
+            probability = np.asarray(jax.vmap(mlp.predict)(
+                result, jnp.asarray(grid_X, _dtype(model))), np.float64)
+        for i, regime in enumerate(BOUNDARY_REGIMES):
+            fit = {"status": status_name(int(result.status[i])), "dtype": _dtype(model)}
+            if mlp_family:
+                grid_p = probability[i].reshape(GRID_POINTS, GRID_POINTS)
+                fit["probability"] = [[float(f"{v:.4g}") for v in row] for row in grid_p]
+            else:
+                fit["coef"] = np.asarray(result.coef[i], np.float64).tolist()
+            out[regime]["models"][model] = fit
+    return out
+
+
+def _grid_design(grid: np.ndarray) -> np.ndarray:
+    """``[m, 3]`` rows ``(1, x1, x2)`` of the grid, ``x1`` varying fastest."""
+    x1, x2 = np.meshgrid(grid, grid)
+    return np.stack([np.ones(x1.size), x1.ravel(), x2.ravel()], axis=1)
+
+
+def norm_paths(model: str, preset: Preset) -> dict:
+    """``||coef||`` after each of ``preset.norm_iterations`` on the separable float64 case.
+
+    Returns:
+        ``iterations``, ``norm_median``, ``norm_q25``, ``norm_q75`` (over data sets), the
+        share of fits that had stopped by their own rule before iteration ``k``
+        (``stopped_frac``), the statuses of the longest fit (``final_status_counts``), and
+        ``n_datasets``.
+    """
+    entry = catalog.model(model)
+    n_datasets = min(catalog.n_datasets_cap(entry, preset), preset.norm_datasets)
+    case = Case(model, "separable", "float64", n_datasets, preset.n_samples,
+                preset.n_features, preset.n_test)
+    data = runner.prepare_data(case, preset)
+    settings = entry.settings
+    norms, stopped, statuses = [], [], None
+    for k in preset.norm_iterations:
+        fit = jax.jit(jax.vmap(lambda X, y, k=k: glm.fit(
+            X, y, settings["family"], firth=settings["firth"], max_iter=k)))
+        result = fit(data.X_train, data.y_train)
+        norms.append(np.linalg.norm(np.asarray(result.coef), axis=1))
+        # Stopped by its own rule before iteration k, so its coefficients are frozen (the
+        # status cannot say it: a fit cut off at k is also certified separated or not).
+        stopped.append(float(np.mean(np.asarray(result.n_iter) < k)))
+        statuses = result.status
+    q25, median, q75 = np.quantile(np.stack(norms, axis=1), [0.25, 0.5, 0.75], axis=0)
+    return {"iterations": list(preset.norm_iterations), "n_datasets": n_datasets,
+            "norm_median": median.tolist(), "norm_q25": q25.tolist(),
+            "norm_q75": q75.tolist(), "stopped_frac": stopped,
+            "final_status_counts": status_counts(statuses)}

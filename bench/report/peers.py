@@ -1,0 +1,126 @@
+"""The JAX peers in a published run: their table and the sentences that read it (no JAX).
+
+A peer row (``kind == "peer"``) is a JAX library fitting our float64 data sets of one
+model and regime in one batch (:mod:`bench.peers`); it is shown beside our case of the
+same model and regime. A peer skipped for want of its library is listed with the reason.
+"""
+
+from __future__ import annotations
+
+from bench import catalog
+from bench.record import PEER, CaseRecord
+from bench.report.formats import (
+    DASH,
+    fmt_count,
+    fmt_pct,
+    fmt_rate,
+    fmt_ratio,
+    fmt_seconds,
+    missing,
+    pct_word,
+)
+from bench.report.matching import case_sort_key, matched_ours
+from bench.report.tables import markdown_table
+
+__all__ = ["peer_rows", "peer_table", "skipped_peers", "peer_sentences", "fmt_difference",
+           "PEER_LEGEND"]
+
+PEER_LEGEND = """\
+The JAX libraries a JAX user would pick instead, fitting the same float64 data sets as our
+case of the same model and regime, in the same run, each batched as its documentation
+recommends and compiled ahead (**compile s**, not in the timing). **their converged %** is
+their own flag: `tfp.glm.fit` returns one flag for the whole batch (100 or 0), glmax one
+per data set. **stopping rule** is the rule and tolerance each ran at, the nearest to ours
+(R's relative deviance change below 1e-8, 25 iterations); their defaults are in brackets.
+**max |Δcoef| median** is the median over data sets of the largest absolute difference
+between their coefficients and ours. **speedup** is our fits/s over theirs.
+"""
+
+
+def peer_rows(cases: list[CaseRecord]) -> list[CaseRecord]:
+    """The peer rows, in table order (model, regime, then the catalog's peer order)."""
+    order = [p.label for p in catalog.peers()]
+    rows = [c for c in cases if c.kind == PEER]
+    return sorted(rows, key=lambda c: (case_sort_key(c)[:2], order.index(c.baseline)
+                                       if c.baseline in order else len(order)))
+
+
+def skipped_peers(skipped: dict) -> list[tuple[str, str]]:
+    """``(peer case id, reason)`` of the peer rows the run skipped, in catalog order."""
+    ids = [f"{p.name}-{regime}" for p in catalog.peers() for regime in p.regimes]
+    return [(i, skipped[i]) for i in ids if i in (skipped or {})]
+
+
+def fmt_difference(value) -> str:
+    """A coefficient difference, two significant digits."""
+    return DASH if missing(value) else f"{value:.2g}"
+
+
+def _iterations(case: CaseRecord) -> str:
+    return (f"{fmt_count(case.n_iter_median)} / {fmt_count(case.n_iter_max)} "
+            f"(budget {case.max_iter})")
+
+
+def peer_table(cases: list[CaseRecord], skipped: dict | None = None) -> list[str]:
+    """The peers beside our case of the same model and regime; skipped peers, with why."""
+    header = ["library", "model", "regime", "batching", "data sets", "their fits/s",
+              "compile s", "their converged % (flag)", "iterations median / max",
+              "stopping rule", "max |Δcoef| median", "our fits/s", "our converged % / "
+              "separated %", "speedup"]
+    rows = []
+    batching = {p.label: p.batching for p in catalog.peers()}
+    for peer in peer_rows(cases):
+        ours = matched_ours(cases, peer.model, peer.regime)
+        speedup = (ours.fits_per_s / peer.fits_per_s
+                   if ours and ours.fits_per_s and peer.fits_per_s else None)
+        rows.append([
+            peer.baseline, peer.model, peer.regime, batching.get(peer.baseline, DASH),
+            fmt_count(peer.n_datasets), fmt_rate(peer.fits_per_s),
+            fmt_seconds(peer.compile_s),
+            f"{fmt_pct(peer.converged_frac)} ({peer.converged_scope})", _iterations(peer),
+            peer.tolerance, fmt_difference(peer.coef_diff_median),
+            f"{fmt_rate(ours and ours.fits_per_s)} ({ours.dtype if ours else DASH})",
+            f"{fmt_pct(ours and ours.converged_frac)} / "
+            f"{fmt_pct(ours and ours.separated_frac)}", fmt_ratio(speedup)])
+    lines = markdown_table(header, rows) if rows else ["No JAX peer row ran in this run."]
+    gone = skipped_peers(skipped or {})
+    if gone:
+        lines += ["", "Skipped peer rows (the run published without them):", ""]
+        lines += [f"- `{row_id}`: {reason}" for row_id, reason in gone]
+    return lines
+
+
+def _flag_words(peer: CaseRecord) -> str:
+    if peer.converged_scope == "one for the whole batch":
+        verdict = "converged=True" if (peer.converged_frac or 0) >= 0.5 else "converged=False"
+        return (f"{verdict} for the whole batch of {fmt_count(peer.n_datasets)} data sets "
+                f"(one flag per batch) after {fmt_count(peer.n_iter_max)} iterations")
+    return (f"converged on {pct_word(peer.converged_frac)} of {fmt_count(peer.n_datasets)} "
+            f"data sets in a median of {fmt_count(peer.n_iter_median)} iterations (max "
+            f"{fmt_count(peer.n_iter_max)})")
+
+
+def peer_sentences(cases: list[CaseRecord]) -> list[str]:
+    """What each peer reported on separable and on overlap data, beside what we report."""
+    sentences = []
+    for peer in peer_rows(cases):
+        ours = matched_ours(cases, peer.model, peer.regime)
+        if ours is None or peer.regime not in ("separable", "overlap"):
+            continue
+        sentence = (f"On {peer.regime} data {peer.baseline} reported {_flag_words(peer)}, "
+                    f"at {fmt_rate(peer.fits_per_s)} fits/s; its coefficients differ from "
+                    f"ours by a median of {fmt_difference(peer.coef_diff_median)} (largest "
+                    f"entry per data set)")
+        if peer.regime == "separable":
+            sentence += (f", where we report separation on {pct_word(ours.separated_frac)} "
+                         "of the same data sets")
+            if (peer.converged_frac or 0) > 0 and (ours.separated_frac or 0) > 0:
+                sentence += ": its flag does not warn that no finite estimate exists"
+            else:
+                sentence += (": it did not claim convergence, and it does not say why "
+                             "(no separation status)")
+        else:
+            sentence += (f"; ours converged on {pct_word(ours.converged_frac)} at "
+                         f"{fmt_rate(ours.fits_per_s)} fits/s")
+        sentences.append(sentence + ".")
+    return sentences
