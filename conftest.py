@@ -22,9 +22,12 @@ option it does not know yet (ours, which this file registers) as a test path.
 from __future__ import annotations
 
 import datetime
+import os
 import pathlib
+import shutil
 import shlex
 import sys
+import tempfile
 
 import pytest
 
@@ -145,6 +148,32 @@ def pytest_configure(config):
         started = datetime.datetime.now(datetime.timezone.utc)
         option.benchmark_json = ROOT / ".benchmarks" / paths.record_name(mode.preset, started)
     _check_destinations(config, mode)
+    if not mode.timed:
+        _share_compilations(config)
+
+
+def _share_compilations(config) -> None:
+    """An untimed run keeps XLA's compiled programs in one folder for this session.
+
+    The tests start many processes (pytest and ``python -m bench`` runs) that compile the
+    same smoke programs, and build fresh ``jit(vmap(...))`` wrappers of programs compiled
+    before; JAX's persistent compilation cache serves those from disk. The folder is new
+    for every session and removed at its end, so no run sees another's programs, and a
+    timed run (whose compile times are published) never uses it. A user's own
+    ``JAX_COMPILATION_CACHE_DIR`` is left as it is.
+    """
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return
+    import jax
+
+    folder = tempfile.mkdtemp(prefix="glmnn-xla-cache-")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    settings = {"jax_compilation_cache_dir": folder,
+                "jax_persistent_cache_min_compile_time_secs": 0.0,
+                "jax_persistent_cache_min_entry_size_bytes": 0}
+    for name, value in settings.items():
+        jax.config.update(name, value)
+        os.environ[name.upper()] = str(value)  # the processes the tests start
 
 
 def pytest_report_header(config):

@@ -72,8 +72,10 @@ def start_interruptible(args: list[str]) -> subprocess.Popen:
     default action by exec, so pytest holds one while it starts the child.
     """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # No compiled programs from disk: the signal must find XLA compiling.
+    env = {**ENV, "JAX_ENABLE_COMPILATION_CACHE": "false"}
     try:
-        return subprocess.Popen(args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
     finally:
         signal.signal(signal.SIGINT, previous)
