@@ -253,19 +253,23 @@ def _evaluate_chunks(prepared: Prepared, one_chunk: Callable, outputs: list):
     return evaluation, total
 
 
+def _quartiles(values) -> tuple[list, list, list]:
+    """Per-column 25%, 50% and 75% quantiles of ``[B, T]`` values, NaN ignored.
+
+    Three lists, with ``None`` where a column has no number.
+    """
+    if np.all(np.isnan(values)):
+        quantiles = np.full((3, values.shape[1]), np.nan)
+    else:
+        quantiles = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
+    return tuple([None if np.isnan(v) else float(v) for v in row] for row in quantiles)
+
+
 def history_summary(history, history_step: int) -> dict:
     """Per-iteration median and IQR over data sets of ``[B, T]`` forward-filled histories."""
-    history = np.asarray(history, dtype=np.float64)
-    if np.all(np.isnan(history)):
-        h_q = np.full((3, history.shape[1]), np.nan)
-    else:
-        h_q = np.nanquantile(history, [0.25, 0.5, 0.75], axis=0)
-
-    def clean(values):
-        return [None if np.isnan(v) else float(v) for v in values]
-
-    return {"history_step": history_step, "history_median": clean(h_q[1]),
-            "history_q25": clean(h_q[0]), "history_q75": clean(h_q[2])}
+    q25, median, q75 = _quartiles(np.asarray(history, dtype=np.float64))
+    return {"history_step": history_step, "history_median": median,
+            "history_q25": q25, "history_q75": q75}
 
 
 def gap_summary(history) -> dict:
@@ -275,17 +279,8 @@ def gap_summary(history) -> dict:
     has stopped), for the log-scale convergence plot.
     """
     history = np.asarray(history, dtype=np.float64)
-    gap = np.abs(history - history[:, -1:])
-    if np.all(np.isnan(gap)):
-        quantiles = np.full((3, gap.shape[1]), np.nan)
-    else:
-        quantiles = np.nanquantile(gap, [0.25, 0.5, 0.75], axis=0)
-
-    def clean(values):
-        return [None if np.isnan(v) else float(v) for v in values]
-
-    return {"gap_median": clean(quantiles[1]), "gap_q25": clean(quantiles[0]),
-            "gap_q75": clean(quantiles[2])}
+    q25, median, q75 = _quartiles(np.abs(history - history[:, -1:]))
+    return {"gap_median": median, "gap_q25": q25, "gap_q75": q75}
 
 
 def summarize(evaluation: Evaluation, stats, *, history_step: int = 1) -> dict:
