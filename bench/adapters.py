@@ -7,6 +7,7 @@ family of :mod:`bench.catalog` has one here (a test walks the catalog).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -18,7 +19,7 @@ from bench.catalog import history_step
 from bench.presets import Preset
 from models import glm, mlp, perceptron
 
-__all__ = ["Adapter", "ADAPTERS", "adapter"]
+__all__ = ["Adapter", "ADAPTERS", "adapter", "batched_fit"]
 
 
 def _accuracy(decisions, y):
@@ -128,3 +129,13 @@ def adapter(name: str, preset: Preset) -> Adapter:
         raise ValueError(f"model {name!r} is of family {entry.family!r}, which has no "
                          f"adapter in bench/adapters.py ({', '.join(ADAPTERS)}).")
     return ADAPTERS[entry.family](entry.settings, catalog.budget(entry, preset))
+
+
+@functools.cache
+def batched_fit(name: str, preset: Preset) -> Callable:
+    """``jax.jit(jax.vmap(adapter(name, preset).fit))``, built once per model and preset.
+
+    It takes ``keys [B, 2]``, ``X [B, n, p]``, ``y [B, n]``; one compilation per shape is
+    shared by every caller (the figures' fits and the peer rows' comparison fits).
+    """
+    return jax.jit(jax.vmap(adapter(name, preset).fit))

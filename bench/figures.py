@@ -15,14 +15,12 @@ Both return plain Python values for a :class:`~bench.record.CaseRecord`.
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from bench import catalog, datasets, runner
-from bench.adapters import adapter
+from bench.adapters import batched_fit
 from bench.cases import Case
 from bench.presets import Preset
 from models import glm, mlp, status_counts, status_name
@@ -45,17 +43,11 @@ def _dtype(model: str) -> str:
     return "float64" if "float64" in dtypes else dtypes[0]
 
 
-@functools.cache
-def _batched_fit(model: str, preset: Preset):
-    """The model's adapter fit under ``jax.jit(jax.vmap(...))``, as the runner calls it."""
-    return jax.jit(jax.vmap(adapter(model, preset).fit))
-
-
 def _fit_batch(model: str, preset: Preset, X, y):
     """The model's fit of every data set of ``X [B, n, p]``, ``y [B, n]``."""
     dtype = jnp.dtype(_dtype(model))
     keys = datasets.dataset_keys(runner.case_keys(preset)[1], 0, X.shape[0])
-    return _batched_fit(model, preset)(keys, jnp.asarray(X, dtype), jnp.asarray(y, dtype))
+    return batched_fit(model, preset)(keys, jnp.asarray(X, dtype), jnp.asarray(y, dtype))
 
 
 def _grid(points: np.ndarray) -> np.ndarray:

@@ -7,8 +7,8 @@ Compile ahead of time outside the timed region; time only the batched fit, block
 
 from __future__ import annotations
 
-import functools
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -35,6 +35,18 @@ def timed_seconds(benchmark) -> float | None:
     return None if not stats else float(stats.stats.median)
 
 
+def _pedantic(benchmark, fn: Callable, *, rounds: int, warmup_rounds: int):
+    """``benchmark.pedantic(fn)``: its result, the seconds of one round, and whether timed.
+
+    The seconds are pytest-benchmark's median round, or the wall time of the untimed call.
+    """
+    start = time.perf_counter()
+    result = benchmark.pedantic(fn, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
+    untimed_s = time.perf_counter() - start
+    seconds = timed_seconds(benchmark)
+    return result, (untimed_s if seconds is None else seconds), seconds is not None
+
+
 def store(benchmark, record: CaseRecord) -> CaseRecord:
     """Put ``record`` in the benchmark's ``extra_info`` (the one writer of a row)."""
     benchmark.extra_info.update(case_to_json(record))
@@ -50,16 +62,13 @@ def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = No
     """
     prepared = runner.prepare(case, preset)
     benchmark.group = f"{case.kind}:{case.model}"
-    start = time.perf_counter()
-    result = benchmark.pedantic(runner.run, args=(prepared,), rounds=preset.rounds,
-                                warmup_rounds=preset.warmup_rounds, iterations=1)
-    untimed_s = time.perf_counter() - start
+    result, seconds, timed = _pedantic(benchmark, lambda: runner.run(prepared),
+                                       rounds=preset.rounds,
+                                       warmup_rounds=preset.warmup_rounds)
     evaluation, stats = runner.evaluate(prepared, result)
     summary = runner.summarize(evaluation, stats, history_step=prepared.model.history_step)
-    seconds = timed_seconds(benchmark)
     record = store(benchmark, runner.case_record(
-        case, preset, summary, seconds=untimed_s if seconds is None else seconds,
-        timed=seconds is not None, compile_s=prepared.compile_s,
+        case, preset, summary, seconds=seconds, timed=timed, compile_s=prepared.compile_s,
         chunk_size=prepared.chunk_size, ceilings=ceilings))
     # Never NaN dressed up as converged, whatever the data.
     assert record.nan_converged == 0, record.status_counts
@@ -87,11 +96,7 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
     def loop():
         return [library.fit(X[i], y[i], entry.settings, budget) for i in range(len(X))]
 
-    start = time.perf_counter()
-    fitted = benchmark.pedantic(loop, rounds=preset.rounds, warmup_rounds=0, iterations=1)
-    untimed_s = time.perf_counter() - start
-    seconds = timed_seconds(benchmark)
-    seconds = untimed_s if seconds is None else seconds
+    fitted, seconds, timed = _pedantic(benchmark, loop, rounds=preset.rounds, warmup_rounds=0)
     converged = None
     if library.converged is not None:
         converged = float(np.mean([bool(library.converged(f, budget)) for f in fitted]))
@@ -99,7 +104,7 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
         kind="baseline", name=pair.id, baseline=library.label, model=pair.model,
         regime=pair.regime, dtype="float64", n_datasets=int(len(X)),
         n_samples=int(X.shape[1]), n_features=int(X.shape[2] - 1), preset=preset.name,
-        seed=preset.seed, timed=timed_seconds(benchmark) is not None, seconds=seconds,
+        seed=preset.seed, timed=timed, seconds=seconds,
         **device_info(), fits_per_s=len(X) / seconds, converged_frac=converged))
 
 
@@ -107,16 +112,6 @@ def skip_row(config, row_id: str, reason: str) -> None:
     """Skip this benchmark row, and record why with the run (its README says so)."""
     config.stash.setdefault(SKIPPED, {})[row_id] = reason
     pytest.skip(reason)
-
-
-@functools.cache
-def _our_fit(model: str, preset: Preset):
-    """Our batched fit of ``model`` (one compilation per shape, shared by the peer rows)."""
-    import jax
-
-    from bench.adapters import adapter
-
-    return jax.jit(jax.vmap(adapter(model, preset).fit))
 
 
 def bench_peer(benchmark, config, peer_case, preset: Preset) -> CaseRecord:
@@ -134,6 +129,7 @@ def bench_peer(benchmark, config, peer_case, preset: Preset) -> CaseRecord:
         skip_row(config, peer_case.id, reason)
     import jax
 
+    from bench.adapters import batched_fit
     from bench.datasets import dataset_keys
 
     model = catalog.model(entry.model)
@@ -143,22 +139,18 @@ def bench_peer(benchmark, config, peer_case, preset: Preset) -> CaseRecord:
     compiled, compile_s = compile_ahead(peers.batched_fit(entry.name), data.X_train,
                                         data.y_train)
     benchmark.group = f"peer:{entry.model}"
-    start = time.perf_counter()
-    fitted = benchmark.pedantic(lambda: jax.block_until_ready(
-        compiled(data.X_train, data.y_train)), rounds=preset.rounds,
-        warmup_rounds=preset.warmup_rounds, iterations=1)
-    untimed_s = time.perf_counter() - start
-    seconds = timed_seconds(benchmark)
-    seconds = untimed_s if seconds is None else seconds
+    fitted, seconds, timed = _pedantic(
+        benchmark, lambda: jax.block_until_ready(compiled(data.X_train, data.y_train)),
+        rounds=preset.rounds, warmup_rounds=preset.warmup_rounds)
     keys = dataset_keys(runner.case_keys(preset)[1], 0, case.n_datasets)
-    ours = _our_fit(entry.model, preset)(keys, data.X_train, data.y_train)
+    ours = batched_fit(entry.model, preset)(keys, data.X_train, data.y_train)
     difference = np.max(np.abs(np.asarray(fitted.coef) - np.asarray(ours.coef)), axis=1)
     n_iter = np.asarray(fitted.n_iter)
     return store(benchmark, CaseRecord(
         kind="peer", name=peer_case.id, baseline=entry.label, model=entry.model,
         regime=peer_case.regime, dtype="float64", n_datasets=case.n_datasets,
         n_samples=case.n_samples, n_features=case.n_features, preset=preset.name,
-        seed=preset.seed, timed=timed_seconds(benchmark) is not None, seconds=seconds,
+        seed=preset.seed, timed=timed, seconds=seconds,
         compile_s=compile_s, **device_info(), fits_per_s=case.n_datasets / seconds,
         converged_frac=float(np.mean(np.asarray(fitted.converged, bool))),
         max_iter=peers.MAX_ITER, n_iter_median=float(np.median(n_iter)),
