@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime
 import os
 import pathlib
-import shutil
 import shlex
+import shutil
 import sys
 import tempfile
 
