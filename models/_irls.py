@@ -179,7 +179,7 @@ def init(s: Settings, pb: Problem) -> LoopState:
         gram, rhs = start.gram, jnp.zeros((p,), dtype)
     else:
         objective = start.deviance
-        gram, rhs, observed, observed_rhs = normal_equations(s, pb, eta, start.mu)
+        gram, rhs, observed, observed_rhs = pb.start_system  # normal_equations at eta
         extra = dict(observed=observed, observed_rhs=observed_rhs,
                      change=jnp.asarray(jnp.inf, dtype) if s.newton else None)
     return LoopState(

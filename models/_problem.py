@@ -65,6 +65,7 @@ class Problem(NamedTuple):
     dropped: jax.Array  # [p] bool, columns aliased at the start
     invalid: jax.Array  # [] bool, the data set cannot be fitted
     binary: jax.Array  # [] bool, every y is 0 or 1
+    start_system: tuple | None = None  # normal_equations at the start (not Firth)
 
 
 class Evaluation(NamedTuple):
@@ -175,7 +176,12 @@ def make_problem(s: Settings, X, y, prior, off, l2, tol) -> Problem:
     eta0 = s.link.link(fam.start_mu(y, prior))
     mu0 = s.link.inverse(eta0)
     working0 = irls_weights(s, pb, eta0, mu0)[1]
-    dropped = design_aliased(X, working0, pb.design.gram(working0), s.eps)
+    if s.firth:  # Firth starts elsewhere (beta = 0): the rank needs its own Gram
+        gram0 = pb.design.gram(working0)
+    else:  # the first step's system is at these weights: one product serves both
+        pb = pb._replace(start_system=normal_equations(s, pb, eta0, mu0))
+        gram0 = pb.start_system[0]
+    dropped = design_aliased(X, working0, gram0, s.eps)
     pb = pb._replace(dropped=dropped & ~((l2 > 0) & (penalised > 0)))
     return pb._replace(invalid=invalid | ~start_values(s, pb)[2])
 
