@@ -7,7 +7,10 @@ once per iteration, so how many lanes run together decides where those reads com
   one group of thousands of lanes streams through memory at every iteration instead, and
   was 1.4-3x slower in every model (``python -m bench.grouping`` measures it). The batch
   then runs as consecutive groups, a loop over groups of a vmap, as
-  ``lax.map(f, xs, batch_size=g)`` does;
+  ``lax.map(f, xs, batch_size=g)`` does. The GLM and the perceptron size their groups
+  from their working set (:data:`CPU_GROUP_BYTES`); the MLP, whose ~40 small ops a step
+  cost about as much per call as per lane, runs a fixed number of lanes
+  (:data:`CPU_LANES`), which pays each op's overhead over more lanes;
 * on **other backends** (GPU, TPU) a group is the whole batch, or as many lanes as
   :data:`DEVICE_GROUP_BYTES` of working set allow: a GPU needs many lanes to fill its
   cores and has the memory bandwidth to stream them.
@@ -32,7 +35,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-__all__ = ["CPU_GROUP_BYTES", "DEVICE_GROUP_BYTES", "lane_bytes", "cpu_group_size",
+__all__ = ["CPU_GROUP_BYTES", "CPU_LANES", "DEVICE_GROUP_BYTES", "lane_bytes",
+           "cpu_group_size",
            "check_group_size", "groups_for", "run_in_groups", "batched_rule", "vmapped_lanes",
            "forced_platform"]
 
@@ -46,6 +50,16 @@ several groups instead of running out of memory."""
 #: core's L2 cache (1 MiB on the 2-core machine where it was measured with
 #: ``python -m bench.grouping``; see each model's ``group_size`` argument for the numbers).
 CPU_GROUP_BYTES = 1 << 20
+
+#: Lanes per group on CPU for the models whose groups are a number of lanes rather than a
+#: working set. The MLP: at ``B = 1000`` (float32, 200 steps, paired rounds of
+#: ``jax.jit(jax.vmap(mlp.fit))``), 128 lanes a group were the fastest or within 9% of
+#: the fastest of 16-256 for ``n = 200`` with ``hidden = (8,)``, ``(16,)``, ``(8, 8)`` and
+#: ``n = 400`` with ``(8,)``, while the 16-32 lanes that a 1 MiB working set gives were
+#: 8-20% slower than 128 (``n = 200`` with ``(8,)`` and ``(16,)``, ``n = 400``; with
+#: ``(8, 8)`` 32 lanes were 14% slower): the MLP is bound by its many small ops per step,
+#: not by cache.
+CPU_LANES = {"mlp": 128}
 
 
 def lane_bytes(model: str, n_samples: int, n_columns: int, itemsize: int, *,
@@ -86,12 +100,20 @@ def cpu_group_size(model: str, n_datasets: int, n_samples: int, n_columns: int, 
         hidden: the MLP's hidden widths.
 
     Returns:
-        The power of two nearest to ``CPU_GROUP_BYTES // lane_bytes``, or ``B`` if that is
-        more (:func:`groups_for`).
+        ``CPU_LANES[model]`` for the models there (the MLP); otherwise the power of two
+        nearest to ``CPU_GROUP_BYTES // lane_bytes``; ``B`` if that is more
+        (:func:`groups_for`).
     """
     size = lane_bytes(model, n_samples, n_columns, jnp.dtype(dtype).itemsize, firth=firth,
                       hidden=hidden)
-    return groups_for(n_datasets, size, CPU_GROUP_BYTES)[1]
+    return _cpu_groups(n_datasets, size, CPU_GROUP_BYTES, CPU_LANES.get(model))[1]
+
+
+def _cpu_groups(axis_size: int, lane_bytes: int, cpu_bytes: int, cpu_lanes: int | None):
+    """:func:`groups_for` on CPU: ``cpu_lanes`` lanes a group if given, else ``cpu_bytes``."""
+    if cpu_lanes is not None:
+        return groups_for(axis_size, 1, cpu_lanes)
+    return groups_for(axis_size, lane_bytes, cpu_bytes)
 
 
 def check_group_size(group_size) -> int | None:
@@ -112,8 +134,8 @@ def groups_for(axis_size: int, lane_bytes: int, budget: int, *,
     (with ``nearest_power``; else at most that many, in groups as equal as they can be,
     for a budget that is a hard bound);
     the whole batch is one group when that is at least ``axis_size``. Lanes are the
-    vectorised axis, and the best hand-chunked ``lax.map`` of every model here was at a
-    power of two (GLM float64: 64 lanes; perceptron: 128; MLP: 32), while groups of 59 or
+    vectorised axis, and the best hand-chunked ``lax.map`` of the GLM and the perceptron
+    was at a power of two (GLM float64: 64 lanes; perceptron: 128), while groups of 59 or
     109 lanes ran up to 1.4x slower than 56 or 104.
     """
     most = max(1, budget // max(1, lane_bytes))
@@ -163,7 +185,8 @@ def _grouped(batch_fn: Callable, lanes: int, n_groups: int, per_group: int):
 
 
 def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
-                  cpu_bytes: int | None = None, group_size: int | None = None):
+                  cpu_bytes: int | None = None, cpu_lanes: int | None = None,
+                  group_size: int | None = None):
     """``batch_fn(*args)`` over the leading (lane) axis of ``args``, in groups of lanes.
 
     Args:
@@ -175,8 +198,10 @@ def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
             (:func:`lane_bytes`).
         cpu_bytes: the working-set budget of one group on CPU (None: :data:`CPU_GROUP_BYTES`,
             read when the fit is traced).
+        cpu_lanes: lanes per group on CPU instead of a working-set budget (the MLP's
+            :data:`CPU_LANES`); None to size groups by ``cpu_bytes``.
         group_size: lanes per group on every backend, or None for the platform's choice:
-            ``cpu_bytes`` on CPU, :data:`DEVICE_GROUP_BYTES` elsewhere.
+            ``cpu_lanes`` or ``cpu_bytes`` on CPU, :data:`DEVICE_GROUP_BYTES` elsewhere.
 
     Returns:
         ``batch_fn``'s output for all lanes, lanes leading.
@@ -185,7 +210,8 @@ def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
     if group_size is not None:
         per_group = min(group_size, lanes)
         return _grouped(batch_fn, lanes, math.ceil(lanes / per_group), per_group)(args)
-    cpu = groups_for(lanes, lane_bytes, CPU_GROUP_BYTES if cpu_bytes is None else cpu_bytes)
+    cpu = _cpu_groups(lanes, lane_bytes, CPU_GROUP_BYTES if cpu_bytes is None else cpu_bytes,
+                      cpu_lanes)
     other = groups_for(lanes, lane_bytes, DEVICE_GROUP_BYTES, nearest_power=False)
     if _FORCED_PLATFORM:
         return _grouped(batch_fn, lanes, *(cpu if _FORCED_PLATFORM[-1] == "cpu" else other))(args)

@@ -22,7 +22,7 @@ import numpy as np
 import optax
 from jax import lax
 
-from ._batching import check_group_size, lane_bytes, run_in_groups, vmapped_lanes
+from ._batching import CPU_LANES, check_group_size, lane_bytes, run_in_groups, vmapped_lanes
 from ._lanes import all_finite, binary_data_valid, tree_where, zero_invalid
 from ._network import ACTIVATIONS, check_hidden, forward, forward_t, init_params, mean_loss
 from ._status import Status
@@ -134,7 +134,8 @@ def _fit(key, X, y, *, group_size, **settings) -> MLPResult:
         batch_fn, batched = vmapped_lanes(fit_one, in_batched, (key, X, y))
         n, p = X.shape[-2:]
         cost = lane_bytes("mlp", n, p, X.dtype.itemsize, hidden=settings["hidden"])
-        result = run_in_groups(batch_fn, batched, lane_bytes=cost, group_size=group_size)
+        result = run_in_groups(batch_fn, batched, lane_bytes=cost, cpu_lanes=CPU_LANES["mlp"],
+                               group_size=group_size)
         return result, jax.tree.map(lambda _: True, result)
 
     return fit(key, X, y)
@@ -320,8 +321,8 @@ def fit(
         n_iter_no_change: the ``"sklearn"`` rule's patience (scikit-learn's default 10).
         group_size: under ``jax.vmap``, how many data sets train together in one group
             (:mod:`models._batching`): ``None`` (default) sizes the groups for the platform,
-            on CPU about 1 MiB of working set (32 data sets of ``n = 200, p = 11``,
-            ``hidden=(8,)``, float32), elsewhere the whole batch up to 8 GiB. Set it to tune
+            on CPU 128 data sets (``models._batching.CPU_LANES``), elsewhere the whole
+            batch up to 8 GiB of working set. Set it to tune
             for another CPU; results depend on it only in the last bits (XLA:CPU's batched
             matrix products round by batch size). Static; no effect on one fit.
 

@@ -69,17 +69,25 @@ def _assert_same(name, dtype, actual, expected):
 
 @pytest.fixture
 def small_cpu_groups(monkeypatch):
-    """CPU groups of 3 lanes for these tiny data sets; caches cleared around it."""
+    """CPU groups of a few lanes for these tiny data sets; caches cleared around it.
+
+    The GLM and the perceptron get 3 lanes from the byte budget; the MLP, whose groups are
+    a number of lanes (``CPU_LANES``), 4.
+    """
     jax.clear_caches()
     monkeypatch.setattr(_batching, "CPU_GROUP_BYTES", 3 * 24 * 8 * 4)
+    monkeypatch.setitem(_batching.CPU_LANES, "mlp", 4)
     yield
     jax.clear_caches()
 
 
 @pytest.mark.parametrize("name, regime, dtype", CASES, ids=[c[0] for c in CASES])
 def test_cpu_groups_equal_the_forced_device_branch(name, regime, dtype, small_cpu_groups):
-    # Plain vmap on CPU: lax.platform_dependent's CPU branch, 5 groups of 3 lanes (the last
-    # overlapping the one before). The branch a GPU takes, forced: one group of 13 lanes.
+    # Plain vmap on CPU: lax.platform_dependent's CPU branch, groups of 3 or 4 lanes (the
+    # last overlapping the one before). The branch a GPU takes, forced: one group of 13.
+    traced = jax.make_jaxpr(jax.vmap(functools.partial(FITS[name], g=None)))(
+        *_data(regime, dtype))
+    assert "platform_index" in str(traced)  # the two branches group differently
     grouped = _run(name, regime, dtype, None)
     with _batching.forced_platform("gpu"):
         ungrouped = _run(name, regime, dtype, None)
@@ -108,10 +116,12 @@ def test_device_groups_are_bounded_by_memory(monkeypatch):
 
 def test_cpu_group_size_is_what_the_rule_picks():
     # n = 200, p = 11: GLM float64 17.6 kB a lane -> 59 -> 64; perceptron float32 9.6 kB
-    # -> 109 -> 128; MLP hidden=(8,) 36.8 kB -> 28 -> 32.
+    # -> 109 -> 128; the MLP 128 lanes whatever its working set (CPU_LANES).
     assert models.cpu_group_size("glm", 1000, 200, 11, "float64") == 64
     assert models.cpu_group_size("perceptron", 1000, 200, 11, "float32") == 128
-    assert models.cpu_group_size("mlp", 1000, 200, 11, "float32", hidden=(8,)) == 32
+    assert models.cpu_group_size("mlp", 1000, 200, 11, "float32", hidden=(8,)) == 128
+    assert models.cpu_group_size("mlp", 1000, 400, 11, "float32", hidden=(16,)) == 128
+    assert models.cpu_group_size("mlp", 100, 200, 11, "float32", hidden=(8,)) == 100
     assert models.cpu_group_size("glm", 20, 200, 11, "float64") == 20
 
 

@@ -472,12 +472,12 @@ def test_training_loop_with_a_partial_last_block(small_data):
 
 
 def test_vmap_in_groups_equals_single_fits(small_data, monkeypatch):
-    """On CPU a vmapped fit runs its lanes in cache-sized groups: same fits, lane by lane.
+    """On CPU a vmapped fit runs its lanes in groups (``CPU_LANES``): same fits, lane by lane.
 
-    A tiny group budget splits 32 data sets (and 32 x 3 restarts under a nested vmap) into
-    several groups; settings used by no other test make the fit trace with that budget.
+    Groups of 4 lanes split 32 data sets (and 32 x 3 restarts under a nested vmap) into
+    several groups; settings used by no other test make the fit trace with that size.
     """
-    monkeypatch.setattr(batching, "CPU_GROUP_BYTES", 8 * 60 * 2 * 4 * 5)  # ~5 lanes
+    monkeypatch.setitem(batching.CPU_LANES, "mlp", 4)
     settings = dict(hidden=(2,), activation="sigmoid", max_iter=31, tol=1e-3)
     batch = small_data["overlap"]
     keys = keys_for(32, 3)
