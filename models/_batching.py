@@ -51,9 +51,10 @@ several groups instead of running out of memory."""
 #: ``python -m bench.grouping``; see each model's ``group_size`` argument for the numbers).
 CPU_GROUP_BYTES = 1 << 20
 
-#: Lanes per group on CPU for the models whose groups are a number of lanes rather than a
-#: working set. The MLP: at ``B = 1000`` (float32, 200 steps, paired rounds of
-#: ``jax.jit(jax.vmap(mlp.fit))``), 128 lanes a group were the fastest or within 9% of
+#: Most lanes per group on CPU for the models whose groups are a number of lanes rather
+#: than a working set (in equal groups of a multiple of 8 lanes). The MLP: at
+#: ``B = 1000`` (float32, 200 steps, paired rounds of ``jax.jit(jax.vmap(mlp.fit))``),
+#: 128 lanes a group were the fastest or within 9% of
 #: the fastest of 16-256 for ``n = 200`` with ``hidden = (8,)``, ``(16,)``, ``(8, 8)`` and
 #: ``n = 400`` with ``(8,)``, while the 16-32 lanes that a 1 MiB working set gives were
 #: 8-20% slower than 128 (``n = 200`` with ``(8,)`` and ``(16,)``, ``n = 400``; with
@@ -100,9 +101,9 @@ def cpu_group_size(model: str, n_datasets: int, n_samples: int, n_columns: int, 
         hidden: the MLP's hidden widths.
 
     Returns:
-        ``CPU_LANES[model]`` for the models there (the MLP); otherwise the power of two
-        nearest to ``CPU_GROUP_BYTES // lane_bytes``; ``B`` if that is more
-        (:func:`groups_for`).
+        For the models of :data:`CPU_LANES` (the MLP), at most that many, in equal groups
+        of a multiple of 8 lanes; otherwise the power of two nearest to
+        ``CPU_GROUP_BYTES // lane_bytes``; ``B`` if that is more (:func:`groups_for`).
     """
     size = lane_bytes(model, n_samples, n_columns, jnp.dtype(dtype).itemsize, firth=firth,
                       hidden=hidden)
@@ -110,10 +111,18 @@ def cpu_group_size(model: str, n_datasets: int, n_samples: int, n_columns: int, 
 
 
 def _cpu_groups(axis_size: int, lane_bytes: int, cpu_bytes: int, cpu_lanes: int | None):
-    """:func:`groups_for` on CPU: ``cpu_lanes`` lanes a group if given, else ``cpu_bytes``."""
-    if cpu_lanes is not None:
-        return groups_for(axis_size, 1, cpu_lanes)
-    return groups_for(axis_size, lane_bytes, cpu_bytes)
+    """``(n_groups, lanes_per_group)`` on CPU: by ``cpu_lanes`` if given, else ``cpu_bytes``.
+
+    With ``cpu_lanes``: as few groups as hold at most that many lanes each, as equal as
+    they can be, rounded up to a multiple of 8 lanes (the vector width): 200 data sets
+    are two groups of 104, where two groups of 128 would fit 56 lanes twice.
+    """
+    if cpu_lanes is None:
+        return groups_for(axis_size, lane_bytes, cpu_bytes)
+    if axis_size <= cpu_lanes:
+        return 1, axis_size
+    n_groups = math.ceil(axis_size / cpu_lanes)
+    return n_groups, min(cpu_lanes, 8 * math.ceil(axis_size / n_groups / 8))
 
 
 def check_group_size(group_size) -> int | None:

@@ -122,6 +122,9 @@ def test_cpu_group_size_is_what_the_rule_picks():
     assert models.cpu_group_size("mlp", 1000, 200, 11, "float32", hidden=(8,)) == 128
     assert models.cpu_group_size("mlp", 1000, 400, 11, "float32", hidden=(16,)) == 128
     assert models.cpu_group_size("mlp", 100, 200, 11, "float32", hidden=(8,)) == 100
+    # 200 data sets: two groups of 104 lanes (equal, a multiple of 8), not two of 128.
+    assert models.cpu_group_size("mlp", 200, 200, 11, "float32", hidden=(8,)) == 104
+    assert models.cpu_group_size("mlp", 16_000, 200, 11, "float32", hidden=(8,)) == 128
     assert models.cpu_group_size("glm", 20, 200, 11, "float64") == 20
 
 
