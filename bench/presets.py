@@ -2,7 +2,7 @@
 
 ``smoke`` is what plain ``pytest`` runs (tiny, timing disabled, so CI keeps every benchmark
 module alive); ``quick`` is what ``pytest --benchmark`` runs by default (about 7 minutes
-on a 2-core CPU: 7 min 17 s for the third run of 2026-12-01, with the real-data regimes,
+on a 2-core CPU: 6 min 28 s for the fifth run of 2026-12-01, with the real-data regimes,
 the JAX peers and the figures' refits); ``gpu`` scales to 100,000 data sets per
 case and sweeps ``n_datasets`` over powers of ten for the throughput plot; ``gpu-dry`` is
 the ``gpu`` preset's whole matrix (every case, sweep point, table and plot) at tiny sizes,
