@@ -36,9 +36,8 @@ import jax.numpy as jnp
 from jax import lax
 
 __all__ = ["CPU_GROUP_BYTES", "CPU_LANES", "DEVICE_GROUP_BYTES", "lane_bytes",
-           "cpu_group_size",
-           "check_group_size", "groups_for", "run_in_groups", "batched_rule", "vmapped_lanes",
-           "forced_platform"]
+           "cpu_group_size", "check_group_size", "groups_for", "run_in_groups",
+           "batched_rule", "vmapped_lanes", "forced_platform"]
 
 DEVICE_GROUP_BYTES = 8 << 30
 """Most bytes of working set of one group of lanes off CPU (8 GiB): the whole batch of
@@ -54,12 +53,11 @@ CPU_GROUP_BYTES = 1 << 20
 #: Most lanes per group on CPU for the models whose groups are a number of lanes rather
 #: than a working set (in equal groups of a multiple of 8 lanes). The MLP: at
 #: ``B = 1000`` (float32, 200 steps, paired rounds of ``jax.jit(jax.vmap(mlp.fit))``),
-#: 128 lanes a group were the fastest or within 9% of
-#: the fastest of 16-256 for ``n = 200`` with ``hidden = (8,)``, ``(16,)``, ``(8, 8)`` and
-#: ``n = 400`` with ``(8,)``, while the 16-32 lanes that a 1 MiB working set gives were
-#: 8-20% slower than 128 (``n = 200`` with ``(8,)`` and ``(16,)``, ``n = 400``; with
-#: ``(8, 8)`` 32 lanes were 14% slower): the MLP is bound by its many small ops per step,
-#: not by cache.
+#: 128 lanes a group were the fastest or within 9% of the fastest of 16-256 for
+#: ``n = 200`` with ``hidden = (8,)``, ``(16,)``, ``(8, 8)`` and ``n = 400`` with ``(8,)``,
+#: while the 16-32 lanes that a 1 MiB working set gives were 8-20% slower than 128
+#: (``n = 200`` with ``(8,)`` and ``(16,)``, ``n = 400``; with ``(8, 8)`` 32 lanes were 14%
+#: slower): the MLP is bound by its many small ops per step, not by cache.
 CPU_LANES = {"mlp": 128}
 
 
@@ -119,10 +117,10 @@ def _cpu_groups(axis_size: int, lane_bytes: int, cpu_bytes: int, cpu_lanes: int 
     """
     if cpu_lanes is None:
         return groups_for(axis_size, lane_bytes, cpu_bytes)
-    if axis_size <= cpu_lanes:
-        return 1, axis_size
-    n_groups = math.ceil(axis_size / cpu_lanes)
-    return n_groups, min(cpu_lanes, 8 * math.ceil(axis_size / n_groups / 8))
+    n_groups, per_group = groups_for(axis_size, 1, cpu_lanes, nearest_power=False)
+    if n_groups == 1:
+        return n_groups, per_group
+    return n_groups, min(cpu_lanes, 8 * math.ceil(per_group / 8))
 
 
 def check_group_size(group_size) -> int | None:

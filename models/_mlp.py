@@ -321,10 +321,10 @@ def fit(
         n_iter_no_change: the ``"sklearn"`` rule's patience (scikit-learn's default 10).
         group_size: under ``jax.vmap``, how many data sets train together in one group
             (:mod:`models._batching`): ``None`` (default) sizes the groups for the platform,
-            on CPU at most 128 data sets (``models._batching.CPU_LANES``), elsewhere the whole
-            batch up to 8 GiB of working set. Set it to tune
-            for another CPU; results depend on it only in the last bits (XLA:CPU's batched
-            matrix products round by batch size). Static; no effect on one fit.
+            on CPU at most 128 data sets (``models._batching.CPU_LANES``), elsewhere the
+            whole batch up to 8 GiB of working set. Set it to tune for another CPU; results
+            depend on it only in the last bits (XLA:CPU's batched matrix products round by
+            batch size). Static; no effect on one fit.
 
     Returns:
         :class:`MLPResult`.
