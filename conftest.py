@@ -1,10 +1,14 @@
 """Root conftest: the project owns ``pytest --benchmark`` (it must be the root conftest,
 which pytest loads before parsing the command line).
 
-* ``pytest``: correctness tests plus every benchmark module in the ``smoke`` preset, each
-  benchmark run once, untimed, so CI keeps the benchmark code alive. pytest-benchmark's own
-  switches are respected (``--benchmark-only``, ``--benchmark-enable`` time them); the first
-  line of the run says what it will do (:mod:`bench.suite.mode`).
+* ``pytest``: the correctness tests, and the benchmark suite once, as the ``gpu`` preset's
+  dry run in ``tests/test_gpu_dry_run.py`` (every module and row at tiny sizes, timed
+  once, published into a temporary folder), so CI keeps the benchmark code and the ``gpu``
+  run's matrix alive; the suite is then not collected in this process. ``pytest
+  bench/suite`` (paths named) runs the benchmarks here once each, untimed, at the
+  ``smoke`` preset. pytest-benchmark's own switches are respected (``--benchmark-only``,
+  ``--benchmark-enable`` time them, and collect the suite here); the first line of the
+  run says what it will do (:mod:`bench.suite.mode`).
 * ``pytest --benchmark``: only the benchmark modules, timed, ``quick`` preset unless
   ``--bench-preset`` says otherwise. The pytest-benchmark JSON is written to
   ``.benchmarks/glmnn-<preset>-<UTC stamp>-<process id>.json`` unless ``--benchmark-json``
@@ -66,13 +70,6 @@ def pytest_addoption(parser):
         action="store_true",
         default=False,
         help="with --benchmark: record the JSON but do not publish it into results/.",
-    )
-    group.addoption(
-        "--bench-gpu-dry-run",
-        action="store_true",
-        default=False,
-        help="also run tests/test_gpu_dry_run.py's dry run of the gpu preset's whole matrix "
-        "at tiny sizes (about 3 min on 2 CPU cores: one compilation per case).",
     )
     group.addoption(
         "--bench-results-dir",
@@ -138,7 +135,8 @@ def pytest_configure(config):
                         disable=getattr(option, "benchmark_disable", False),
                         only=getattr(option, "benchmark_only", False),
                         skip=getattr(option, "benchmark_skip", False),
-                        no_publish=config.getoption("bench_no_publish"))
+                        no_publish=config.getoption("bench_no_publish"),
+                        default_paths=config.args_source == pytest.Config.ArgsSource.TESTPATHS)
     except ModeError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[_OUTCOME] = {"expected": None, "finished": 0, "mode": mode}
@@ -174,6 +172,15 @@ def _share_compilations(config) -> None:
     for name, value in settings.items():
         jax.config.update(name, value)
         os.environ[name.upper()] = str(value)  # the processes the tests start
+
+
+def pytest_ignore_collect(collection_path, config):
+    # Plain `pytest` runs the benchmark suite once, as the gpu preset's dry run inside the
+    # tests (tests/test_gpu_dry_run.py), not a second time here.
+    in_suite = collection_path == BENCH_DIR or BENCH_DIR in collection_path.parents
+    if in_suite and not config.stash[_OUTCOME]["mode"].suite_in_process:
+        return True
+    return None
 
 
 def pytest_report_header(config):

@@ -1,12 +1,14 @@
 """Benchmark presets: how big each benchmark case is, as data.
 
-``smoke`` is what plain ``pytest`` runs (tiny, timing disabled, so CI keeps every benchmark
-module alive); ``quick`` is what ``pytest --benchmark`` runs by default (about 7 minutes
-on a 2-core CPU: 6 min 28 s for the fifth run of 2026-12-01, with the real-data regimes,
-the JAX peers and the figures' refits); ``gpu`` scales to 100,000 data sets per
-case and sweeps ``n_datasets`` over powers of ten for the throughput plot; ``gpu-dry`` is
-the ``gpu`` preset's whole matrix (every case, sweep point, table and plot) at tiny sizes,
-so a CPU run proves it before it meets a GPU (:func:`dry_run`; ``tests/test_gpu_dry_run.py``).
+``smoke`` is what ``pytest bench/suite`` runs (tiny, timing disabled); ``quick`` is what
+``pytest --benchmark`` runs by default (about 7 minutes on a 2-core CPU: 6 min 28 s for
+the fifth run of 2026-12-01, with the real-data regimes, the JAX peers and the figures'
+refits); ``gpu`` scales to 100,000 data sets per case and sweeps ``n_datasets`` over
+powers of ten for the throughput plot; ``gpu-dry`` is the ``gpu`` preset's whole matrix
+(every case, sweep point, table and plot) at tiny sizes, so a CPU run proves it before it
+meets a GPU (:func:`dry_run`): plain ``pytest`` runs the benchmark suite this way, timed
+once and published into a temporary folder (``tests/test_gpu_dry_run.py``), which keeps
+every benchmark module alive in CI.
 
 The ``gpu`` preset is sized for one H200 in about 8 minutes for the whole
 ``pytest --benchmark --bench-preset gpu``, compiles included. No GPU run has been made

@@ -53,6 +53,33 @@ def test_the_run_mode_respects_every_switch(switches, timed, disable, publish, s
     assert mode.preset == ("quick" if switches.get("benchmark") else "smoke")
 
 
+@pytest.mark.parametrize("switches, in_process", [
+    ({}, False), ({"disable": True}, False), ({"enable": True}, True), ({"only": True}, True),
+    ({"benchmark": True}, True),
+])
+def test_plain_pytest_runs_the_suite_once_as_the_dry_run(switches, in_process):
+    # With no paths named, an untimed run leaves the suite to tests/test_gpu_dry_run.py
+    # instead of running it twice; a timed one, or one naming paths, collects it here.
+    mode = run_mode(preset=None, default_paths=True, **{"benchmark": False, **switches})
+    assert mode.suite_in_process is in_process
+    assert ("tests/test_gpu_dry_run.py" in mode.header) is not in_process
+    assert run_mode(preset=None, default_paths=False,
+                    **{"benchmark": False, **switches}).suite_in_process
+
+
+def test_plain_pytest_collects_the_suite_only_where_named():
+    def collected(*paths):
+        completed = pytest_run("--collect-only", "-q", *paths)
+        assert completed.returncode == 0, completed.stdout[-2000:]
+        return [line for line in completed.stdout.splitlines() if "::" in line]
+
+    plain = collected()
+    assert "tests/test_gpu_dry_run.py::test_the_gpu_dry_run_passes_and_publishes" in plain
+    assert not [item for item in plain if item.startswith("bench/")]
+    named = collected("bench/suite/bench_machine.py")
+    assert named == ["bench/suite/bench_machine.py::test_ceilings[ceilings]"], named
+
+
 def test_contradicting_switches_say_which_to_drop():
     with pytest.raises(ModeError, match="--benchmark-skip skips every benchmark: drop one"):
         run_mode(benchmark=True, preset=None, skip=True)

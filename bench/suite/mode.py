@@ -6,11 +6,17 @@ they are respected rather than overridden:
 ==========================================  ==========================================
 command                                     what runs
 ==========================================  ==========================================
-``pytest``                                  tests, and every benchmark once, untimed,
-                                            at the smoke preset (timing is switched
-                                            off for it: ``--benchmark-disable``)
-``pytest --benchmark-enable`` or            the same, with the benchmarks timed by
-``--benchmark-only`` (only the benchmarks)  pytest-benchmark; nothing is published
+``pytest``                                  the tests; the benchmark suite runs in
+                                            one of them, as the ``gpu`` preset's dry
+                                            run (``tests/test_gpu_dry_run.py``: every
+                                            module and row at tiny sizes, timed once
+                                            and published into a temporary folder)
+``pytest bench/suite`` (paths named)        those paths in this process: every
+                                            benchmark once, untimed, at the smoke
+                                            preset (``--benchmark-disable``)
+``pytest --benchmark-enable`` or            the tests and the suite in this process
+``--benchmark-only`` (only the benchmarks)  (and the dry run), the benchmarks timed by
+                                            pytest-benchmark; nothing is published
 ``pytest --benchmark``                      only the benchmark suite, timed, at the
                                             quick preset; recorded and, if it passes,
                                             published
@@ -43,6 +49,9 @@ class RunMode(NamedTuple):
         disable: the value to give pytest-benchmark's ``benchmark_disable``.
         publish: a passing run is published (pytest-benchmark records only timed runs).
         header: one line saying all of it.
+        suite_in_process: this process collects the benchmark suite (``bench/suite``) when
+            pytest collects its configured paths. Not in an untimed plain run: there the
+            suite runs once, as the ``gpu`` preset's dry run, inside the tests.
     """
 
     preset: str
@@ -51,11 +60,12 @@ class RunMode(NamedTuple):
     disable: bool
     publish: bool
     header: str
+    suite_in_process: bool = True
 
 
 def run_mode(*, benchmark: bool, preset: str | None, enable: bool = False,
              disable: bool = False, only: bool = False, skip: bool = False,
-             no_publish: bool = False) -> RunMode:
+             no_publish: bool = False, default_paths: bool = False) -> RunMode:
     """Decide what the run does from the switches given on the command line.
 
     Args:
@@ -66,6 +76,7 @@ def run_mode(*, benchmark: bool, preset: str | None, enable: bool = False,
         only: its ``--benchmark-only``.
         skip: its ``--benchmark-skip``.
         no_publish: ``--bench-no-publish``.
+        default_paths: pytest was given no paths (it collects its ``testpaths``).
 
     Raises:
         ModeError: for switches that contradict each other.
@@ -96,5 +107,13 @@ def run_mode(*, benchmark: bool, preset: str | None, enable: bool = False,
     else:
         scope = "only the benchmarks" if only else "the tests and every benchmark"
         outcome = "not recorded or published (that is pytest --benchmark)"
-    header = f"glmnn-bench: preset {preset}; {scope}, {why}; {outcome}"
-    return RunMode(preset, benchmark, timed, disable or not timed, publish, header)
+    in_process = benchmark or timed or not default_paths
+    if not in_process:
+        header = ("glmnn-bench: the tests; the benchmark suite runs in "
+                  "tests/test_gpu_dry_run.py as the gpu preset's dry run (every row at tiny "
+                  "sizes, timed once, published into a temporary folder); `pytest "
+                  "bench/suite` runs it in this process, untimed, at the smoke preset")
+    else:
+        header = f"glmnn-bench: preset {preset}; {scope}, {why}; {outcome}"
+    return RunMode(preset, benchmark, timed, disable or not timed, publish, header,
+                   in_process)
