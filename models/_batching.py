@@ -199,8 +199,7 @@ def _grouped(batch_fn: Callable, lanes: int, n_groups: int, per_group: int):
 
 
 def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
-                  cpu_bytes: int | None = None, cpu_lanes: int | None = None,
-                  group_size: int | None = None):
+                  cpu_lanes: int | None = None, group_size: int | None = None):
     """``batch_fn(*args)`` over the leading (lane) axis of ``args``, in groups of lanes.
 
     Args:
@@ -210,12 +209,12 @@ def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
             ``batch_fn``).
         lane_bytes: the model's estimate of one lane's working set, in bytes
             (:func:`lane_bytes`).
-        cpu_bytes: the working-set budget of one group on CPU (None: :data:`CPU_GROUP_BYTES`,
-            read when the fit is traced).
         cpu_lanes: lanes per group on CPU instead of a working-set budget (the MLP's
-            :data:`CPU_LANES`); None to size groups by ``cpu_bytes``.
+            :data:`CPU_LANES`); None to size groups by :data:`CPU_GROUP_BYTES` (read when
+            the fit is traced).
         group_size: lanes per group on every backend, or None for the platform's choice:
-            ``cpu_lanes`` or ``cpu_bytes`` on CPU, :data:`DEVICE_GROUP_BYTES` elsewhere.
+            ``cpu_lanes`` or :data:`CPU_GROUP_BYTES` on CPU, :data:`DEVICE_GROUP_BYTES`
+            elsewhere.
 
     Returns:
         ``batch_fn``'s output for all lanes, lanes leading.
@@ -224,8 +223,7 @@ def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
     if group_size is not None:
         per_group = min(group_size, lanes)
         return _grouped(batch_fn, lanes, math.ceil(lanes / per_group), per_group)(args)
-    cpu = _cpu_groups(lanes, lane_bytes, CPU_GROUP_BYTES if cpu_bytes is None else cpu_bytes,
-                      cpu_lanes)
+    cpu = _cpu_groups(lanes, lane_bytes, CPU_GROUP_BYTES, cpu_lanes)
     other = groups_for(lanes, lane_bytes, DEVICE_GROUP_BYTES, nearest_power=False)
     if _FORCED_PLATFORM:
         return _grouped(batch_fn, lanes, *(cpu if _FORCED_PLATFORM[-1] == "cpu" else other))(args)
