@@ -27,7 +27,9 @@ yet, so this is an estimate, made as follows (from the 2026-12-01 quick run on C
   kernel, ~60 kernels an IRLS iteration, 3 a perceptron sample (200 an epoch) and ~40 an
   MLP step, a perceptron case costs ~0.3 s a call and an MLP case ~0.4 s, whatever B is;
 * **calls**: 1 warm-up + 3 timed rounds + 1 evaluation per case: ~50 s in all for the
-  GLM, Firth and perceptron cases, ~2 min for the MLPs with the factor of five;
+  GLM, Firth and perceptron cases, ~2 min for the MLPs with the factor of five; a case
+  whose call is under 0.17 s times more rounds, to fill ``min_time_s`` = 0.5 s, which
+  adds at most 0.5 s to each of its ~50 fit, sweep, baseline and peer rows (~25 s);
 * **compiles**: the quick run's 70 s of fit compiles (1-3 s a case) taken three times
   for XLA:GPU, plus ~1.5 s a case of evaluation and data-generation programs: ~4.8 min;
 * **the rest**: the reference libraries on their 20 data sets on the host (~15 s) and
@@ -38,7 +40,7 @@ The resampled real-data cases, the JAX peers and the figures' refits (issue 16) 
 later and are not in it: they add compilations (about 21 cases, and one refit per
 ``norm_iterations``), so the first GPU run must say how far over the estimate they go.
 
-That is about 7-7.5 minutes, so the MLP and Firth cases keep the full 100,000 data sets
+That is about 7.5-8 minutes, so the MLP and Firth cases keep the full 100,000 data sets
 (Firth's 211 kB per data set of ``[p^2, n]`` products are split into groups of at most
 8 GiB by :data:`models._batching.DEVICE_GROUP_BYTES`: three groups at 100,000). If a
 first GPU run finds the compiles or the MLP's launches slower than this, lower
@@ -64,8 +66,11 @@ class Preset(NamedTuple):
         sweep: ``n_datasets`` values for the throughput-scaling rows.
         baseline_datasets: how many of the same data sets the reference libraries fit, one at
             a time, to time them per fit.
-        rounds: timed rounds per case (pytest-benchmark ``pedantic``).
+        rounds: timed rounds per case (pytest-benchmark ``pedantic``), at least.
         warmup_rounds: untimed rounds before them.
+        min_time_s: the timed rounds of a fit, baseline or peer row are as many as fill
+            at least this many seconds (at most 100; judged from the last warm-up call), so
+            that their median outlasts a slow spell of a shared machine; 0: ``rounds``.
         perceptron_epochs: ``max_epochs`` for the perceptron.
         mlp_steps: ``max_iter`` (full-batch steps) for the MLP.
         mlp_n_datasets: data sets per MLP case (its ``mlp_steps`` full-batch steps make it
@@ -94,6 +99,7 @@ class Preset(NamedTuple):
     resampled: tuple[str, ...] | None = None
     norm_iterations: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12)
     norm_datasets: int = 200
+    min_time_s: float = 0.0
 
 
 PRESETS: dict[str, Preset] = {
@@ -103,11 +109,12 @@ PRESETS: dict[str, Preset] = {
                     resampled=("iris",), norm_iterations=(2,), norm_datasets=4),
     "quick": Preset("quick", n_datasets=1000, n_samples=200, n_features=10, n_test=200,
                     sweep=(10, 100, 1000), baseline_datasets=20, rounds=3, warmup_rounds=1,
-                    perceptron_epochs=100, mlp_steps=2000, mlp_n_datasets=200),
+                    perceptron_epochs=100, mlp_steps=2000, mlp_n_datasets=200,
+                    min_time_s=0.5),
     "gpu": Preset("gpu", n_datasets=100_000, n_samples=200, n_features=10, n_test=200,
                   sweep=(100, 1000, 10_000, 100_000), baseline_datasets=20, rounds=3,
                   warmup_rounds=1, perceptron_epochs=100, mlp_steps=2000,
-                  mlp_n_datasets=100_000),
+                  mlp_n_datasets=100_000, min_time_s=0.5),
 }
 
 
@@ -124,7 +131,7 @@ def dry_run(preset: Preset) -> Preset:
         n_features=3, n_test=30, sweep=tuple(range(2, 2 + len(preset.sweep))),
         baseline_datasets=2, rounds=1, warmup_rounds=0, perceptron_epochs=10, mlp_steps=20,
         mlp_n_datasets=1 + len(preset.sweep), norm_iterations=preset.norm_iterations[:1],
-        norm_datasets=1 + len(preset.sweep))
+        norm_datasets=1 + len(preset.sweep), min_time_s=0.0)
 
 
 PRESETS["gpu-dry"] = dry_run(PRESETS["gpu"])

@@ -7,6 +7,7 @@ Compile ahead of time outside the timed region; time only the batched fit, block
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -20,7 +21,7 @@ from bench.record import CaseRecord, case_to_json
 from bench.timing import compile_ahead, device_info
 
 __all__ = ["bench_case", "bench_baseline", "bench_peer", "skip_row", "timed_seconds", "store",
-           "MEASURED_CEILINGS", "SKIPPED"]
+           "pedantic", "rounds_for", "MAX_ROUNDS", "MEASURED_CEILINGS", "SKIPPED"]
 
 #: The machine's ceilings measured in this session (``config.stash``), recorded with the run
 #: even when its ceilings row was not selected, since the fits' % roofline uses them.
@@ -35,11 +36,37 @@ def timed_seconds(benchmark) -> float | None:
     return None if not stats else float(stats.stats.median)
 
 
-def _pedantic(benchmark, fn: Callable, *, rounds: int, warmup_rounds: int):
+#: Most timed rounds of one row, whatever ``Preset.min_time_s`` asks for.
+MAX_ROUNDS = 100
+
+
+def rounds_for(round_s: float, rounds: int, min_time_s: float) -> int:
+    """Timed rounds for a call of ``round_s`` seconds.
+
+    ``rounds``, or as many more as fill ``min_time_s`` (at most :data:`MAX_ROUNDS`).
+    """
+    if min_time_s <= 0:
+        return rounds
+    return max(rounds, min(MAX_ROUNDS, math.ceil(min_time_s / max(round_s, 1e-9))))
+
+
+def pedantic(benchmark, fn: Callable, *, rounds: int, warmup_rounds: int,
+              min_time_s: float = 0.0):
     """``benchmark.pedantic(fn)``: its result, the seconds of one round, and whether timed.
 
     The seconds are pytest-benchmark's median round, or the wall time of the untimed call.
+    With ``min_time_s``, a timed row first makes its warm-up calls (at least one) itself,
+    timing the last, and then times as many rounds as fill ``min_time_s``
+    (:func:`rounds_for`): the median of 3 rounds of a 26 ms call spans 0.1 s, and on a
+    shared machine a slow spell of that length moved a whole row by up to 1.5x, while
+    the same program's other row in the run did not move.
     """
+    if min_time_s > 0 and not benchmark.disabled:
+        for _ in range(max(1, warmup_rounds)):
+            start = time.perf_counter()
+            fn()
+            round_s = time.perf_counter() - start
+        rounds, warmup_rounds = rounds_for(round_s, rounds, min_time_s), 0
     start = time.perf_counter()
     result = benchmark.pedantic(fn, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1)
     untimed_s = time.perf_counter() - start
@@ -62,9 +89,10 @@ def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = No
     """
     prepared = runner.prepare(case, preset)
     benchmark.group = f"{case.kind}:{case.model}"
-    result, seconds, timed = _pedantic(benchmark, lambda: runner.run(prepared),
+    result, seconds, timed = pedantic(benchmark, lambda: runner.run(prepared),
                                        rounds=preset.rounds,
-                                       warmup_rounds=preset.warmup_rounds)
+                                       warmup_rounds=preset.warmup_rounds,
+                                       min_time_s=preset.min_time_s)
     evaluation, stats = runner.evaluate(prepared, result)
     summary = runner.summarize(evaluation, stats, history_step=prepared.model.history_step)
     record = store(benchmark, runner.case_record(
@@ -96,7 +124,8 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
     def loop():
         return [library.fit(X[i], y[i], entry.settings, budget) for i in range(len(X))]
 
-    fitted, seconds, timed = _pedantic(benchmark, loop, rounds=preset.rounds, warmup_rounds=0)
+    fitted, seconds, timed = pedantic(benchmark, loop, rounds=preset.rounds, warmup_rounds=0,
+                                       min_time_s=preset.min_time_s)
     converged = None
     if library.converged is not None:
         converged = float(np.mean([bool(library.converged(f, budget)) for f in fitted]))
@@ -139,9 +168,9 @@ def bench_peer(benchmark, config, peer_case, preset: Preset) -> CaseRecord:
     compiled, compile_s = compile_ahead(peers.batched_fit(entry.name), data.X_train,
                                         data.y_train)
     benchmark.group = f"peer:{entry.model}"
-    fitted, seconds, timed = _pedantic(
+    fitted, seconds, timed = pedantic(
         benchmark, lambda: jax.block_until_ready(compiled(data.X_train, data.y_train)),
-        rounds=preset.rounds, warmup_rounds=preset.warmup_rounds)
+        rounds=preset.rounds, warmup_rounds=preset.warmup_rounds, min_time_s=preset.min_time_s)
     keys = dataset_keys(runner.case_keys(preset)[1], 0, case.n_datasets)
     ours = batched_fit(entry.model, preset)(keys, data.X_train, data.y_train)
     difference = np.max(np.abs(np.asarray(fitted.coef) - np.asarray(ours.coef)), axis=1)
