@@ -36,18 +36,26 @@ def test_rounds_fill_the_minimum_time(round_s, rounds, min_time_s, expected):
 def test_a_timed_row_warms_up_then_fills_the_minimum_time():
     calls = []
 
-    def fn():
+    def fn():  # a first call with a one-time cost of 0.3 s, then 10 ms calls
         calls.append(None)
-        time.sleep(0.01)
+        time.sleep(0.3 if len(calls) == 1 else 0.01)
         return len(calls)
 
     benchmark = Recorder(disabled=False)
-    result, _, timed = pedantic(benchmark, fn, rounds=3, warmup_rounds=1, min_time_s=0.2)
+    result, _, timed = pedantic(benchmark, fn, rounds=3, warmup_rounds=1, min_time_s=0.4)
     rounds, warmup, iterations = benchmark.asked
-    # One warm-up call of at least 10 ms, timed by the harness itself: at most 20 rounds
-    # (more than 3 unless the call took over 50 ms).
-    assert 3 < rounds <= 20 and warmup == 0 and iterations == 1
-    assert len(calls) == 1 + rounds and result == len(calls) and not timed
+    # Two warm-up calls (the first was under 0.4 s too), the rounds judged from the 10 ms
+    # one: at most 40, and more than 3 unless that call took over 0.1 s.
+    assert 3 < rounds <= 40 and warmup == 0 and iterations == 1
+    assert len(calls) == 2 + rounds and result == len(calls) and not timed
+
+
+def test_a_long_call_keeps_the_fixed_rounds_and_one_warm_up():
+    calls = []
+    benchmark = Recorder(disabled=False)
+    pedantic(benchmark, lambda: calls.append(time.sleep(0.05)), rounds=3, warmup_rounds=1,
+             min_time_s=0.04)
+    assert benchmark.asked == (3, 0, 1) and len(calls) == 1 + 3
 
 
 @pytest.mark.parametrize("disabled, min_time_s", [(True, 0.1), (False, 0.0)])
