@@ -187,10 +187,29 @@ def cho_solve(factor: jax.Array, rhs: jax.Array) -> jax.Array:
 
 
 def inverse_diagonal(factor: jax.Array) -> jax.Array:
-    """``diag((L L^T)^{-1})``: the squared column norms of ``L^{-1}``."""
+    """``diag((L L^T)^{-1})``: the squared column norms of ``L^{-1}``.
+
+    For ``p <= UNROLL_MAX`` column ``j`` of ``L^{-1}`` is forward substitution on ``e_j``
+    unrolled from row ``j`` (the rows above are 0): ``p^3 / 6`` elementwise operations
+    over the batch instead of a library triangular solve per matrix.
+    """
     p = factor.shape[0]
-    inverse = solve_triangular(factor, jnp.eye(p, dtype=factor.dtype), lower=True)
-    return jnp.sum(inverse**2, axis=0)
+    if p > UNROLL_MAX:
+        inverse = solve_triangular(factor, jnp.eye(p, dtype=factor.dtype), lower=True)
+        return jnp.sum(inverse**2, axis=0)
+    out = []
+    for j in range(p):
+        x = {j: 1 / factor[j, j]}
+        for i in range(j + 1, p):
+            acc = factor[i, j] * x[j]
+            for k in range(j + 1, i):
+                acc = acc + factor[i, k] * x[k]
+            x[i] = -acc / factor[i, i]
+        total = x[j] ** 2
+        for i in range(j + 1, p):
+            total = total + x[i] ** 2
+        out.append(total)
+    return jnp.stack(out)
 
 
 def logdet(factor: jax.Array, aliased: jax.Array) -> jax.Array:
