@@ -62,7 +62,7 @@ def pytest_addoption(parser):
         "--bench-preset",
         default=None,
         help="benchmark sizes: smoke (tiny, the default of plain pytest), quick (the default "
-        "of --benchmark, about 6 min on 2 CPU cores), gpu (100,000 data sets per case) or "
+        "of --benchmark, about 6-8 min on 2 CPU cores), gpu (100,000 data sets per case) or "
         "gpu-dry (the gpu matrix at tiny sizes).",
     )
     group.addoption(
