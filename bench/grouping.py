@@ -151,7 +151,7 @@ def summarise(seconds: dict[str, list[float]], sizes: dict[str, int]) -> Summary
     def rate(name, t):
         return sizes[name] / t
 
-    rates = {name: sizes[name] / statistics.median(times) for name, times in seconds.items()}
+    rates = {name: rate(name, statistics.median(times)) for name, times in seconds.items()}
     chunked = [name for name in rates if name.startswith("chunk")]
     if not chunked:
         raise ValueError("no hand-chunked variant: every chunk size is >= the small B")

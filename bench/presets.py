@@ -3,8 +3,9 @@
 ``smoke`` is what ``pytest bench/suite`` runs (tiny, timing disabled); ``quick`` is what
 ``pytest --benchmark`` runs by default (about 6-8 minutes on a 2-core CPU: 5 min 44 s and
 8 min 9 s for the seventh and eighth runs of 2026-12-01, the second on a busier machine,
-with the real-data regimes, the JAX peers and the figures' refits); ``gpu`` scales to 100,000 data sets per case and sweeps ``n_datasets`` over
-powers of ten for the throughput plot; ``gpu-dry`` is the ``gpu`` preset's whole matrix
+with the real-data regimes, the JAX peers and the figures' refits); ``gpu`` scales to
+100,000 data sets per case and sweeps ``n_datasets`` over powers of ten for the throughput
+plot; ``gpu-dry`` is the ``gpu`` preset's whole matrix
 (every case, sweep point, table and plot) at tiny sizes, so a CPU run proves it before it
 meets a GPU (:func:`dry_run`): plain ``pytest`` runs the benchmark suite this way, timed
 once and published into a temporary folder (``tests/test_gpu_dry_run.py``), which keeps

@@ -181,13 +181,13 @@ def _grouped(batch_fn: Callable, lanes: int, n_groups: int, per_group: int):
         group = lanes_from(0, args)
         closed, shapes = jax.make_jaxpr(lambda group: batch_fn(*group),
                                         return_shape=True)(group)
-        fit_group = jax.extend.core.jaxpr_as_fun(closed)
+        fit_group, out_tree = jax.extend.core.jaxpr_as_fun(closed), jax.tree.structure(shapes)
         out = jax.tree.map(lambda s: jnp.zeros((lanes,) + s.shape[1:], s.dtype), shapes)
 
         def body(carry):
             i, out = carry
             start = jnp.minimum(i * per_group, last)
-            result = jax.tree.unflatten(jax.tree.structure(shapes),
+            result = jax.tree.unflatten(out_tree,
                                         fit_group(*jax.tree.leaves(lanes_from(start, args))))
             return i + 1, jax.tree.map(lambda whole, part: lax.dynamic_update_slice_in_dim(
                 whole, part, start, axis=0), out, result)

@@ -57,7 +57,7 @@ def _seconds(fn: Callable) -> float:
 
 
 def pedantic(benchmark, fn: Callable, *, rounds: int, warmup_rounds: int,
-              min_time_s: float = 0.0):
+             min_time_s: float = 0.0):
     """``benchmark.pedantic(fn)``: its result, the seconds of one round, and whether timed.
 
     The seconds are pytest-benchmark's median round, or the wall time of the untimed call.
@@ -96,9 +96,9 @@ def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = No
     prepared = runner.prepare(case, preset)
     benchmark.group = f"{case.kind}:{case.model}"
     result, seconds, timed = pedantic(benchmark, lambda: runner.run(prepared),
-                                       rounds=preset.rounds,
-                                       warmup_rounds=preset.warmup_rounds,
-                                       min_time_s=preset.min_time_s)
+                                      rounds=preset.rounds,
+                                      warmup_rounds=preset.warmup_rounds,
+                                      min_time_s=preset.min_time_s)
     evaluation, stats = runner.evaluate(prepared, result)
     summary = runner.summarize(evaluation, stats, history_step=prepared.model.history_step)
     record = store(benchmark, runner.case_record(
@@ -131,7 +131,7 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
         return [library.fit(X[i], y[i], entry.settings, budget) for i in range(len(X))]
 
     fitted, seconds, timed = pedantic(benchmark, loop, rounds=preset.rounds, warmup_rounds=0,
-                                       min_time_s=preset.min_time_s)
+                                      min_time_s=preset.min_time_s)
     converged = None
     if library.converged is not None:
         converged = float(np.mean([bool(library.converged(f, budget)) for f in fitted]))
