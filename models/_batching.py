@@ -38,7 +38,7 @@ from jax import lax
 
 __all__ = ["CPU_GROUP_BYTES", "CPU_LANES", "DEVICE_GROUP_BYTES", "lane_bytes",
            "cpu_group_size", "check_group_size", "groups_for", "run_in_groups",
-           "batched_rule", "vmapped_lanes", "forced_platform"]
+           "on_platform", "batched_rule", "vmapped_lanes", "forced_platform"]
 
 DEVICE_GROUP_BYTES = 8 << 30
 """Most bytes of working set of one group of lanes off CPU (8 GiB): the whole batch of
@@ -225,12 +225,21 @@ def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
         return _grouped(batch_fn, lanes, math.ceil(lanes / per_group), per_group)(args)
     cpu = _cpu_groups(lanes, lane_bytes, CPU_GROUP_BYTES, cpu_lanes)
     other = groups_for(lanes, lane_bytes, DEVICE_GROUP_BYTES, nearest_power=False)
-    if _FORCED_PLATFORM:
-        return _grouped(batch_fn, lanes, *(cpu if _FORCED_PLATFORM[-1] == "cpu" else other))(args)
-    if cpu == other:
+    if cpu == other and not _FORCED_PLATFORM:
         return _grouped(batch_fn, lanes, *cpu)(args)
-    return lax.platform_dependent(args, cpu=_grouped(batch_fn, lanes, *cpu),
-                                  default=_grouped(batch_fn, lanes, *other))
+    return on_platform((args,), cpu=_grouped(batch_fn, lanes, *cpu),
+                       default=_grouped(batch_fn, lanes, *other))
+
+
+def on_platform(args: tuple, *, cpu: Callable, default: Callable):
+    """``cpu(*args)`` on CPU and ``default(*args)`` elsewhere: ``lax.platform_dependent``.
+
+    Inside :func:`forced_platform` the choice is made at trace time instead, for the
+    forced platform, so that a test on CPU runs the branch another platform would take.
+    """
+    if _FORCED_PLATFORM:
+        return (cpu if _FORCED_PLATFORM[-1] == "cpu" else default)(*args)
+    return lax.platform_dependent(*args, cpu=cpu, default=default)
 
 
 #: The platform whose grouping :func:`run_in_groups` traces, when :func:`forced_platform`

@@ -48,8 +48,10 @@ Pieces, and where they come from:
   "no valid set of coefficients has been found"): an invalid first step is ``NONFINITE``.
   Firth's line search accepts no rise of the objective beyond rounding.
 * **Linear solve** (:mod:`models._linalg`): ``X^T W X`` and ``X^T W z`` come out of one
-  product summed over row blocks and ``X^T W X`` is factorised by Cholesky (LAPACK; a
-  column-skipping version where a pivot breaks down).
+  pass over ``X`` and ``X^T W X`` is factorised by a Cholesky that drops a column whose
+  pivot breaks down. On CPU these are native kernels (:mod:`models._native`: one call per
+  group of data sets); elsewhere one XLA product summed over row blocks, and LAPACK's or
+  cuSOLVER's Cholesky with the column-skipping one where a pivot breaks down.
 * **Rank**: decided once per fit, on ``W^1/2 X`` at the starting weights, by R's ``dqrdc2``
   rule: column ``j`` is *aliased* when its residual after projection on the earlier kept
   columns has at most ``sqrt(RANK_RTOL * eps)`` of its norm (``RANK_RTOL = 1000``: about

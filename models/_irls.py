@@ -42,7 +42,7 @@ from jax import lax
 
 from ._firth import FirthDerivatives, direction
 from ._lanes import all_finite, when
-from ._linalg import RANK_RTOL, cho_solve, cholesky_skip_fast, drop, inverse_diagonal
+from ._linalg import RANK_RTOL, cho_solve, cholesky_skip_fast, cholesky_skip_inverse, drop
 from ._problem import (
     BREAKDOWN_RTOL,
     TOL_FLOOR,
@@ -347,9 +347,9 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> G
     # pivot broken down; possible only as working weights collapse) has no standard
     # error: NaN.
     aliased = final.aliased
-    factor, lost = cholesky_skip_fast(drop(final.gram + ridge(pb), aliased),
-                                      BREAKDOWN_RTOL * eps)
-    cov_diag = jnp.where(lost, jnp.nan, inverse_diagonal(factor))  # diag of G^{-1}
+    _, lost, inverse = cholesky_skip_inverse(drop(final.gram + ridge(pb), aliased),
+                                             BREAKDOWN_RTOL * eps)
+    cov_diag = jnp.where(lost, jnp.nan, inverse)  # diag of G^{-1}
     rank = pb.X.shape[1] - jnp.sum(aliased)
     df_resid = jnp.sum(pb.positive) - rank
     if fam.estimates_scale:

@@ -1,11 +1,15 @@
 """The small dense linear algebra of the GLM fit: factorisations, solves, rank, Gram products.
 
 The systems are ``p x p`` with ``p`` small (11 in the benchmarks) and, under ``vmap``, batched
-over thousands of data sets. The batched LAPACK Cholesky beats a ``lax.fori_loop`` over
-columns (dynamic slices of the whole batch each step) by 2-3x, so the column-skipping
-factorisation is only a fallback. Triangular solves with one right-hand side are unrolled
-for ``p`` up to :data:`UNROLL_MAX`: ``p (p + 1) / 2`` elementwise operations over the batch,
-which XLA fuses, instead of a library call per matrix.
+over thousands of data sets. On CPU the Gram products, the column-skipping Cholesky factor
+and its solves run as native kernels (:mod:`models._native`, for ``p`` up to
+:data:`~models._native.MAX_COLUMNS`), one call for a whole group of data sets, chosen by
+``lax.platform_dependent``. Elsewhere, and where the kernels cannot be built, XLA's
+operations: the batched LAPACK Cholesky beats a ``lax.fori_loop`` over columns (dynamic
+slices of the whole batch each step) by 2-3x, so there the column-skipping factorisation
+is only a fallback; triangular solves with one right-hand side are unrolled for ``p`` up
+to :data:`UNROLL_MAX`: ``p (p + 1) / 2`` elementwise operations over the batch, which XLA
+fuses, instead of a library call per matrix.
 
 References:
     Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms, 2nd ed., Ch. 10.
@@ -24,12 +28,14 @@ import jax.numpy as jnp
 from jax import lax
 from jax.scipy.linalg import solve_triangular
 
+from . import _native
+from ._batching import on_platform
 from ._lanes import when
 
 __all__ = [
     "RANK_RTOL", "GRAM_CHUNK", "UNROLL_MAX", "Design", "cholesky_skip", "cholesky_skip_fast",
-    "drop", "qr_aliased", "design_aliased", "solve_lower", "solve_upper_transposed",
-    "cho_solve", "inverse_diagonal", "logdet",
+    "cholesky_skip_inverse", "drop", "qr_aliased", "design_aliased", "solve_lower",
+    "solve_upper_transposed", "cho_solve", "inverse_diagonal", "logdet",
 ]
 
 RANK_RTOL = 1000.0
@@ -81,19 +87,44 @@ def cholesky_skip(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:
     return lax.fori_loop(0, p, column, init)
 
 
-def cholesky_skip_fast(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:
-    """:func:`cholesky_skip` by a library Cholesky (LAPACK, cuSOLVER) where it is safe.
+def cholesky_skip_fast(gram: jax.Array, rtol: float) -> tuple[jax.Array, jax.Array]:
+    """:func:`cholesky_skip`, by the fastest route the platform has.
 
-    When every pivot of the plain factorisation is finite and above ``rtol * gram[j, j]``,
-    no column is aliased and the two factors agree up to rounding. Otherwise (rank
-    deficiency, NaN) the column-skipping factorisation is computed instead, through
-    :func:`~models._lanes.when`: under ``vmap`` only batches that hold such a data set pay for it.
+    On CPU with the native kernels (:mod:`models._native`): :func:`cholesky_skip` itself,
+    one call for the whole batch. Elsewhere a library Cholesky (LAPACK, cuSOLVER) where it
+    is safe: when every pivot of the plain factorisation is finite and above
+    ``rtol * gram[j, j]``, no column is aliased and the two factors agree up to rounding.
+    Otherwise (rank deficiency, NaN) the column-skipping factorisation is computed instead,
+    through :func:`~models._lanes.when`: under ``vmap`` only batches that hold such a data
+    set pay for it.
     """
-    factor = lax.linalg.cholesky(gram, symmetrize_input=False)  # reads the lower triangle
-    pivots = jnp.diagonal(factor) ** 2
-    ok = jnp.all(jnp.isfinite(factor)) & jnp.all(pivots > rtol * jnp.diagonal(gram))
-    no_alias = jnp.zeros(gram.shape[:1], bool)
-    return when(~ok, lambda gram: cholesky_skip(gram, rtol), (gram,), (factor, no_alias))
+    return cholesky_skip_inverse(gram, rtol, inverse=False)[:2]
+
+
+def cholesky_skip_inverse(gram: jax.Array, rtol: float, *, inverse: bool = True):
+    """``(factor, aliased, diag(G^{-1}))``: :func:`cholesky_skip_fast`, and more.
+
+    The last is :func:`inverse_diagonal` of the factor, or 0 unless ``inverse``.
+    """
+    def library(gram):
+        factor = lax.linalg.cholesky(gram, symmetrize_input=False)  # reads the lower triangle
+        pivots = jnp.diagonal(factor) ** 2
+        ok = jnp.all(jnp.isfinite(factor)) & jnp.all(pivots > rtol * jnp.diagonal(gram))
+        no_alias = jnp.zeros(gram.shape[:1], bool)
+        factor, aliased = when(~ok, lambda gram: cholesky_skip(gram, rtol), (gram,),
+                               (factor, no_alias))
+        diagonal = inverse_diagonal(factor) if inverse else jnp.zeros_like(gram[0])
+        return factor, aliased, diagonal
+
+    if not _native_applies(gram):
+        return library(gram)
+    return on_platform((gram,), default=library,
+                       cpu=lambda gram: _native.cholesky_skip(gram, rtol, inverse=inverse))
+
+
+def _native_applies(matrix: jax.Array) -> bool:
+    """Whether the native kernels can take this ``[..., p, p]`` or ``[p, n]`` operand."""
+    return _native.supports(matrix.dtype, matrix.shape[0]) and _native.available()
 
 
 def drop(gram: jax.Array, aliased: jax.Array) -> jax.Array:
@@ -141,13 +172,29 @@ def design_aliased(X: jax.Array, working: jax.Array, gram: jax.Array, eps: float
     :func:`~models._lanes.when`: under ``vmap`` only batches holding such a data set pay for it.
     """
     p = gram.shape[0]
-    factor = lax.linalg.cholesky(gram, symmetrize_input=False)
-    inflation = jnp.diagonal(gram) * inverse_diagonal(factor)
+    factor, lost, inverse = _plain_cholesky_inverse(gram)
+    inflation = jnp.diagonal(gram) * inverse
     bound = 1.0 / (_GATE_SAFETY * p * p * (p + 1) * eps)
-    trusted = jnp.all(jnp.isfinite(factor)) & jnp.all(inflation < bound)
+    trusted = jnp.all(jnp.isfinite(factor)) & ~jnp.any(lost) & jnp.all(inflation < bound)
     rtol = math.sqrt(RANK_RTOL * eps)
     return when(~trusted, lambda X, w: qr_aliased(X * jnp.sqrt(w)[:, None], rtol),
                  (X, working), jnp.zeros((p,), bool))
+
+
+def _plain_cholesky_inverse(gram: jax.Array):
+    """``(L, lost, diag(G^{-1}))`` of the plain Cholesky factorisation of ``gram``.
+
+    ``lost`` marks non-positive pivots (where the library's factor is not finite); the
+    native kernel skips them (``rtol = 0``), the library does not (``lost`` all False).
+    """
+    def library(gram):
+        factor = lax.linalg.cholesky(gram, symmetrize_input=False)
+        return factor, jnp.zeros(gram.shape[:1], bool), inverse_diagonal(factor)
+
+    if not _native_applies(gram):
+        return library(gram)
+    return on_platform((gram,), default=library,
+                       cpu=lambda gram: _native.cholesky_skip(gram, 0.0, inverse=True))
 
 
 def solve_lower(factor: jax.Array, rhs: jax.Array) -> jax.Array:
@@ -182,8 +229,13 @@ def solve_upper_transposed(factor: jax.Array, rhs: jax.Array) -> jax.Array:
 
 
 def cho_solve(factor: jax.Array, rhs: jax.Array) -> jax.Array:
-    """Solve ``L L^T x = rhs`` by two triangular solves."""
-    return solve_upper_transposed(factor, solve_lower(factor, rhs))
+    """Solve ``L L^T x = rhs`` by two triangular solves (on CPU, the native kernel's)."""
+    def unrolled(factor, rhs):
+        return solve_upper_transposed(factor, solve_lower(factor, rhs))
+
+    if rhs.ndim > 1 or not _native_applies(factor):
+        return unrolled(factor, rhs)
+    return on_platform((factor, rhs), cpu=_native.cho_solve, default=unrolled)
 
 
 def inverse_diagonal(factor: jax.Array) -> jax.Array:
@@ -222,24 +274,29 @@ GRAM_CHUNK = 64
 
 
 class Design(NamedTuple):
-    """``X`` split into row blocks, in both orientations, for weighted Gram matrices.
+    """``X`` in the layouts that the weighted Gram matrices ``X^T W X`` are formed from.
 
-    ``X^T W X`` is summed over blocks of at most ``GRAM_CHUNK`` rows, each block a plain
-    ``[p + 1, m] @ [m, p]`` product with both operands in their natural (row-major) layout.
-    Under ``vmap`` XLA:CPU compiles the batch of small products (one per block and data
-    set) and the sum over blocks into one fused kernel (YNNPACK), about twice as fast as
-    one ``[n, p]^T [n, p]`` product per data set, which goes to a general GEMM. The extra
-    row of the left operand carries ``W z``, so the right-hand side ``X^T W z`` comes out of
-    the same product. Rows added to fill the last block are 0 and get weight 0. Built once
-    per fit: one transposed copy of ``X``.
+    On CPU, where the native kernel is available (:mod:`models._native`), ``X^T W X`` and
+    ``X^T W z`` come from it, reading ``columns`` (``X^T``). Elsewhere, and as the
+    fallback, XLA forms
+    them as a sum over blocks of at most ``GRAM_CHUNK`` rows, each block a plain
+    ``[p + 1, m] @ [m, p]`` product with both operands in their natural (row-major)
+    layout: under ``vmap`` XLA:CPU compiles the batch of small products and the sum over
+    blocks into one fused kernel (YNNPACK), about twice as fast as one ``[n, p]^T [n, p]``
+    product per data set, which goes to a general GEMM. The extra row of the left operand
+    carries ``W z``, so the right-hand side comes out of the same product. Rows added to
+    fill the last block are 0 and get weight 0. Built once per fit; XLA drops the layout
+    that the compiled platform does not read.
     """
 
     blocks: jax.Array  # [k, m, p] row blocks of X (zero rows appended)
     blocks_t: jax.Array  # [k, p, m] the same blocks, transposed
+    columns: jax.Array  # [p, n] X^T (the native kernel's)
 
     @classmethod
     def of(cls, X: jax.Array) -> Design:
         n, p = X.shape
+        columns = X.T
         n_blocks = -(-n // GRAM_CHUNK)
         rows = -(-n // n_blocks)
         if n_blocks * rows != n:
@@ -250,18 +307,28 @@ class Design(NamedTuple):
         # 3 ms of a 13 ms chunk of 256 fits (n = 200, p = 11, float64). This form measured
         # 6-13% more fits/s in interleaved runs, with bitwise equal results.
         blocks_t = jnp.transpose(blocks, (0, 2, 1))
-        return cls(blocks, blocks_t)
+        return cls(blocks, blocks_t, columns)
 
     def normal_equations(self, working: jax.Array, wz: jax.Array):
         """``(X^T W X, X^T wz)`` for weights ``working [n]`` and ``wz [n]``.
 
         With ``[k, n]`` weights (``k`` weightings of the same ``X``, e.g. the expected and
         the observed information) the results are ``[k, p, p]`` and ``[k, p]``, all from one
-        product.
+        pass (the kernel) or one product (XLA).
         """
-        n_blocks, rows, p = self.blocks.shape
         stacked = working.ndim == 2
         working, wz = jnp.atleast_2d(working), jnp.atleast_2d(wz)
+        if _native_applies(self.columns):
+            gram, rhs = on_platform((working, wz), cpu=self._native, default=self._xla)
+        else:
+            gram, rhs = self._xla(working, wz)
+        return (gram, rhs) if stacked else (gram[0], rhs[0])
+
+    def _native(self, working, wz):
+        return _native.normal_equations(self.columns, working, wz)
+
+    def _xla(self, working, wz):
+        n_blocks, rows, p = self.blocks.shape
         k = working.shape[0]
         fill = n_blocks * rows - working.shape[1]
 
@@ -272,16 +339,7 @@ class Design(NamedTuple):
         left = jnp.concatenate([self.blocks_t[:, None] * split(working), split(wz)], axis=2)
         left = left.reshape(n_blocks, k * (p + 1), rows)
         product = jnp.sum(jnp.matmul(left, self.blocks), axis=0).reshape(k, p + 1, p)
-        gram, rhs = product[:, :p], product[:, p]
-        return (gram, rhs) if stacked else (gram[0], rhs[0])
-
-    def transpose_times(self, weights: jax.Array, columns: jax.Array) -> jax.Array:
-        """``X^T diag(weights) B`` for ``weights [n]`` and ``B = columns [n, m]``."""
-        n_blocks, rows, p = self.blocks.shape
-        fill = n_blocks * rows - weights.shape[0]
-        weights = jnp.pad(weights, (0, fill)).reshape(n_blocks, 1, rows)
-        columns = jnp.pad(columns, ((0, fill), (0, 0))).reshape(n_blocks, rows, -1)
-        return jnp.sum(jnp.matmul(self.blocks_t * weights, columns), axis=0)
+        return product[:, :p], product[:, p]
 
     def gram(self, working: jax.Array) -> jax.Array:
         """``X^T W X`` for weights ``working [n]``."""

@@ -4,7 +4,9 @@
 means, :class:`GLMResult` is what ``fit`` returns. ``FAMILIES`` and ``LINKS`` map names to
 the family and link values; the values themselves are re-exported by name. The algorithm,
 its references and the status codes are documented in :mod:`models._glm` and
-:mod:`models._status`.
+:mod:`models._status`. On CPU the fit forms and solves its linear systems with native
+kernels (:mod:`models._native`, compiled on first use); :func:`cpu_kernels` says which
+are in use, and ``GLMNN_NATIVE=0`` turns them off.
 """
 
 from ._families import FAMILIES as FAMILIES
@@ -24,6 +26,8 @@ from ._links import inverse as inverse
 from ._links import log as log
 from ._links import logit as logit
 from ._links import probit as probit
+from ._native import NativeUnavailableWarning as NativeUnavailableWarning
+from ._native import describe as cpu_kernels
 from ._status import Status as Status
 
 __all__ = [
@@ -45,4 +49,6 @@ __all__ = [
     "log",
     "identity",
     "inverse",
+    "cpu_kernels",
+    "NativeUnavailableWarning",
 ]

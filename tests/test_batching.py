@@ -2,9 +2,11 @@
 
 * the plain vmap on CPU (``lax.platform_dependent``'s CPU branch, in groups) gives the
   results of the branch that a GPU takes (one group), forced on the CPU: bitwise for the
-  GLM's IRLS and the perceptron; for the MLP, whose batched matrix products XLA:CPU
-  computes with a kernel that depends on the batch size, within a few ulps (see
-  ``models._batching``);
+  perceptron; for the GLM, whose CPU branch forms its systems with the native kernels
+  (``models._native``) where the GPU's uses XLA's products, and for the MLP, whose
+  batched matrix products XLA:CPU computes with a kernel that depends on the batch size,
+  within a few ulps (see ``models._batching``);
+* on CPU, any grouping gives the same bits for the GLM's IRLS and the perceptron;
 * explicit groups keep the perceptron's straggler compaction and its bits;
 * a bad ``group_size`` is a ``ValueError``; ``cpu_group_size`` is what the rule picks.
 """
@@ -34,8 +36,11 @@ FITS = {
     "mlp": lambda key, X, y, g: mlp.fit(key, X, y, max_iter=30, group_size=g),
 }
 
-#: Which fits are bitwise equal across groupings; the others within these ulps-sized bounds.
+#: Which fits are bitwise equal across groupings on one platform; the others within these
+#: ulps-sized bounds.
 BITWISE = {"glm", "perceptron", "perceptron_shuffled"}
+#: ... and which across the CPU branch and the forced device branch.
+BITWISE_ACROSS_PLATFORMS = {"perceptron", "perceptron_shuffled"}
 RTOL = {"float64": 1e-12, "float32": 1e-5}
 
 
@@ -58,10 +63,10 @@ def _run(name, regime, dtype, group_size):
     return jax.jit(jax.vmap(fit))(*_data(regime, dtype))
 
 
-def _assert_same(name, dtype, actual, expected):
+def _assert_same(name, dtype, actual, expected, bitwise=BITWISE):
     for a, e in zip(jax.tree.leaves(actual), jax.tree.leaves(expected)):
         a, e = np.asarray(a), np.asarray(e)
-        if name in BITWISE or not np.issubdtype(a.dtype, np.floating):
+        if name in bitwise or not np.issubdtype(a.dtype, np.floating):
             np.testing.assert_array_equal(a, e)
         else:
             np.testing.assert_allclose(a, e, rtol=RTOL[dtype], atol=RTOL[dtype])
@@ -91,7 +96,17 @@ def test_cpu_groups_equal_the_forced_device_branch(name, regime, dtype, small_cp
     grouped = _run(name, regime, dtype, None)
     with _batching.forced_platform("gpu"):
         ungrouped = _run(name, regime, dtype, None)
-    _assert_same(name, dtype, grouped, ungrouped)
+    _assert_same(name, dtype, grouped, ungrouped, bitwise=BITWISE_ACROSS_PLATFORMS)
+
+
+@pytest.mark.parametrize("name, regime, dtype", [c for c in CASES if c[0] in BITWISE],
+                         ids=[c[0] for c in CASES if c[0] in BITWISE])
+def test_cpu_groupings_are_bitwise_equal(name, regime, dtype, small_cpu_groups):
+    # On CPU: the rule's groups of 3 lanes (the last overlapping), explicit groups of 5, and
+    # one group of all 13 give the same bits.
+    runs = [_run(name, regime, dtype, g) for g in (None, 5, N_DATASETS)]
+    for other in runs[1:]:
+        _assert_same(name, dtype, runs[0], other)
 
 
 def test_explicit_groups_keep_the_perceptrons_compaction():

@@ -1,0 +1,228 @@
+"""The GLM's small dense kernels in C++, as XLA FFI custom calls on CPU.
+
+Each IRLS iteration forms ``X^T W X`` and ``X^T W z``, factorises the ``p x p`` system and
+solves it. XLA:CPU computes the first as a batched matrix product (all ``p x p`` entries,
+at about a third of a core's float64 FMA peak), the factorisation as one LAPACK call per
+matrix, and the solves as about twenty small fused loops, each its own step of the
+program. The kernels here do each in one call over the whole group of data sets:
+
+* ``normal_equations.cc``: the upper triangle of ``X^T W X`` and ``X^T W z`` in one pass
+  over ``X^T`` (17.6 kB for ``n = 200``, ``p = 11``: in L1), two columns at a time, with
+  the sums in 64-byte vector registers;
+* ``cholesky.cc``: :func:`models._linalg.cholesky_skip` to the letter (the
+  column-skipping factor), with ``diag(G^{-1})`` when asked, and the two triangular
+  solves.
+
+Each data set is computed on its own, in a fixed order, so it gives the same bits in any
+batch or group; against XLA's products the results agree to rounding
+(``tests/test_native.py``). ``docs/glm-core.md`` has what they bought.
+
+The kernels are compiled on first use with the machine's C++ compiler (``CXX``, else
+``c++``, ``g++`` or ``clang++``) for the machine's own vector instructions
+(``-march=native``), against the FFI headers that ship with ``jaxlib``, and cached under
+``GLMNN_CACHE_DIR`` (default ``~/.cache/glmnn-bench``), keyed by the sources, the flags,
+the compiler, ``jaxlib``'s version and the CPU. Where no compiler works, the GLM uses
+XLA's operations instead, after one :class:`NativeUnavailableWarning`; with
+``GLMNN_NATIVE=0`` it does so silently. Off CPU (``lax.platform_dependent``) XLA's
+operations are used always: the kernels are registered for the CPU only.
+
+References:
+    XLA FFI: https://docs.jax.dev/en/latest/ffi.html
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import warnings
+from pathlib import Path
+
+import jax
+import numpy as np
+
+__all__ = ["MAX_COLUMNS", "SOURCES", "NativeUnavailableWarning", "enabled", "status",
+           "available", "describe", "library_path", "supports", "normal_equations",
+           "cholesky_skip", "cho_solve"]
+
+MAX_COLUMNS = 16
+"""Most columns ``p`` the kernels take (``kMaxColumns`` in ``normal_equations.cc``); a
+wider design uses XLA's operations."""
+
+SOURCES = tuple(Path(__file__).parent / "native" / name
+                for name in ("normal_equations.cc", "cholesky.cc"))
+"""The kernels' C++ sources, compiled into one library."""
+
+_FLAGS = ("-std=c++17", "-O3", "-march=native", "-fPIC", "-shared", "-w")
+#: FFI target name -> the handler's symbol in the library, per kernel and dtype.
+_KERNELS = {"normal_equations": "GlmnnNormalEquations", "cholesky_skip": "GlmnnCholeskySkip",
+            "cho_solve": "GlmnnChoSolve"}
+_DTYPES = {np.dtype("float64"): "f64", np.dtype("float32"): "f32"}
+_SYMBOLS = {f"glmnn_{kernel}_{suffix}": f"{symbol}{suffix.upper()}"
+            for kernel, symbol in _KERNELS.items() for suffix in _DTYPES.values()}
+
+
+class NativeUnavailableWarning(RuntimeWarning):
+    """The native kernels could not be built or loaded; XLA's operations are used instead."""
+
+
+def enabled() -> bool:
+    """Whether the environment allows the kernels (``GLMNN_NATIVE`` is not ``0``)."""
+    return os.environ.get("GLMNN_NATIVE", "1").strip().lower() not in ("0", "false", "no",
+                                                                       "off")
+
+
+def _compiler() -> str | None:
+    for name in (os.environ.get("CXX"), "c++", "g++", "clang++"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def _cpu_signature() -> str:
+    """What ``-march=native`` depends on: the CPU's model and flags, where readable."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    lines = [line for line in text.splitlines()
+             if line.startswith(("model name", "flags", "Features", "CPU part"))]
+    return "\n".join(sorted(set(lines)))
+
+
+def _cache_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "glmnn-bench"
+    return Path(os.environ.get("GLMNN_CACHE_DIR", default))
+
+
+def library_path(compiler: str) -> Path:
+    """Where the kernels built by ``compiler`` for this CPU and ``jaxlib`` are cached."""
+    import jaxlib
+
+    version = _first_line([compiler, "--version"])
+    key = hashlib.sha256("\0".join([*(source.read_text() for source in SOURCES),
+                                    " ".join(_FLAGS), version, jaxlib.__version__,
+                                    _cpu_signature()]).encode())
+    return _cache_dir() / f"kernels-{key.hexdigest()[:16]}.so"
+
+
+def _build(compiler: str, target: Path) -> None:
+    """Compile the kernels into ``target``, atomically (concurrent builds are safe)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        out = Path(tmp) / target.name
+        command = [compiler, *_FLAGS, f"-I{jax.ffi.include_dir()}", *map(str, SOURCES),
+                   "-o", str(out)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+        os.replace(out, target)
+
+
+@functools.cache
+def status() -> tuple[bool, str]:
+    """``(available, how)``: build (once per machine), load and register the kernels.
+
+    ``how`` says what the GLM uses on CPU, for run records: the compiler and flags, or why
+    not. A failure to build or load warns once (:class:`NativeUnavailableWarning`), with
+    what to set.
+    """
+    if not enabled():
+        return False, "XLA operations (GLMNN_NATIVE=0)"
+    import ctypes
+
+    compiler = _compiler()
+    try:
+        if compiler is None:
+            raise RuntimeError("no C++ compiler found (set CXX, or install g++ or clang++)")
+        path = library_path(compiler)
+        if not path.exists():
+            _build(compiler, path)
+        library = ctypes.cdll.LoadLibrary(str(path))
+        for target, symbol in _SYMBOLS.items():
+            jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(library, symbol)),
+                                        platform="cpu")
+    except (OSError, RuntimeError, AttributeError) as error:
+        warnings.warn(f"glmnn-bench: the GLM's native CPU kernels are not available "
+                      f"({error}); it uses XLA's operations instead, about 1.3x slower on "
+                      f"CPU. Set GLMNN_NATIVE=0 to silence this.",
+                      NativeUnavailableWarning, stacklevel=3)
+        return False, f"XLA operations (native kernels unavailable: {error})"
+    version = _first_line([compiler, "--version"])
+    return True, f"native ({version}; {' '.join(_FLAGS[:3])})"
+
+
+def available() -> bool:
+    """Whether the kernels are built and registered (:func:`status`)."""
+    return status()[0]
+
+
+def describe() -> str:
+    """What the GLM computes its systems with on CPU, in words (:func:`status`)."""
+    return status()[1]
+
+
+def _first_line(command: list[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    return (done.stdout.strip().splitlines() or ["?"])[0]
+
+
+def supports(dtype, p: int) -> bool:
+    """Whether the kernels apply to ``p`` columns of ``dtype`` (static)."""
+    return np.dtype(dtype) in _DTYPES and 1 <= p <= MAX_COLUMNS
+
+
+def _call(kernel: str, dtype, shapes, *args, **attributes):
+    if not available():
+        raise RuntimeError(f"the native kernels are not available: {describe()}")
+    target = f"glmnn_{kernel}_{_DTYPES[np.dtype(dtype)]}"
+    outputs = tuple(jax.ShapeDtypeStruct(shape, t) for shape, t in shapes)
+    results = jax.ffi.ffi_call(target, outputs, vmap_method="broadcast_all")(*args, **attributes)
+    return tuple(results)  # a list in older JAX: the XLA branch it pairs with gives a tuple
+
+
+def normal_equations(columns: jax.Array, working: jax.Array, wz: jax.Array):
+    """``(X^T W X, X^T wz)`` by the kernel, for ``k`` weightings of one design.
+
+    Call only where :func:`available` and :func:`supports` hold, on CPU. Under ``vmap``
+    every operand gets the batch axis (``vmap_method="broadcast_all"``) and the kernel
+    loops over it.
+
+    Args:
+        columns: ``[p, n]`` ``X^T``.
+        working: ``[k, n]`` weights.
+        wz: ``[k, n]`` right-hand-side weights.
+
+    Returns:
+        ``([k, p, p], [k, p])``.
+    """
+    (p, _), k, dtype = columns.shape, working.shape[0], columns.dtype
+    return _call("normal_equations", dtype, [((k, p, p), dtype), ((k, p), dtype)],
+                 columns, working.astype(dtype), wz.astype(dtype))
+
+
+def cholesky_skip(gram: jax.Array, rtol: float, *, inverse: bool = False):
+    """:func:`models._linalg.cholesky_skip` by the kernel, and optionally ``diag(G^{-1})``.
+
+    Args:
+        gram: ``[p, p]`` (the lower triangle is read).
+        rtol: the relative pivot tolerance (static).
+        inverse: also compute :func:`models._linalg.inverse_diagonal` of the factor.
+
+    Returns:
+        ``(factor [p, p], aliased [p] bool, inverse_diagonal [p])`` (the last 0 unless
+        ``inverse``).
+    """
+    p, dtype = gram.shape[0], gram.dtype
+    return _call("cholesky_skip", dtype, [((p, p), dtype), ((p,), np.bool_), ((p,), dtype)],
+                 gram, rtol=np.float64(rtol), inverse=np.int32(inverse))
+
+
+def cho_solve(factor: jax.Array, rhs: jax.Array) -> jax.Array:
+    """``(L L^T)^{-1} rhs`` for lower-triangular ``factor [p, p]`` and ``rhs [p]``."""
+    return _call("cho_solve", factor.dtype, [(rhs.shape, factor.dtype)], factor,
+                 rhs.astype(factor.dtype))[0]
