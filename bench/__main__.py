@@ -195,7 +195,9 @@ def _command_run(args) -> int:
     from bench.cases import all_cases
     from bench.progress import Progress
     from bench.record import RunRecord, write_run
+    from models import glm
 
+    glm.cpu_kernels()  # built (compiled on a fresh machine) before any case's compile time
     is_main = jax.process_index() == 0
     show_bar = not args.no_progress and sys.stderr.isatty() and is_main
     rows = []

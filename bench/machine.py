@@ -10,6 +10,8 @@ import subprocess
 
 import jax
 
+from models import glm
+
 __all__ = ["machine_info", "git_commit", "cpu_model"]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -62,4 +64,5 @@ def machine_info() -> dict:
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "git_commit": git_commit(),
+        "glm_cpu_kernels": glm.cpu_kernels(),
     }

@@ -107,6 +107,8 @@ def _machine_lines(run: RunRecord, meta: dict) -> list[str]:
     ]
     for package in ("jax", "jaxlib", "optax", "numpy", "statsmodels", "scikit_learn"):
         rows.append([package.replace("_", "-"), machine.get(package) or "not installed"])
+    if machine.get("glm_cpu_kernels"):  # runs before the native kernels did not record it
+        rows.append(["GLM on CPU", machine["glm_cpu_kernels"]])
     cli = run.source == CLI or run.version == "glmnn-bench run"  # older CLI files said so
     rows.append(["pytest-benchmark", f"not used ({CLI})" if cli else run.version or "?"])
     return markdown_table(["", ""], rows)

@@ -14,6 +14,7 @@ import pytest
 from bench.presets import get_preset
 from bench.suite.harness import MEASURED_CEILINGS
 from bench.suite.matrix import params
+from models import glm
 
 jax.config.update("jax_enable_x64", True)
 
@@ -24,6 +25,13 @@ def pytest_generate_tests(metafunc):
     if marker is not None and "case" in metafunc.fixturenames:
         preset = get_preset(metafunc.config.option.bench_preset)
         metafunc.parametrize("case", params(marker.args[0], preset))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def glm_cpu_kernels():
+    """The GLM's native CPU kernels, built (on a fresh machine: compiled, ~15 s) before any
+    row is compiled, so that no row's compile time carries the build; what is in use."""
+    return glm.cpu_kernels()
 
 
 @pytest.fixture(scope="session")
