@@ -38,6 +38,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -141,6 +142,8 @@ def status() -> tuple[bool, str]:
             raise RuntimeError("no C++ compiler found (set CXX, or install g++ or clang++)")
         path = library_path(compiler)
         if not path.exists():
+            print(f"glmnn-bench: compiling the GLM's CPU kernels into {path} (once per "
+                  f"machine and jaxlib version; about 15 s)", file=sys.stderr, flush=True)
             _build(compiler, path)
         library = ctypes.cdll.LoadLibrary(str(path))
         for target, symbol in _SYMBOLS.items():
