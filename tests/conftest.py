@@ -15,6 +15,8 @@ import tempfile
 import _dry_run
 import jax
 
+from models import glm
+
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
@@ -29,6 +31,7 @@ def pytest_collection_finish(session):
     if config.option.collectonly or not any(
             item.nodeid == _dry_run.TEST_ID for item in session.items):
         return
+    glm.cpu_kernels()  # built here first, so that the dry run finds them and does not rebuild
     folder = tempfile.mkdtemp(prefix="glmnn-gpu-dry-run-")
     run = _dry_run.start(pathlib.Path(folder))
     config.stash[_dry_run.STARTED] = run

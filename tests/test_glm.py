@@ -520,7 +520,17 @@ def test_predict_gives_fitted_means(overlap, overlap_fits):
 
 # --- fast paths against their references ------------------------------------------------------
 
-def test_library_cholesky_agrees_with_the_column_skipping_reference():
+@pytest.fixture(params=["cpu", "gpu"])
+def branch(request):
+    """Each platform's branch of ``models._linalg``: on CPU the native kernels (where they
+    build), forced "gpu" the XLA operations (LAPACK, the blocked product) a GPU runs."""
+    from models import _batching
+
+    with _batching.forced_platform(request.param):
+        yield request.param
+
+
+def test_library_cholesky_agrees_with_the_column_skipping_reference(branch):
     from models._linalg import RANK_RTOL, cholesky_skip, cholesky_skip_fast
 
     rng = np.random.default_rng(5)
@@ -557,7 +567,7 @@ def _dqrdc2_aliased(A, rtol):
     return np.asarray(aliased)
 
 
-def test_gram_schmidt_rank_agrees_with_householder_r_rule():
+def test_gram_schmidt_rank_agrees_with_householder_r_rule(branch):
     from models._linalg import RANK_RTOL, design_aliased, qr_aliased
 
     eps = np.finfo(np.float64).eps
@@ -585,7 +595,7 @@ def test_gram_schmidt_rank_agrees_with_householder_r_rule():
 
 
 @pytest.mark.parametrize("n", [7, 50, 64, 65, 200])
-def test_blocked_normal_equations_match_the_plain_products(n):
+def test_blocked_normal_equations_match_the_plain_products(n, branch):
     from models._linalg import Design
 
     rng = np.random.default_rng(n)

@@ -3,7 +3,8 @@
 * the weighted normal equations, the column-skipping Cholesky factor with ``diag(G^{-1})``
   and the solve, against numpy and the XLA code they replace (``models._linalg``), on
   full-rank, rank-deficient and non-finite matrices, float64 and float32, every ``p`` the
-  kernel is compiled for, row counts that are not a multiple of the vector width;
+  kernel is compiled for (1-16), row counts that are not a multiple of the vector width,
+  and none;
 * a GLM fit with the kernels agrees with the same fit without them, to rounding;
 * without a compiler (or with ``GLMNN_NATIVE=0``) the fit falls back to XLA, with one
   clear warning in the first case and none in the second;
@@ -39,10 +40,11 @@ def _rng(seed=0):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("n", [1, 17, 203])  # 203: 25 full vectors of doubles and a tail
+@pytest.mark.parametrize("n", [0, 1, 17, 203])  # 203: 25 full vectors of doubles and a tail
 def test_normal_equations_match_numpy(dtype, n):
     rng = _rng(n)
-    for p in (1, 2, 11, _native.MAX_COLUMNS):
+    columns = range(1, _native.MAX_COLUMNS + 1) if n == 203 else (1, 2, 11, _native.MAX_COLUMNS)
+    for p in columns:  # each p is its own template instantiation of the kernel
         X = rng.normal(size=(5, n, p)).astype(dtype)
         w = rng.uniform(size=(5, 2, n)).astype(dtype)
         wz = rng.normal(size=(5, 2, n)).astype(dtype)
@@ -59,6 +61,7 @@ def test_normal_equations_match_numpy(dtype, n):
 
 
 def test_design_normal_equations_agree_with_xla():
+    assert _native.available()  # else this would compare XLA with itself
     rng = _rng(1)
     X = jnp.asarray(rng.normal(size=(200, 11)))
     w, z = jnp.asarray(rng.uniform(size=200)), jnp.asarray(rng.normal(size=200))
@@ -97,11 +100,10 @@ def test_cholesky_skip_is_the_column_skipping_factor(dtype, p):
     if p > 2:  # the collinear column, and the zero column, are dropped; full rank is not
         assert not aliased[0].any() and aliased[1, 2] and aliased[2, p - 1]
     assert aliased[3, p // 2]  # a NaN pivot
-    finite = np.isfinite(ref_factor).all(axis=(1, 2))
-    assert finite[:3].all()
+    assert np.isfinite(ref_factor).all()  # the NaN column is dropped, as every other
     tol = RTOL[dtype] * (1e3 if dtype == "float64" else 50)  # collinear: conditioning
-    np.testing.assert_allclose(factor[:3], ref_factor[:3], rtol=tol, atol=tol * 10)
-    np.testing.assert_allclose(inverse[:3], jax.vmap(_linalg.inverse_diagonal)(factor[:3]),
+    np.testing.assert_allclose(factor, ref_factor, rtol=tol, atol=tol * 10)
+    np.testing.assert_allclose(inverse, jax.vmap(_linalg.inverse_diagonal)(factor),
                                rtol=RTOL[dtype])
     # diag(G^-1) of the kept columns, from an explicit inverse of the full-rank matrix.
     full = _matrices(p, "float64")[0]
@@ -114,13 +116,14 @@ def test_cholesky_skip_is_the_column_skipping_factor(dtype, p):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_cho_solve_solves(dtype):
     rng = _rng(2)
-    A = rng.normal(size=(6, 30, 11))
+    A = rng.normal(size=(6, 30, 11))  # condition numbers of the Grams below 13
     grams = np.einsum("bni,bnj->bij", A, A).astype(dtype)
     rhs = rng.normal(size=(6, 11)).astype(dtype)
     factor = np.linalg.cholesky(grams.astype(float)).astype(dtype)
     x = jax.vmap(_native.cho_solve)(factor, rhs)
     expected = np.linalg.solve(grams.astype(float), rhs.astype(float)[..., None])[..., 0]
-    np.testing.assert_allclose(x, expected, rtol=1e3 * RTOL[dtype], atol=1e3 * RTOL[dtype])
+    scale = np.abs(expected).max(axis=1, keepdims=True)
+    assert np.all(np.abs(x - expected) <= {"float64": 1e-13, "float32": 1e-5}[dtype] * scale)
 
 
 def _fit_batch(dtype, **kw):
@@ -140,6 +143,7 @@ def without_native(monkeypatch):
 # Logit IRLS against the XLA path: tests/test_batching.py (the forced device branch).
 @pytest.mark.parametrize("kw", [{"link": "probit"}, {"firth": True}], ids=["newton", "firth"])
 def test_fit_agrees_with_the_xla_path(kw, request):
+    assert _native.available()
     native = _fit_batch("float64", **kw)
     request.getfixturevalue("without_native")
     xla = _fit_batch("float64", **kw)

@@ -29,7 +29,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session", autouse=True)
 def glm_cpu_kernels():
-    """The GLM's native CPU kernels, built (on a fresh machine: compiled, ~15 s) before any
+    """The GLM's native CPU kernels, built (on a fresh machine: compiled, ~10 s) before any
     row is compiled, so that no row's compile time carries the build; what is in use."""
     return glm.cpu_kernels()
 

@@ -11,8 +11,9 @@
 // glmnn_cho_solve_*: x = (L L^T)^-1 rhs by forward and back substitution.
 //   In: factor [..., p, p], rhs [..., p]. Out: x [..., p].
 //
-// One matrix at a time, in scalar arithmetic in the order of the Python code, so that a
-// data set gives the same bits in any batch. No fast-math.
+// One matrix at a time, in scalar arithmetic, the sums in the order of the Python code's
+// loops, so that a data set gives the same bits in any batch. No fast-math (the compiler
+// may fuse a multiply-add into one FMA, and reassociates nothing).
 #include <cmath>
 #include <cstdint>
 

@@ -11,8 +11,9 @@
 // column is loaded once for both, so each load of X^T feeds two fused multiply-adds. The
 // sums run in vector registers of 64 bytes (8 doubles, 16 floats) and are reduced in a
 // fixed order at the end, so a data set gives the same bits in any batch. The column count
-// is a template parameter (1..kMaxColumns), which keeps the accumulators in registers.
-// No fast-math: every product and sum is rounded as written.
+// is a template parameter (1..kMaxColumns), which keeps the accumulators in registers (for
+// p <= 13; beyond, some spill to the stack). No fast-math: nothing is reassociated, though
+// the compiler fuses each multiply-add into one FMA.
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -135,6 +136,11 @@ ffi::Error normal_equations(ffi::Buffer<D> xt, ffi::Buffer<D> w, ffi::Buffer<D> 
   const int64_t p = xd[xd.size() - 2], m = xd[xd.size() - 1], k = wd[wd.size() - 2];
   if (p < 1 || p > kMaxColumns || wd[wd.size() - 1] != m)
     return ffi::Error::InvalidArgument("normal_equations: p must be 1..16, w's rows X's");
+  if (m == 0) {  // no rows: the sums are empty
+    for (size_t i = 0; i < gram->element_count(); ++i) gram->typed_data()[i] = 0;
+    for (size_t i = 0; i < rhs->element_count(); ++i) rhs->typed_data()[i] = 0;
+    return ffi::Error::Success();
+  }
   const int64_t lanes = static_cast<int64_t>(xt.element_count()) / (p * m);
   if (static_cast<int64_t>(w.element_count()) != lanes * k * m ||
       static_cast<int64_t>(wz.element_count()) != lanes * k * m)
