@@ -116,15 +116,21 @@ def cholesky_skip_inverse(gram: jax.Array, rtol: float, *, inverse: bool = True)
         diagonal = inverse_diagonal(factor) if inverse else jnp.zeros_like(gram[0])
         return factor, aliased, diagonal
 
-    if not _native_applies(gram):
-        return library(gram)
-    return on_platform((gram,), default=library,
-                       cpu=lambda gram: _native.cholesky_skip(gram, rtol, inverse=inverse))
+    def native(gram):
+        return _native.cholesky_skip(gram, rtol, inverse=inverse)
+
+    return _native_or_library(gram, (gram,), native=native, library=library)
 
 
-def _native_applies(matrix: jax.Array) -> bool:
-    """Whether the native kernels can take this ``[..., p, p]`` or ``[p, n]`` operand."""
-    return _native.supports(matrix.dtype, matrix.shape[0]) and _native.available()
+def _native_or_library(operand: jax.Array, args: tuple, *, native, library):
+    """``native(*args)`` on CPU where the native kernels take ``operand``, else ``library``.
+
+    ``operand`` is ``[p, p]`` or ``[p, n]``: the kernels take ``p`` columns of the dtypes
+    they are built for. Off CPU (``lax.platform_dependent``) ``library(*args)`` always.
+    """
+    if not (_native.supports(operand.dtype, operand.shape[0]) and _native.available()):
+        return library(*args)
+    return on_platform(args, cpu=native, default=library)
 
 
 def drop(gram: jax.Array, aliased: jax.Array) -> jax.Array:
@@ -172,29 +178,14 @@ def design_aliased(X: jax.Array, working: jax.Array, gram: jax.Array, eps: float
     :func:`~models._lanes.when`: under ``vmap`` only batches holding such a data set pay for it.
     """
     p = gram.shape[0]
-    factor, lost, inverse = _plain_cholesky_inverse(gram)
+    # rtol 0: a pivot is lost only where the plain factorisation breaks down.
+    factor, lost, inverse = cholesky_skip_inverse(gram, 0.0)
     inflation = jnp.diagonal(gram) * inverse
     bound = 1.0 / (_GATE_SAFETY * p * p * (p + 1) * eps)
     trusted = jnp.all(jnp.isfinite(factor)) & ~jnp.any(lost) & jnp.all(inflation < bound)
     rtol = math.sqrt(RANK_RTOL * eps)
     return when(~trusted, lambda X, w: qr_aliased(X * jnp.sqrt(w)[:, None], rtol),
                  (X, working), jnp.zeros((p,), bool))
-
-
-def _plain_cholesky_inverse(gram: jax.Array):
-    """``(L, lost, diag(G^{-1}))`` of the plain Cholesky factorisation of ``gram``.
-
-    ``lost`` marks non-positive pivots (where the library's factor is not finite); the
-    native kernel skips them (``rtol = 0``), the library does not (``lost`` all False).
-    """
-    def library(gram):
-        factor = lax.linalg.cholesky(gram, symmetrize_input=False)
-        return factor, jnp.zeros(gram.shape[:1], bool), inverse_diagonal(factor)
-
-    if not _native_applies(gram):
-        return library(gram)
-    return on_platform((gram,), default=library,
-                       cpu=lambda gram: _native.cholesky_skip(gram, 0.0, inverse=True))
 
 
 def solve_lower(factor: jax.Array, rhs: jax.Array) -> jax.Array:
@@ -233,9 +224,9 @@ def cho_solve(factor: jax.Array, rhs: jax.Array) -> jax.Array:
     def unrolled(factor, rhs):
         return solve_upper_transposed(factor, solve_lower(factor, rhs))
 
-    if rhs.ndim > 1 or not _native_applies(factor):
+    if rhs.ndim > 1:
         return unrolled(factor, rhs)
-    return on_platform((factor, rhs), cpu=_native.cho_solve, default=unrolled)
+    return _native_or_library(factor, (factor, rhs), native=_native.cho_solve, library=unrolled)
 
 
 def inverse_diagonal(factor: jax.Array) -> jax.Array:
@@ -318,10 +309,8 @@ class Design(NamedTuple):
         """
         stacked = working.ndim == 2
         working, wz = jnp.atleast_2d(working), jnp.atleast_2d(wz)
-        if _native_applies(self.columns):
-            gram, rhs = on_platform((working, wz), cpu=self._native, default=self._xla)
-        else:
-            gram, rhs = self._xla(working, wz)
+        gram, rhs = _native_or_library(self.columns, (working, wz), native=self._native,
+                                       library=self._xla)
         return (gram, rhs) if stacked else (gram[0], rhs[0])
 
     def _native(self, working, wz):

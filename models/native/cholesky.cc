@@ -78,18 +78,22 @@ void cho_solve_one(int64_t p, const T* factor, const T* rhs, T* x) {
   }
 }
 
+// p of a [..., p, p] operand, or 0 if it is not one.
+inline int64_t square_size(ffi::Span<const int64_t> dims) {
+  if (dims.size() < 2 || dims[dims.size() - 1] != dims[dims.size() - 2]) return 0;
+  return dims.back();
+}
+
 template <ffi::DataType D>
 ffi::Error cholesky_skip(ffi::Buffer<D> gram, double rtol, int32_t inverse,
                          ffi::ResultBuffer<D> factor, ffi::ResultBuffer<ffi::PRED> aliased,
                          ffi::ResultBuffer<D> inverse_diagonal) {
   using T = ffi::NativeType<D>;
-  const auto dims = gram.dimensions();
-  if (dims.size() < 2 || dims[dims.size() - 1] != dims[dims.size() - 2] || dims.back() < 1)
-    return ffi::Error::InvalidArgument("cholesky_skip: gram must be [..., p, p]");
-  const int64_t p = dims.back();
+  const int64_t p = square_size(gram.dimensions());
+  if (p < 1) return ffi::Error::InvalidArgument("cholesky_skip: gram must be [..., p, p]");
+  if (inverse && p > 1024) return ffi::Error::InvalidArgument("cholesky_skip: p > 1024");
   const int64_t count = static_cast<int64_t>(gram.element_count()) / (p * p);
   T x[1024];
-  if (inverse && p > 1024) return ffi::Error::InvalidArgument("cholesky_skip: p > 1024");
   const T* g = gram.typed_data();
   T* f = factor->typed_data();
   bool* a = aliased->typed_data();
@@ -108,10 +112,8 @@ ffi::Error cholesky_skip(ffi::Buffer<D> gram, double rtol, int32_t inverse,
 template <ffi::DataType D>
 ffi::Error cho_solve(ffi::Buffer<D> factor, ffi::Buffer<D> rhs, ffi::ResultBuffer<D> x) {
   using T = ffi::NativeType<D>;
-  const auto dims = factor.dimensions();
-  if (dims.size() < 2 || dims[dims.size() - 1] != dims[dims.size() - 2] || dims.back() < 1)
-    return ffi::Error::InvalidArgument("cho_solve: factor must be [..., p, p]");
-  const int64_t p = dims.back();
+  const int64_t p = square_size(factor.dimensions());
+  if (p < 1) return ffi::Error::InvalidArgument("cho_solve: factor must be [..., p, p]");
   const int64_t count = static_cast<int64_t>(factor.element_count()) / (p * p);
   if (static_cast<int64_t>(rhs.element_count()) != count * p)
     return ffi::Error::InvalidArgument("cho_solve: rhs must be [..., p]");
