@@ -109,7 +109,7 @@ def library_path(compiler: str) -> Path:
     """Where the kernels built by ``compiler`` for this CPU and ``jaxlib`` are cached."""
     import jaxlib
 
-    version = _first_line([compiler, "--version"])
+    version = _compiler_version(compiler)
     key = hashlib.sha256("\0".join([*(source.read_text() for source in SOURCES),
                                     " ".join(_FLAGS), version, jaxlib.__version__,
                                     _cpu_signature()]).encode())
@@ -160,7 +160,7 @@ def status() -> tuple[bool, str]:
                       f"CPU. Set GLMNN_NATIVE=0 to silence this.",
                       NativeUnavailableWarning, stacklevel=3)
         return False, f"XLA operations (native kernels unavailable: {error})"
-    version = _first_line([compiler, "--version"])
+    version = _compiler_version(compiler)
     return True, f"native ({version}; {' '.join(_FLAGS[:3])})"
 
 
@@ -174,8 +174,10 @@ def describe() -> str:
     return status()[1]
 
 
-def _first_line(command: list[str]) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+@functools.cache
+def _compiler_version(compiler: str) -> str:
+    """The first line of ``compiler --version``, asked once for the key and the record."""
+    done = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False)
     return (done.stdout.strip().splitlines() or ["?"])[0]
 
 

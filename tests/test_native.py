@@ -154,30 +154,31 @@ def test_fit_agrees_with_the_xla_path(kw, request):
     np.testing.assert_allclose(native.deviance, xla.deviance, rtol=1e-12)
 
 
-def test_no_compiler_falls_back_with_one_warning(monkeypatch, tmp_path):
+@pytest.fixture
+def undecided():
+    """``status()`` decided afresh inside the test, and again by whoever asks after it."""
+    _native.status.cache_clear()
+    yield
+    _native.status.cache_clear()
+
+
+def test_no_compiler_falls_back_with_one_warning(monkeypatch, tmp_path, undecided):
     monkeypatch.setattr(_native, "_compiler", lambda: None)
     monkeypatch.setenv("GLMNN_CACHE_DIR", str(tmp_path))
-    _native.status.cache_clear()
-    try:
-        with pytest.warns(_native.NativeUnavailableWarning, match="no C.. compiler"):
-            assert _native.available() is False
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            assert _native.available() is False  # decided once
-    finally:
-        _native.status.cache_clear()
+    with pytest.warns(_native.NativeUnavailableWarning, match="no C.. compiler"):
+        assert _native.available() is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _native.available() is False  # decided once
     assert not list(tmp_path.iterdir())
 
 
-def test_glmnn_native_0_turns_the_kernels_off_silently(monkeypatch):
+def test_glmnn_native_0_turns_the_kernels_off_silently(monkeypatch, undecided):
     monkeypatch.setenv("GLMNN_NATIVE", "0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _native.available() is False
     _native.status.cache_clear()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            assert _native.available() is False
-    finally:
-        _native.status.cache_clear()
     monkeypatch.delenv("GLMNN_NATIVE")
     assert _native.available() is True
     assert _native.describe().startswith("native (")
