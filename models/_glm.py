@@ -66,19 +66,22 @@ Pieces, and where they come from:
   a ridge fit (``l2 > 0``) are never aliased.
 * **Separation** (binomial, unpenalised; :mod:`models._separation`): the MLE does not exist
   when a linear predictor separates successes from failures (Albert & Anderson 1984). The
-  fit reports ``separated=True`` (status ``SEPARATED``, ``converged=False``; the check takes
-  priority over convergence) when the final iterate carries a *certificate* of complete or
-  quasi-complete separation, which proves that no finite MLE exists; on 1500 borderline
-  ``overlap`` draws the flag agreed with a linear-programming separability check in every
-  case in float64. The loop stops early, returning the last (finite) iterate, once the
-  strict certificate holds *and* some fitted probability is numerically 0 or 1 by R's rule
-  (``mu < 10 eps`` or ``mu > 1 - 10 eps``), where R warns "fitted probabilities numerically
-  0 or 1 occurred". In float32, IRLS on a separated data set can stall before reaching a
-  certificate (the Gram matrix loses rank as the weights of the separated points fall
-  below ``eps``); such a fit ends as ``rank_deficient`` or ``max_iter`` (seen in about 1 of
-  300 hard draws, never on the ``separable`` regime). Penalised fits (``l2 > 0``,
+  fit reports the verdict of a linear program in ``separation`` (``complete``, ``quasi``,
+  ``overlap``, ``undecided``), each with a certificate checked to a stated rounding
+  tolerance; a separated data set has status ``SEPARATED`` and ``separated=True``
+  (``converged=False``; the verdict takes priority over convergence). Most data sets are
+  decided by the fit's own certificates: the final coefficients, which on completely
+  separated data end as a strict separator, and the score's terms, which at the MLE of
+  overlapping data are Stiemke's certificate of overlap. The linear program runs on the
+  rest (quasi-complete separation, margins below the tolerance), under ``vmap`` only in
+  groups that hold one. The loop stops early, returning the last (finite) iterate, once
+  the coefficients split the classes strictly *and* some fitted probability is
+  numerically 0 or 1 by R's rule (``mu < 10 eps`` or ``mu > 1 - 10 eps``), where R warns
+  "fitted probabilities numerically 0 or 1 occurred". The verdict is computed in float64
+  wherever JAX's x64 mode is on, float32 fits included. Penalised fits (``l2 > 0``,
   ``firth=True``) have finite estimates on separated data, converge, and report
-  ``separated=False``.
+  ``separated=False`` and ``separation`` ``not_checked``; ``separation=False`` skips the
+  verdict.
 * **Invalid input** (status ``INVALID_INPUT``, coefficients, standard errors, deviances and
   scale all 0, ``n_iter`` 0, history all NaN): a NaN or inf in ``X``, ``y``, ``weights`` or
   ``offset``; a negative weight or no positive weight; ``y`` outside the family's support
@@ -179,7 +182,7 @@ def _fit_arrays(X, y, prior, off, l2, tol, *, settings: Settings, has_offset: bo
 
 
 def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: bool,
-              max_iter: int, group_size: int | None) -> GLMResult:
+              max_iter: int, group_size: int | None, separation: bool) -> GLMResult:
     fam, lnk = FAMILIES[family], LINKS[link]
     dtype = float_dtype_of(*[a for a in (X, y, weights, offset) if a is not None])
     X = jnp.asarray(X, dtype)
@@ -189,7 +192,7 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
     off = jnp.zeros((n,), dtype) if offset is None else jnp.asarray(offset, dtype)
     settings = Settings(family=fam, link=lnk, firth=firth,
                         newton=not firth and link != fam.canonical_link, max_iter=max_iter,
-                        eps=float(jnp.finfo(dtype).eps))
+                        eps=float(jnp.finfo(dtype).eps), separation=separation)
     fit_one = functools.partial(_fit_arrays, settings=settings, has_offset=offset is not None)
 
     def run_batch(axis_size, in_batched, *args):
@@ -203,13 +206,13 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
                                             jnp.asarray(tol, dtype))
 
 
-_fit_jit = jax.jit(_fit_core,
-                   static_argnames=("family", "link", "firth", "max_iter", "group_size"))
+_fit_jit = jax.jit(_fit_core, static_argnames=("family", "link", "firth", "max_iter",
+                                              "group_size", "separation"))
 
 
 def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None,
         offset=None, l2=0.0, firth: bool = False, tol=1e-8, max_iter: int = 25,
-        group_size: int | None = None) -> GLMResult:
+        group_size: int | None = None, separation: bool = True) -> GLMResult:
     r"""Fit a generalised linear model to one data set by IRLS.
 
     Pure JAX, compiled once per shape, dtype and static setting: works unchanged under
@@ -254,6 +257,14 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
             ``n = 200, p = 11`` in float64), elsewhere the whole batch up to 8 GiB of
             working set. Set it to tune for another CPU; results do not depend on it
             (Firth's in the last bits only). Static; no effect on a single fit.
+        separation: give the separation verdict of a binomial, unpenalised fit
+            (default): ``result.separation`` is ``overlap``, ``quasi``, ``complete`` or
+            ``undecided``, and a separated data set has status ``separated``. The fit's
+            own certificates decide most data sets for the price of a Newton correction;
+            the rest run the linear program of :func:`models.glm.separation`. ``False``
+            skips it (``not_checked``): a separated data set then ends ``max_iter`` or,
+            where R's criterion is met on the way to infinity, ``converged``, as in R
+            and statsmodels. Static.
 
     Returns:
         A :class:`GLMResult`; ``history`` has length ``max_iter``.
@@ -286,8 +297,11 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
         )
     _check_scalar("tol", tol, strictly_positive=True)
     _check_scalar("l2", l2, strictly_positive=False)
+    if not isinstance(separation, (bool, np.bool_)):
+        raise ValueError(f"separation must be True or False, got {separation!r}.")
     return _fit_jit(X, y, weights, offset, l2, tol, family=fam.name, link=lnk.name,
-                    firth=firth, max_iter=max_iter, group_size=check_group_size(group_size))
+                    firth=firth, max_iter=max_iter, group_size=check_group_size(group_size),
+                    separation=bool(separation))
 
 
 def predict(result: GLMResult, X, *, offset=None) -> jax.Array:

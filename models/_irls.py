@@ -33,16 +33,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._certificates import Checks, check, margin, sides_of, tolerance, verdict_dtype
 from ._firth import FirthDerivatives, direction
 from ._lanes import all_finite, when
-from ._linalg import RANK_RTOL, cho_solve, cholesky_skip_fast, cholesky_skip_inverse, drop
+from ._linalg import Design, cho_solve, cholesky_skip_fast, cholesky_skip_inverse, drop
 from ._problem import (
     BREAKDOWN_RTOL,
     TOL_FLOOR,
@@ -56,7 +56,14 @@ from ._problem import (
     ridge,
     start_values,
 )
-from ._separation import extreme_points, fitted_extremes, quasi_separated, splits_classes
+from ._separation import (
+    LP_MAX_ITER,
+    Separation,
+    decide,
+    fitted_extremes,
+    splits_classes,
+    verdict_of,
+)
 from ._status import Status
 
 __all__ = ["LoopState", "GLMResult", "init", "step", "running", "finish", "null_deviance",
@@ -110,7 +117,7 @@ class LoopState(NamedTuple):
 @functools.partial(
     jax.tree_util.register_dataclass,
     data_fields=["coef", "bse", "deviance", "null_deviance", "scale", "n_iter", "converged",
-                 "separated", "status", "history"],
+                 "separated", "separation", "status", "history"],
     meta_fields=["family", "link"],
 )
 @dataclasses.dataclass(frozen=True)
@@ -141,7 +148,11 @@ class GLMResult:
         n_iter: ``[]`` int32, iterations done (R's ``iter``).
         converged: ``[]`` bool, status is ``CONVERGED`` or ``RANK_DEFICIENT``.
         separated: ``[]`` bool, the binomial data are (quasi-)completely separated, so the
-            MLE does not exist; certified by the final iterate (see the module docstring).
+            MLE does not exist: a separating direction passed its check
+            (:mod:`models._separation`).
+        separation: ``[]`` int32, a :class:`~models._separation.Separation` code: the
+            verdict on the data (``overlap``, ``quasi``, ``complete``, ``undecided``), or
+            ``not_checked`` (other families, Firth, ``l2 > 0``) or ``invalid_input``.
         status: ``[]`` int32, a :class:`~models._status.Status` code.
         history: ``[max_iter]`` objective (deviance, plus penalties) after each iteration;
             NaN after the stop.
@@ -157,6 +168,7 @@ class GLMResult:
     n_iter: jax.Array
     converged: jax.Array
     separated: jax.Array
+    separation: jax.Array
     status: jax.Array
     history: jax.Array
     family: str = "binomial"
@@ -339,7 +351,7 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> G
     """The diagnostics at the returned coefficients, and the status."""
     eps, fam, dtype = s.eps, s.family, pb.X.dtype
     invalid = pb.invalid
-    coef, eta, mu, deviance = final.coef, final.eta, final.mu, final.deviance
+    coef, mu, deviance = final.coef, final.mu, final.deviance
     # A failure on the first step leaves no coefficients: eta is still the start.
     fitted = final.n_iter > 0
     # The columns the last solve left out are the aliased ones, for coef and bse alike. A
@@ -347,8 +359,8 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> G
     # pivot broken down; possible only as working weights collapse) has no standard
     # error: NaN.
     aliased = final.aliased
-    _, lost, inverse = cholesky_skip_inverse(drop(final.gram + ridge(pb), aliased),
-                                             BREAKDOWN_RTOL * eps)
+    factor, lost, inverse = cholesky_skip_inverse(drop(final.gram + ridge(pb), aliased),
+                                                  BREAKDOWN_RTOL * eps)
     cov_diag = jnp.where(lost, jnp.nan, inverse)  # diag of G^{-1}
     rank = pb.X.shape[1] - jnp.sum(aliased)
     df_resid = jnp.sum(pb.positive) - rank
@@ -362,16 +374,13 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> G
     null = null_deviance(s, pb, has_offset=has_offset)
 
     separated = jnp.zeros((), bool)
-    if fam.name == "binomial" and not s.firth:
-        # The quasi-complete certificate needs a fitted extreme point and only matters
-        # without the strict one: computed only then.
-        strict = splits_classes(pb.y, pb.positive, eta - pb.off)
-        candidates = extreme_points(pb.y, pb.positive, eta, pb.off, eps)
-        quasi = when(fitted & ~strict & (pb.l2 == 0) & jnp.any(candidates),
-                     partial(quasi_separated, eps=eps, rank_rtol=RANK_RTOL * eps),
-                     (pb.X, pb.design, pb.y, pb.positive, coef, eta, pb.off),
-                     jnp.zeros((), bool))
-        separated = fitted & (strict | quasi) & (pb.l2 == 0)
+    separation = jnp.full((), Separation.NOT_CHECKED, jnp.int32)
+    if fam.name == "binomial" and not s.firth and s.separation:
+        checked = ~invalid & (pb.l2 == 0)
+        checks = _separation_checks(s, pb, final, factor, aliased, checked,
+                                    has_offset=has_offset)
+        separation = jnp.where(checked, verdict_of(checks), separation)
+        separated = checked & (checks.separated | checks.complete)
     converged = final.code == _CONVERGED
     nonfinite = (final.code == _FAILED) | ~jnp.all(jnp.isfinite(coef)) | ~fitted
     status = jnp.select(
@@ -392,11 +401,79 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> G
         n_iter=jnp.where(invalid, 0, final.n_iter).astype(jnp.int32),
         converged=(status == Status.CONVERGED) | (status == Status.RANK_DEFICIENT),
         separated=separated & ~invalid,
+        separation=jnp.where(invalid, Separation.INVALID_INPUT, separation).astype(jnp.int32),
         status=status,
         history=jnp.where(invalid, jnp.nan, final.history),
         family=fam.name,
         link=s.link.name,
     )
+
+
+def _separation_checks(s: Settings, pb: Problem, final: LoopState, factor, aliased,
+                       checked, *, has_offset: bool) -> Checks:
+    r"""The separation checks of a binomial fit: its own certificates, else the LP's.
+
+    Two certificates come from the fit almost for free (:mod:`models._certificates`
+    checks them): the coefficients, which on completely separated data end as a strict
+    separator (their margins are the fit's own linear predictor); and the score's terms.
+    With :math:`g = \mu'(\eta) / V(\mu)`, the score is
+    :math:`\sum_i w_i g_i [y_i (1 - \mu_i) - (1 - y_i) \mu_i] x_i`, a sum of positive
+    multiples of the rows :math:`+x_i` (successes) and :math:`-x_i` (failures): at the MLE
+    it is 0, which is Stiemke's certificate of overlap. One more Fisher step, linearised,
+    takes its residual to rounding; the score it starts from is the last system's
+    right-hand side less ``G coef``, and the check forms the corrected terms as it reads
+    the rows once. Where neither certificate passes (quasi-separation, a margin below the
+    tolerance, a fit that stopped early) the linear program decides, through
+    :func:`~models._lanes.when`: under ``vmap`` only groups that hold such a data set pay
+    for it. The verdict is computed in float64 where x64 is on, float32 fits included
+    (their information anew, in float64).
+    """
+    dtype = verdict_dtype(pb.X.dtype)
+    eps = float(jnp.finfo(dtype).eps)
+    n, p = pb.X.shape
+    tau, sigma = tolerance(n, p, dtype), margin(dtype)
+    X, y, prior, coef = (a.astype(dtype) for a in (pb.X, pb.y, pb.prior, final.coef))
+    if dtype == pb.X.dtype:
+        eta, mu = final.eta, final.mu
+        # X coef without the offset: the fit's own, where there is no offset to take off.
+        linear = None if has_offset else eta
+    else:  # the verdict in float64 for a float32 fit: the linear predictor anew, in float64
+        linear = X @ coef
+        eta = linear + pb.off.astype(dtype)
+        mu = s.link.inverse(eta)
+    if s.link.name == s.family.canonical_link:
+        # mu'(eta) = V(mu): the score's weights are the prior weights, W = w V(mu).
+        g = jnp.where(pb.positive, prior, 0.0)
+        working = g * s.family.variance(mu)
+    else:
+        mu_eta = s.link.inverse_deriv(eta)
+        variance = s.family.variance(mu)
+        working = jnp.where(pb.positive, prior * mu_eta**2 / variance, 0.0)
+        g = jnp.where(pb.positive, prior * mu_eta / variance, 0.0)
+    if dtype == pb.X.dtype:
+        # The score is Fisher's right-hand side less G coef, both at the returned
+        # coefficients already: no pass over X.
+        score, solve_factor = final.rhs - final.gram @ coef, factor
+    else:
+        gram, score = Design.of(X).normal_equations(working, g * (y - mu))
+        solve_factor, lost = cholesky_skip_fast(drop(gram, aliased), BREAKDOWN_RTOL * eps)
+        aliased = aliased | lost
+    # One Fisher step from the returned coefficients, linearised: it moves the score's
+    # terms by -W x_i^T delta, which takes the score to rounding. The check forms the
+    # shifted multipliers as it reads the rows.
+    delta = cho_solve(solve_factor, jnp.where(aliased, 0.0, score), unrolled=False)
+    lam = jnp.stack([g * y * (1 - mu), g * (1 - y) * mu])
+    shift = jnp.stack([-y * working, (1 - y) * working])
+    columns = pb.design.columns if dtype == pb.X.dtype else None
+    cheap = check(sides_of(X, y, pb.positive, columns), coef, lam, tau=tau, sigma=sigma,
+                  linear=linear, shift=shift, delta=delta)
+
+    def linear_program(X, y, positive):
+        return decide(sides_of(X, y, positive), eps=eps, tau=tau, sigma=sigma,
+                      max_iter=LP_MAX_ITER)[0]
+
+    needed = checked & ~cheap.complete & ~cheap.overlap
+    return when(needed, linear_program, (X, y, pb.positive), cheap)
 
 
 def null_deviance(s: Settings, pb: Problem, *, has_offset: bool):

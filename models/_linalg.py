@@ -34,8 +34,9 @@ from ._lanes import when
 
 __all__ = [
     "RANK_RTOL", "GRAM_CHUNK", "UNROLL_MAX", "Design", "cholesky_skip", "cholesky_skip_fast",
-    "cholesky_skip_inverse", "drop", "qr_aliased", "design_aliased", "solve_lower",
-    "solve_upper_transposed", "cho_solve", "inverse_diagonal", "logdet",
+    "cholesky_skip_inverse", "drop", "gram_schmidt", "gram_schmidt_factor", "qr_aliased",
+    "design_aliased", "solve_lower", "solve_upper_transposed", "cho_solve",
+    "inverse_diagonal", "logdet", "native_or_library",
 ]
 
 RANK_RTOL = 1000.0
@@ -119,10 +120,10 @@ def cholesky_skip_inverse(gram: jax.Array, rtol: float, *, inverse: bool = True)
     def native(gram):
         return _native.cholesky_skip(gram, rtol, inverse=inverse)
 
-    return _native_or_library(gram, (gram,), native=native, library=library)
+    return native_or_library(gram, (gram,), native=native, library=library)
 
 
-def _native_or_library(operand: jax.Array, args: tuple, *, native, library):
+def native_or_library(operand: jax.Array, args: tuple, *, native, library):
     """``native(*args)`` on CPU where the native kernels take ``operand``, else ``library``.
 
     ``operand`` is ``[p, p]`` or ``[p, n]``: the kernels take ``p`` columns of the dtypes
@@ -139,14 +140,18 @@ def drop(gram: jax.Array, aliased: jax.Array) -> jax.Array:
     return jnp.where(outer, jnp.eye(gram.shape[0], dtype=gram.dtype), gram)
 
 
-def qr_aliased(A: jax.Array, rtol: float) -> jax.Array:
-    """``[p]`` bool: columns of ``A [n, p]`` within ``rtol`` (relative) of the earlier kept ones.
+def gram_schmidt(A: jax.Array, rtol: float) -> tuple[jax.Array, jax.Array]:
+    """``(basis, aliased)``: an orthonormal basis of the columns of ``A [n, p]``, by column.
 
-    R's ``dqrdc2`` rule, by Gram-Schmidt with reorthogonalisation ("twice is enough",
-    Giraud et al. 2005) instead of Householder: column ``j`` is aliased when its residual
-    after projection on the earlier *kept* columns has at most ``rtol`` of its norm (all-zero
-    and non-finite columns too). Unlike a pivot of ``A^T A`` this does not square the
-    condition number, so an exactly collinear column is found next to ill-conditioned ones.
+    Gram-Schmidt with reorthogonalisation ("twice is enough", Giraud et al. 2005) instead
+    of Householder: column ``j`` is *aliased* when its residual after projection on the
+    earlier *kept* columns has at most ``rtol`` of its norm (all-zero and non-finite
+    columns too). Unlike a pivot of ``A^T A`` this does not square the condition number,
+    so an exactly collinear column is found next to ill-conditioned ones.
+
+    Returns:
+        ``basis [n, p]``: column ``j`` is the unit residual of kept column ``j`` (0 for an
+        aliased one); ``aliased [p]`` bool.
     """
     n, p = A.shape
     norms = jnp.sqrt(jnp.sum(A * A, axis=0))
@@ -162,7 +167,33 @@ def qr_aliased(A: jax.Array, rtol: float) -> jax.Array:
         return basis, aliased.at[j].set(bad)
 
     init = (jnp.zeros_like(A), jnp.zeros((p,), bool))
-    return lax.fori_loop(0, p, column, init)[1]
+    return lax.fori_loop(0, p, column, init)
+
+
+def gram_schmidt_factor(A: jax.Array, rtol: float) -> tuple[jax.Array, jax.Array]:
+    """``(L, aliased)``: a Cholesky factor of ``A^T A`` that never forms ``A^T A``.
+
+    ``A = Q T`` by :func:`gram_schmidt`, so ``A^T A = T^T T`` and ``L = T^T`` on the kept
+    columns, embedded in the identity as :func:`cholesky_skip` does (a solve with a
+    right-hand side that is 0 at the aliased positions returns 0 there). The rank is
+    decided on ``A`` itself, not on its Gram matrix, whose pivots square the condition
+    number: a rank-deficient ``A`` gives the same aliased columns however its rows are
+    summed.
+    """
+    basis, aliased = gram_schmidt(A, rtol)
+    keep = ~aliased
+    upper = basis.T @ A
+    upper = jnp.where(keep[:, None] & keep[None, :], jnp.triu(upper),
+                      jnp.diag(aliased.astype(A.dtype)))
+    return upper.T, aliased
+
+
+def qr_aliased(A: jax.Array, rtol: float) -> jax.Array:
+    """``[p]`` bool: columns of ``A [n, p]`` within ``rtol`` (relative) of the earlier kept ones.
+
+    R's ``dqrdc2`` rule, by :func:`gram_schmidt`.
+    """
+    return gram_schmidt(A, rtol)[1]
 
 
 def design_aliased(X: jax.Array, working: jax.Array, gram: jax.Array, eps: float):
@@ -219,14 +250,24 @@ def solve_upper_transposed(factor: jax.Array, rhs: jax.Array) -> jax.Array:
     return jnp.stack(x)
 
 
-def cho_solve(factor: jax.Array, rhs: jax.Array) -> jax.Array:
-    """Solve ``L L^T x = rhs`` by two triangular solves (on CPU, the native kernel's)."""
-    def unrolled(factor, rhs):
+def cho_solve(factor: jax.Array, rhs: jax.Array, *, unrolled: bool = True) -> jax.Array:
+    """Solve ``L L^T x = rhs`` by two triangular solves (on CPU, the native kernel's).
+
+    Off the native kernels the solves are unrolled (:func:`solve_lower`), fastest for a
+    loop that runs them at every iteration; ``unrolled=False`` calls the library's
+    triangular solve instead, a smaller program for code that runs rarely.
+    """
+    def library(factor, rhs):
+        return solve_triangular(factor, solve_triangular(factor, rhs, lower=True),
+                                lower=True, trans=1)
+
+    def unrolled_solve(factor, rhs):
         return solve_upper_transposed(factor, solve_lower(factor, rhs))
 
+    fallback = unrolled_solve if unrolled else library
     if rhs.ndim > 1:
-        return unrolled(factor, rhs)
-    return _native_or_library(factor, (factor, rhs), native=_native.cho_solve, library=unrolled)
+        return fallback(factor, rhs)
+    return native_or_library(factor, (factor, rhs), native=_native.cho_solve, library=fallback)
 
 
 def inverse_diagonal(factor: jax.Array) -> jax.Array:
@@ -309,7 +350,7 @@ class Design(NamedTuple):
         """
         stacked = working.ndim == 2
         working, wz = jnp.atleast_2d(working), jnp.atleast_2d(wz)
-        gram, rhs = _native_or_library(self.columns, (working, wz), native=self._native,
+        gram, rhs = native_or_library(self.columns, (working, wz), native=self._native,
                                        library=self._xla)
         return (gram, rhs) if stacked else (gram[0], rhs[0])
 

@@ -11,7 +11,9 @@ program. The kernels here do each in one call over the whole group of data sets:
   the sums in 64-byte vector registers;
 * ``cholesky.cc``: :func:`models._linalg.cholesky_skip` to the letter (the
   column-skipping factor), with ``diag(G^{-1})`` when asked, and the two triangular
-  solves.
+  solves;
+* ``certificate.cc``: the sums and extremes that check a separation certificate
+  (:func:`models._certificates.check`), in one pass over ``X^T`` per data set.
 
 Each data set is computed on its own, in a fixed order, so it gives the same bits in any
 batch or group (the compiler may fuse a product and a sum into one FMA, but reassociates
@@ -53,20 +55,20 @@ import numpy as np
 
 __all__ = ["MAX_COLUMNS", "SOURCES", "NativeUnavailableWarning", "enabled", "status",
            "available", "describe", "library_path", "supports", "normal_equations",
-           "cholesky_skip", "cho_solve"]
+           "cholesky_skip", "cho_solve", "certificate"]
 
 MAX_COLUMNS = 16
 """Most columns ``p`` the kernels take (``kMaxColumns`` in ``normal_equations.cc``); a
 wider design uses XLA's operations."""
 
 SOURCES = tuple(Path(__file__).parent / "native" / name
-                for name in ("normal_equations.cc", "cholesky.cc"))
+                for name in ("normal_equations.cc", "cholesky.cc", "certificate.cc"))
 """The kernels' C++ sources, compiled into one library."""
 
 _FLAGS = ("-std=c++17", "-O2", "-march=native", "-fPIC", "-shared", "-w")
 #: FFI target name -> the handler's symbol in the library, per kernel and dtype.
 _KERNELS = {"normal_equations": "GlmnnNormalEquations", "cholesky_skip": "GlmnnCholeskySkip",
-            "cho_solve": "GlmnnChoSolve"}
+            "cho_solve": "GlmnnChoSolve", "certificate": "GlmnnCertificate"}
 _DTYPES = {np.dtype("float64"): "f64", np.dtype("float32"): "f32"}
 _SYMBOLS = {f"glmnn_{kernel}_{suffix}": f"{symbol}{suffix.upper()}"
             for kernel, symbol in _KERNELS.items() for suffix in _DTYPES.values()}
@@ -236,3 +238,27 @@ def cho_solve(factor: jax.Array, rhs: jax.Array) -> jax.Array:
     """``(L L^T)^{-1} rhs`` for lower-triangular ``factor [p, p]`` and ``rhs [p]``."""
     return _call("cho_solve", factor.dtype, [(rhs.shape, factor.dtype)], factor,
                  rhs.astype(factor.dtype))[0]
+
+
+def certificate(columns: jax.Array, linear: jax.Array, lam: jax.Array, shift: jax.Array,
+                delta: jax.Array, active: jax.Array) -> jax.Array:
+    """What :func:`models._certificates.check` reduces a data set to, by the kernel.
+
+    Args:
+        columns: ``[p, n]`` ``X^T``.
+        linear: ``[n]`` ``X d``.
+        lam: ``[2, n]`` multipliers of the rows ``+x_i`` and ``-x_i``.
+        shift: ``[2, n]``: the multipliers checked are ``lam + shift * (X delta)``, 0 where
+            ``active`` is 0.
+        delta: ``[p]``.
+        active: ``[2, n]`` 1 where the row exists.
+
+    Returns:
+        ``[2p + 4]``: the pairwise sums ``sum_i (m[0, i] - m[1, i]) x_i``, the pairwise sum
+        of the multipliers ``m`` checked, the least and the greatest signed margin, the least
+        multiplier over the rows present, and the largest ``|x_ij|`` of each column over
+        the observations present.
+    """
+    p, dtype = columns.shape[0], columns.dtype
+    return _call("certificate", dtype, [((2 * p + 4,), dtype)], columns,
+                 *(a.astype(dtype) for a in (linear, lam, shift, delta, active)))[0]

@@ -40,6 +40,7 @@ class Settings(NamedTuple):
         newton: Newton on the observed information (a non-canonical link, not Firth).
         max_iter: the iteration budget.
         eps: machine epsilon of the computing dtype.
+        separation: give the separation verdict (binomial, unpenalised fits).
     """
 
     family: Family
@@ -48,6 +49,7 @@ class Settings(NamedTuple):
     newton: bool
     max_iter: int
     eps: float
+    separation: bool = True
 
 
 class Problem(NamedTuple):

@@ -1,7 +1,10 @@
 """Generalised linear models by IRLS: the public API.
 
 ``fit`` fits one data set (``jax.vmap(fit)`` fits a batch), ``predict`` returns fitted
-means, :class:`GLMResult` is what ``fit`` returns. ``FAMILIES`` and ``LINKS`` map names to
+means, :class:`GLMResult` is what ``fit`` returns. ``separation`` decides by linear
+programming whether binomial data are completely, quasi-completely or not separated, with
+a certificate either way (:mod:`models._separation`); a binomial fit reports the same
+verdict in ``GLMResult.separation``. ``FAMILIES`` and ``LINKS`` map names to
 the family and link values; the values themselves are re-exported by name. The algorithm,
 its references and the status codes are documented in :mod:`models._glm` and
 :mod:`models._status`. On CPU the fit forms and solves its linear systems with native
@@ -28,12 +31,20 @@ from ._links import logit as logit
 from ._links import probit as probit
 from ._native import NativeUnavailableWarning as NativeUnavailableWarning
 from ._native import describe as cpu_kernels
+from ._separation import SEPARATION_NAMES as SEPARATION_NAMES
+from ._separation import Separation as Separation
+from ._separation import SeparationResult as SeparationResult
+from ._separation import separation as separation
 from ._status import Status as Status
 
 __all__ = [
     "fit",
     "predict",
+    "separation",
     "GLMResult",
+    "SeparationResult",
+    "Separation",
+    "SEPARATION_NAMES",
     "Status",
     "FAMILIES",
     "LINKS",

@@ -237,7 +237,7 @@ def test_start_values_the_link_cannot_take_are_invalid_input():
 _X = np.column_stack([np.ones(10), np.linspace(-1, 1, 10)])
 _Y = (np.arange(10) % 2).astype(float)
 _RESULT = glm.GLMResult(np.zeros(2), np.zeros(2), *([np.zeros(())] * 3), *([np.zeros((), int)]),
-                        *([np.zeros((), bool)] * 2), np.zeros((), int), np.zeros(25))
+                        *([np.zeros((), bool)] * 2), *([np.zeros((), int)] * 2), np.zeros(25))
 
 
 @pytest.mark.parametrize("call", [
