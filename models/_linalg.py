@@ -140,21 +140,22 @@ def drop(gram: jax.Array, aliased: jax.Array) -> jax.Array:
     return jnp.where(outer, jnp.eye(gram.shape[0], dtype=gram.dtype), gram)
 
 
-def gram_schmidt(A: jax.Array, rtol: float) -> tuple[jax.Array, jax.Array]:
+def gram_schmidt(A: jax.Array, rtol: float, *, floor=0.0) -> tuple[jax.Array, jax.Array]:
     """``(basis, aliased)``: an orthonormal basis of the columns of ``A [n, p]``, by column.
 
     Gram-Schmidt with reorthogonalisation ("twice is enough", Giraud et al. 2005) instead
     of Householder: column ``j`` is *aliased* when its residual after projection on the
-    earlier *kept* columns has at most ``rtol`` of its norm (all-zero and non-finite
-    columns too). Unlike a pivot of ``A^T A`` this does not square the condition number,
-    so an exactly collinear column is found next to ill-conditioned ones.
+    earlier *kept* columns has at most ``rtol`` of its norm, or of ``floor`` where that is
+    larger (all-zero and non-finite columns too). Unlike a pivot of ``A^T A`` this does
+    not square the condition number, so an exactly collinear column is found next to
+    ill-conditioned ones.
 
     Returns:
         ``basis [n, p]``: column ``j`` is the unit residual of kept column ``j`` (0 for an
         aliased one); ``aliased [p]`` bool.
     """
     n, p = A.shape
-    norms = jnp.sqrt(jnp.sum(A * A, axis=0))
+    norms = jnp.maximum(jnp.sqrt(jnp.sum(A * A, axis=0)), floor)
 
     def column(j, carry):
         basis, aliased = carry  # basis [n, p]: orthonormal kept columns, zeros elsewhere
@@ -170,7 +171,7 @@ def gram_schmidt(A: jax.Array, rtol: float) -> tuple[jax.Array, jax.Array]:
     return lax.fori_loop(0, p, column, init)
 
 
-def gram_schmidt_factor(A: jax.Array, rtol: float) -> tuple[jax.Array, jax.Array]:
+def gram_schmidt_factor(A: jax.Array, rtol: float, *, floor=0.0) -> tuple[jax.Array, jax.Array]:
     """``(L, aliased)``: a Cholesky factor of ``A^T A`` that never forms ``A^T A``.
 
     ``A = Q T`` by :func:`gram_schmidt`, so ``A^T A = T^T T`` and ``L = T^T`` on the kept
@@ -178,9 +179,9 @@ def gram_schmidt_factor(A: jax.Array, rtol: float) -> tuple[jax.Array, jax.Array
     right-hand side that is 0 at the aliased positions returns 0 there). The rank is
     decided on ``A`` itself, not on its Gram matrix, whose pivots square the condition
     number: a rank-deficient ``A`` gives the same aliased columns however its rows are
-    summed.
+    summed. ``floor`` as in :func:`gram_schmidt`.
     """
-    basis, aliased = gram_schmidt(A, rtol)
+    basis, aliased = gram_schmidt(A, rtol, floor=floor)
     keep = ~aliased
     upper = basis.T @ A
     upper = jnp.where(keep[:, None] & keep[None, :], jnp.triu(upper),

@@ -32,7 +32,8 @@ matrix of ``X``, so the GLM's Gram kernels and Cholesky apply; its rank-one part
 :math:`\theta` column) costs a second solve with the same factor.
 
 The iteration stops once every row's pair :math:`(\lambda_k, s_k)` is apart by a factor
-:data:`CLEAR_RATIO` or more (the partition can be read off), or after ``max_iter`` steps.
+``eps**-CLEAR_RATIO_POWER`` or more (the partition can be read off), once :math:`\theta`
+is down to ``eps**THETA_STOP_POWER``, or after ``max_iter`` steps.
 :mod:`models._separation` then polishes and checks both certificates.
 
 References:
@@ -56,12 +57,19 @@ from jax import lax
 
 from ._linalg import Design, cho_solve, cholesky_skip_fast
 
-__all__ = ["Sides", "LPSolution", "solve", "CLEAR_RATIO_POWER", "STEP_FRACTION",
-           "PIVOT_RTOL"]
+__all__ = ["Sides", "LPSolution", "solve", "CLEAR_RATIO_POWER", "THETA_STOP_POWER",
+           "STEP_FRACTION", "PIVOT_RTOL"]
 
-CLEAR_RATIO_POWER = 0.5
+CLEAR_RATIO_POWER = 1 / 3
 """The partition is read off once ``max(lambda_k, s_k) >= eps**-CLEAR_RATIO_POWER *
-min(lambda_k, s_k)`` for every row: ``6.7e7`` in float64, ``2.9e3`` in float32."""
+min(lambda_k, s_k)`` for every row: ``1.7e5`` in float64, ``2e2`` in float32. Further on,
+the systems' conditioning (``D`` spans ``1 / mu^2``) costs more accuracy than the
+iterations gain; the polish and the checks take the rest to rounding."""
+
+THETA_STOP_POWER = 0.5
+"""The iteration also stops once ``theta <= eps**THETA_STOP_POWER`` (``1.5e-8`` in float64):
+where a pair stays unresolved (a degenerate row) the systems' conditioning would only
+cost accuracy from there on, and the partition is read as it stands."""
 
 STEP_FRACTION = 0.99
 """Each step goes this share of the way to the boundary of the positive orthant."""
@@ -110,11 +118,11 @@ class LPSolution(NamedTuple):
 
 
 class _State(NamedTuple):
-    d: jax.Array
-    lam: jax.Array
-    s: jax.Array
-    theta: jax.Array
-    nu: jax.Array
+    """The iterate: ``x = (lambda, theta)`` and ``z = (s, nu)`` pair up element by element."""
+
+    d: jax.Array  # [p]
+    x: jax.Array  # [2n + 1]
+    z: jax.Array  # [2n + 1]
     k: jax.Array
     done: jax.Array
 
@@ -139,25 +147,31 @@ def solve(sides: Sides, *, max_iter: int, eps: float) -> LPSolution:
     rows, act = sides.rows, sides.active
     dtype = rows.dtype
     n, p = rows.shape
-    present = act > 0
-    m = jnp.sum(act)
+    # The pairs (lambda_k, s_k) of the rows and (theta, nu) of the embedding, as two flat
+    # vectors with one mask: the step length, the centring and the stop read them at once.
+    mask = jnp.concatenate([act.ravel(), jnp.ones((1,), dtype)])
+    both = jnp.concatenate([mask, mask]) > 0
+    const = jnp.sum(mask)  # m + 1
     b_d = sides.transpose_apply(jnp.ones_like(act))
-    const = m + 1
     clear = eps ** -CLEAR_RATIO_POWER
+    theta_stop = eps ** THETA_STOP_POWER
 
-    def step_length(st: _State, dlam, ds, dth, dnu):
-        a = jnp.minimum(_max_step(st.lam, dlam, present), _max_step(st.s, ds, present))
-        a = jnp.minimum(a, _max_step(st.theta[None], dth[None], jnp.ones((1,), bool)))
-        return jnp.minimum(a, _max_step(st.nu[None], dnu[None], jnp.ones((1,), bool)))
+    def split(v):  # [2n + 1] -> ([2, n], [])
+        return v[:-1].reshape(2, n), v[-1]
+
+    def step_length(st: _State, dx, dz):
+        return _max_step(jnp.concatenate([st.x, st.z]), jnp.concatenate([dx, dz]), both)
 
     def body(st: _State) -> _State:
+        lam, theta = split(st.x)
+        s, nu = split(st.z)
         # Rounding moves the iterates off the embedding's (linear) constraints; the
         # residuals feed back into each step so that they do not build up.
-        r1 = -sides.transpose_apply(st.lam) + st.theta * b_d
-        r2 = act * (sides.apply(st.d) + st.theta - st.s)
-        r3 = -b_d @ st.d - jnp.sum(act * st.lam) + const - st.nu
-        mu = (jnp.sum(act * st.lam * st.s) + st.theta * st.nu) / const
-        D = act * st.lam / st.s
+        r1 = -sides.transpose_apply(lam) + theta * b_d
+        r2 = act * (sides.apply(st.d) + theta - s)
+        r3 = -b_d @ st.d - jnp.sum(act * lam) + const - nu
+        mu = jnp.sum(mask * st.x * st.z) / const
+        D = act * lam / s
         gram = sides.design.gram(D[0] + D[1])
         factor, aliased = cholesky_skip_fast(gram, PIVOT_RTOL * eps)
 
@@ -165,53 +179,47 @@ def solve(sides: Sides, *, max_iter: int, eps: float) -> LPSolution:
             return cho_solve(factor, jnp.where(aliased, 0.0, v), unrolled=False)
 
         # The parts of the Newton system that do not depend on the centring term.
-        Db = D * act
-        adb = sides.transpose_apply(Db)
+        adb = sides.transpose_apply(D)
         h = adb - b_d
         gg = solve_p(adb + b_d)
         f0 = -r1 - sides.transpose_apply(D * r2)
-        den = jnp.sum(Db * act) + st.nu / st.theta - h @ gg
-        rhs0 = -r3 - jnp.sum(Db * r2)
+        den = jnp.sum(D) + nu / theta - h @ gg
+        rhs0 = -r3 - jnp.sum(D * r2)
 
         def newton(trip, direction):
             # Trip 0 is the predictor (affine scaling: no centring, no second-order
             # term, as the direction it starts from is 0); trip 1 is Mehrotra's corrector,
             # centred by sigma = (mu_aff / mu)^3 with the predictor's second-order term.
-            _, dlam, ds, dth, dnu = direction
-            a = step_length(st, dlam, ds, dth, dnu)
-            mu_aff = (jnp.sum(act * (st.lam + a * dlam) * (st.s + a * ds))
-                      + (st.theta + a * dth) * (st.nu + a * dnu)) / const
+            _, dx, dz = direction
+            a = step_length(st, dx, dz)
+            mu_aff = jnp.sum(mask * (st.x + a * dx) * (st.z + a * dz)) / const
             sigma = jnp.where(trip == 0, 0.0, (mu_aff / mu) ** 3)
-            c = act * (sigma * mu - st.lam * st.s - dlam * ds)
-            c_th = sigma * mu - st.theta * st.nu - dth * dnu
-            cs = act * c / st.s
+            c, c_th = split(mask * (sigma * mu - st.x * st.z - dx * dz))
+            cs = act * c / s
             gf = solve_p(f0 + sides.transpose_apply(cs))
-            dth = (rhs0 + jnp.sum(act * cs) + c_th / st.theta - h @ gf) / den
+            dth = (rhs0 + jnp.sum(cs) + c_th / theta - h @ gf) / den
             dd = gf - gg * dth
             dlam = act * (D * (-r2 - sides.apply(dd) - act * dth) + cs)
-            ds = act * (c - st.s * dlam) / st.lam
-            dnu = (c_th - st.nu * dth) / st.theta
-            return dd, dlam, ds, dth, dnu
+            ds = act * (c - s * dlam) / lam
+            dnu = (c_th - nu * dth) / theta
+            return (dd, jnp.concatenate([dlam.ravel(), dth[None]]),
+                    jnp.concatenate([ds.ravel(), dnu[None]]))
 
-        zero = jnp.zeros((), dtype)
-        start = (jnp.zeros_like(st.d), jnp.zeros_like(st.lam), jnp.zeros_like(st.s), zero, zero)
-        dd, dlam, ds, dth, dnu = lax.fori_loop(0, 2, newton, start)
-        a = STEP_FRACTION * step_length(st, dlam, ds, dth, dnu)
-        new = _State(st.d + a * dd, st.lam + a * dlam, st.s + a * ds, st.theta + a * dth,
-                     st.nu + a * dnu, st.k + 1, st.done)
-        finite = (jnp.all(jnp.isfinite(new.d)) & jnp.all(jnp.isfinite(new.lam))
-                  & jnp.all(jnp.isfinite(new.s)) & jnp.isfinite(new.theta)
-                  & (new.theta > 0) & (new.nu > 0))
-        big = jnp.maximum(new.lam, new.s)
-        small = jnp.minimum(new.lam, new.s)
-        separated_pairs = jnp.all(jnp.where(present, big >= clear * small, True))
+        start = (jnp.zeros_like(st.d), jnp.zeros_like(st.x), jnp.zeros_like(st.z))
+        dd, dx, dz = lax.fori_loop(0, 2, newton, start)
+        a = STEP_FRACTION * step_length(st, dx, dz)
+        new = _State(st.d + a * dd, st.x + a * dx, st.z + a * dz, st.k + 1, st.done)
+        finite = (jnp.all(jnp.isfinite(jnp.concatenate([new.d, new.x, new.z])))
+                  & (new.x[-1] > 0) & (new.z[-1] > 0))
+        apart = jnp.maximum(new.x, new.z) >= clear * jnp.minimum(new.x, new.z)
+        separated_pairs = jnp.all(jnp.where(mask[:-1] > 0, apart[:-1], True))
         # A step that leaves the finite numbers keeps the last iterate, and stops.
         kept = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, st._replace(k=st.k + 1))
-        return kept._replace(done=~finite | separated_pairs)
+        return kept._replace(done=~finite | separated_pairs | (new.x[-1] <= theta_stop))
 
-    ones = jnp.ones((2, n), dtype)
-    one = jnp.ones((), dtype)
-    init = _State(jnp.zeros((p,), dtype), ones, ones, one, one, jnp.int32(0),
-                  jnp.zeros((), bool))
+    ones = jnp.ones((2 * n + 1,), dtype)
+    init = _State(jnp.zeros((p,), dtype), ones, ones, jnp.int32(0), jnp.zeros((), bool))
     final = lax.while_loop(lambda st: ~st.done & (st.k < max_iter), body, init)
-    return LPSolution(final.d, final.lam, final.s, final.k)
+    lam, _ = split(final.x)
+    s, _ = split(final.z)
+    return LPSolution(final.d, lam, s, final.k)

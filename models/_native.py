@@ -13,7 +13,10 @@ program. The kernels here do each in one call over the whole group of data sets:
   column-skipping factor), with ``diag(G^{-1})`` when asked, and the two triangular
   solves;
 * ``certificate.cc``: the sums and extremes that check a separation certificate
-  (:func:`models._certificates.check`), in one pass over ``X^T`` per data set.
+  (:func:`models._certificates.check`), in one pass over ``X^T`` per data set;
+* ``separation.cc``: the separation linear program's candidates
+  (:func:`models._separation.decide`), the JAX code step for step, so that a fit's program
+  holds one call instead of the interior-point method's hundred-odd operations.
 
 Each data set is computed on its own, in a fixed order, so it gives the same bits in any
 batch or group (the compiler may fuse a product and a sum into one FMA, but reassociates
@@ -55,20 +58,22 @@ import numpy as np
 
 __all__ = ["MAX_COLUMNS", "SOURCES", "NativeUnavailableWarning", "enabled", "status",
            "available", "describe", "library_path", "supports", "normal_equations",
-           "cholesky_skip", "cho_solve", "certificate"]
+           "cholesky_skip", "cho_solve", "certificate", "lp_candidates"]
 
 MAX_COLUMNS = 16
 """Most columns ``p`` the kernels take (``kMaxColumns`` in ``normal_equations.cc``); a
 wider design uses XLA's operations."""
 
 SOURCES = tuple(Path(__file__).parent / "native" / name
-                for name in ("normal_equations.cc", "cholesky.cc", "certificate.cc"))
+                for name in ("normal_equations.cc", "cholesky.cc", "certificate.cc",
+                             "separation.cc"))
 """The kernels' C++ sources, compiled into one library."""
 
 _FLAGS = ("-std=c++17", "-O2", "-march=native", "-fPIC", "-shared", "-w")
 #: FFI target name -> the handler's symbol in the library, per kernel and dtype.
 _KERNELS = {"normal_equations": "GlmnnNormalEquations", "cholesky_skip": "GlmnnCholeskySkip",
-            "cho_solve": "GlmnnChoSolve", "certificate": "GlmnnCertificate"}
+            "cho_solve": "GlmnnChoSolve", "certificate": "GlmnnCertificate",
+            "lp_candidates": "GlmnnLpCandidates"}
 _DTYPES = {np.dtype("float64"): "f64", np.dtype("float32"): "f32"}
 _SYMBOLS = {f"glmnn_{kernel}_{suffix}": f"{symbol}{suffix.upper()}"
             for kernel, symbol in _KERNELS.items() for suffix in _DTYPES.values()}
@@ -262,3 +267,20 @@ def certificate(columns: jax.Array, linear: jax.Array, lam: jax.Array, shift: ja
     p, dtype = columns.shape[0], columns.dtype
     return _call("certificate", dtype, [((2 * p + 4,), dtype)], columns,
                  *(a.astype(dtype) for a in (linear, lam, shift, delta, active)))[0]
+
+
+def lp_candidates(columns: jax.Array, active: jax.Array, *, max_iter: int):
+    """The candidates of :func:`models._separation.decide`, by the kernel.
+
+    Args:
+        columns: ``[p, n]`` ``X^T``.
+        active: ``[2, n]`` 1 where the row ``+x_i`` / ``-x_i`` exists.
+        max_iter: the most interior-point steps (static).
+
+    Returns:
+        ``(d [p], lam [2, n], n_iter [] int32)``: the direction in the data's columns, the
+        multipliers of the data's rows, the steps taken.
+    """
+    (p, n), dtype = columns.shape, columns.dtype
+    return _call("lp_candidates", dtype, [((p,), dtype), ((2, n), dtype), ((), np.int32)],
+                 columns, active.astype(dtype), max_iter=np.int32(max_iter))

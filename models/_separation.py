@@ -46,7 +46,7 @@ import jax.numpy as jnp
 from jax import lax
 from jax.scipy.linalg import solve_triangular
 
-from . import _lp
+from . import _lp, _native
 from ._batching import (
     batched_rule,
     check_group_size,
@@ -64,7 +64,14 @@ from ._certificates import (
     tolerance,
     verdict_dtype,
 )
-from ._linalg import Design, cho_solve, gram_schmidt, gram_schmidt_factor
+from ._linalg import (
+    RANK_RTOL,
+    Design,
+    cho_solve,
+    gram_schmidt,
+    gram_schmidt_factor,
+    native_or_library,
+)
 from ._validate import check_design, check_positive_int, float_dtype_of
 
 __all__ = ["Separation", "SEPARATION_NAMES", "SeparationResult", "separation", "decide",
@@ -142,17 +149,29 @@ def verdict_of(c: Checks) -> jax.Array:
                       Separation.UNDECIDED).astype(jnp.int32)
 
 
+def _largest_column(rows: jax.Array) -> jax.Array:
+    """The largest column norm of ``rows``.
+
+    A column of the hyperplane's rows that is 0 but for rounding is judged against it, not
+    against its own (rounding-sized) norm.
+    """
+    return jnp.sqrt(jnp.max(jnp.sum(rows * rows, axis=0)))
+
+
 def _project(lp: _lp.Sides, d: jax.Array, on_plane: jax.Array, eps: float) -> jax.Array:
     """``d`` minus a solution ``x`` of ``A_0 x = A_0 d`` (``A_0``: the rows ``on_plane``).
 
     The result has ``A_0 d = 0`` to rounding. The rank of ``A_0`` is decided on its rows
     (:func:`~models._linalg.gram_schmidt_factor`), not on their Gram matrix, so that it
-    does not hang on how the Gram matrix's sums were rounded. Twice: the second pass
-    removes what the first left.
+    does not hang on how the Gram matrix's sums were rounded, and by the GLM's own rule
+    (``sqrt(RANK_RTOL eps)``): the hyperplane's rows are dependent only to the rounding of
+    the basis they are written in, and a column kept on a smaller residual than that makes
+    the solve ill-conditioned. Twice: the second pass removes what the first left.
     """
     weight = jnp.sum(jnp.where(on_plane, lp.active, 0.0), axis=0)
     rows = jnp.sqrt(weight)[:, None] * lp.rows
-    factor, aliased = gram_schmidt_factor(rows, ORTHONORMAL_RTOL * eps)
+    factor, aliased = gram_schmidt_factor(rows, math.sqrt(RANK_RTOL * eps),
+                                          floor=_largest_column(rows))
 
     def refine(_, d):
         return d - cho_solve(factor, jnp.where(aliased, 0.0, rows.T @ (rows @ d)),
@@ -173,7 +192,8 @@ def _balance(lp: _lp.Sides, lam: jax.Array, eps: float) -> jax.Array:
     def correct(_, lam):
         lam = lam / jnp.maximum(jnp.sum(lam), jnp.finfo(lam.dtype).tiny)
         rows = jnp.sqrt(lam[0] + lam[1])[:, None] * lp.rows
-        factor, aliased = gram_schmidt_factor(rows, ORTHONORMAL_RTOL * eps)
+        factor, aliased = gram_schmidt_factor(rows, math.sqrt(RANK_RTOL * eps),
+                                              floor=_largest_column(rows))
         delta = cho_solve(factor, jnp.where(aliased, 0.0, lp.transpose_apply(lam)),
                          unrolled=False)
         return lam * (1 - lp.apply(delta))
@@ -207,14 +227,14 @@ def _orthonormal(sides: Sides, eps: float):
     return lp_sides, basis.T @ rows, aliased, norm, row_norm, scale
 
 
-def decide(sides: Sides, *, eps: float, tau: float, sigma: float,
-           max_iter: int = LP_MAX_ITER):
-    """The linear program's verdict: ``(checks, direction, multipliers, n_iter)``.
+def _candidates(X, active, *, eps: float, max_iter: int):
+    """``(d, lam, n_iter)``: the linear program's direction and multipliers, in data units.
 
     The program runs in an orthonormal basis of the columns (:func:`_orthonormal`); its
-    certificates are polished there, then moved back to the data's columns and rows and
-    checked as any other candidate (:func:`~models._certificates.check`).
+    candidates are polished there (:func:`_project`, :func:`_balance`), then moved back to
+    the data's columns and rows. ``native/separation.cc`` does the same on CPU.
     """
+    sides = Sides(X, active, X.T)
     q_sides, R, aliased, q_norm, row_norm, scale = _orthonormal(sides, eps)
     present = q_sides.active > 0
     sol = _lp.solve(q_sides, max_iter=max_iter, eps=eps)
@@ -231,7 +251,25 @@ def decide(sides: Sides, *, eps: float, tau: float, sigma: float,
     # sum_k lam_k q_k / |q_k| = 0 is sum_k lam_k / (|q_k| |x~_k|) x~_k = 0.
     scale = jnp.where(q_norm > 0, q_norm, 1.0) * row_norm
     lam = jnp.where(present, lam / scale[None, :], 0.0)
-    return check(sides, d, lam, tau=tau, sigma=sigma), d, lam, sol.n_iter
+    return d, lam, sol.n_iter
+
+
+def decide(sides: Sides, *, eps: float, tau: float, sigma: float,
+           max_iter: int = LP_MAX_ITER):
+    """The linear program's verdict: ``(checks, direction, multipliers, n_iter)``.
+
+    Its candidates (:func:`_candidates`; on CPU the native kernel) are checked as any
+    other candidate (:func:`~models._certificates.check`): the kernel only proposes.
+    """
+    def library(columns, active):
+        return _candidates(columns.T, active, eps=eps, max_iter=max_iter)
+
+    def native(columns, active):
+        return _native.lp_candidates(columns, active, max_iter=max_iter)
+
+    d, lam, n_iter = native_or_library(sides.columns, (sides.columns, sides.active),
+                                       native=native, library=library)
+    return check(sides, d, lam, tau=tau, sigma=sigma), d, lam, n_iter
 
 
 def _result(checks: Checks, d, lam, n_iter, invalid, eps) -> SeparationResult:

@@ -6,6 +6,9 @@
   kernel is compiled for (1-16), row counts that are not a multiple of the vector width,
   and none;
 * a GLM fit with the kernels agrees with the same fit without them, to rounding;
+* the separation verdict's two kernels (the certificate's reduction and the linear
+  program's candidates) against the XLA code they replace: the reduction bitwise, the
+  verdicts equal;
 * without a compiler (or with ``GLMNN_NATIVE=0``) the fit falls back to XLA, with one
   clear warning in the first case and none in the second;
 * lowered for a GPU, the fit holds no native custom call.
@@ -23,7 +26,8 @@ import pytest
 from jax import export
 
 from bench import datasets
-from models import _linalg, _native, glm
+from models import _certificates, _linalg, _native, glm
+from models.glm import Separation
 
 jax.config.update("jax_enable_x64", True)
 
@@ -152,6 +156,65 @@ def test_fit_agrees_with_the_xla_path(kw, request):
     np.testing.assert_allclose(native.coef, xla.coef, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(native.bse, xla.bse, rtol=1e-9)
     np.testing.assert_allclose(native.deviance, xla.deviance, rtol=1e-12)
+
+
+def _reductions(dtype, n, p, delta_scale):
+    """The certificate's reduction of 6 random data sets, half their rows absent or one-sided."""
+    rng = _rng(n * 100 + p)
+    X = rng.normal(size=(6, n, p)).astype(dtype)
+    active = (rng.uniform(size=(6, 2, n)) < 0.7).astype(dtype)
+    active[:, 1] *= 1 - active[:, 0]  # a row is a success, a failure, or absent
+    arrays = [X, rng.normal(size=(6, n)), rng.uniform(size=(6, 2, n)),
+              rng.normal(size=(6, 2, n)), delta_scale * rng.normal(size=(6, p)), active]
+    X, linear, lam, shift, delta, active = (jnp.asarray(a, dtype) for a in arrays)
+
+    def reduce(X, linear, lam, shift, delta, active):
+        sides = _certificates.Sides(X, active, X.T)
+        return _certificates._reduce(sides, linear, lam, shift, delta)
+
+    return np.asarray(jax.jit(jax.vmap(reduce))(X, linear, lam, shift, delta, active))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_certificate_reduction_is_the_xla_one(dtype, request):
+    assert _native.available()
+    cases = [(n, p) for n in (1, 17, 203) for p in (1, 3, _native.MAX_COLUMNS)]
+    native = {(n, p, d): _reductions(dtype, n, p, d) for n, p in cases for d in (0.0, 1e-3)}
+    request.getfixturevalue("without_native")
+    for (n, p, scale), out in native.items():
+        xla = _reductions(dtype, n, p, scale)
+        assert out.shape == (6, 2 * p + 4)
+        if scale == 0:  # the same multipliers: the same sums, in the same order, bitwise
+            np.testing.assert_array_equal(out, xla, err_msg=f"n={n} p={p}")
+        else:  # X delta may round differently, and moves each multiplier by that only
+            np.testing.assert_allclose(out, xla, rtol=RTOL[dtype], atol=RTOL[dtype] * n,
+                                       err_msg=f"n={n} p={p}")
+
+
+def _verdicts():
+    """Separation results on overlap, quasi and separable data sets, float64."""
+    out = []
+    for regime in ("overlap", "quasi", "separable"):
+        data = datasets.make(regime, jax.random.key(4), n_datasets=40, n_samples=60,
+                             n_features=4, dtype=jnp.float64)
+        out.append(jax.jit(jax.vmap(glm.separation))(data.X_train, data.y_train))
+    return jax.tree.map(lambda *a: np.concatenate(a), *out)
+
+
+def test_separation_agrees_with_the_xla_path(request):
+    assert _native.available()
+    native = _verdicts()
+    request.getfixturevalue("without_native")
+    xla = _verdicts()
+    assert set(np.unique(native.verdict)) == {Separation.OVERLAP, Separation.QUASI,
+                                              Separation.COMPLETE}
+    np.testing.assert_array_equal(native.verdict, xla.verdict)
+    np.testing.assert_array_equal(native.infinite, xla.infinite)
+    # The interior-point iterates round differently (products in another order); both
+    # stop well inside their verdict's certificate, so their directions agree loosely.
+    separated = native.separated
+    np.testing.assert_allclose(native.direction[separated], xla.direction[separated],
+                               atol=1e-6)
 
 
 @pytest.fixture
