@@ -49,11 +49,12 @@ class Adapter(NamedTuple):
 
 def _glm(settings: Mapping, max_iter: int) -> Adapter:
     family, firth = settings["family"], settings["firth"]
+    separation = settings.get("separation", True)
     binary = family == "binomial"
 
     def fit(key, X, y):
         del key
-        return glm.fit(X, y, family, firth=firth, max_iter=max_iter)
+        return glm.fit(X, y, family, firth=firth, max_iter=max_iter, separation=separation)
 
     def evaluate(result, data):
         n = data.y_train.shape[0]

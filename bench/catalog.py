@@ -122,8 +122,8 @@ class Model(NamedTuple):
         family: a key of :data:`FAMILIES`.
         regimes: the regimes it runs on, in table order.
         dtypes: the dtypes it runs in.
-        settings: the keyword settings its family's adapter fits it with (GLM ``family``
-            and ``firth``; MLP ``hidden``).
+        settings: the keyword settings its family's adapter fits it with (GLM ``family``,
+            ``firth`` and optionally ``separation``; MLP ``hidden``).
         budget: its iteration budget: a number, or the :class:`~bench.presets.Preset` field
             that holds it.
         work: its analytic work model (see :mod:`bench.roofline`).
@@ -155,6 +155,7 @@ FAMILIES: dict[str, Family] = {
 REGIMES: tuple[Regime, ...] = (
     Regime("separable", "binomial", "tab:blue"),
     Regime("overlap", "binomial", "tab:orange"),
+    Regime("quasi", "binomial", "tab:cyan"),
     Regime("xor", "binomial", "tab:green"),
     Regime("circles", "binomial", "tab:red"),
     Regime("poisson", "poisson", "tab:purple"),
@@ -225,8 +226,8 @@ def mlp_work(n: int, p: int, itemsize: int, settings: Mapping) -> tuple[float, f
     return 6 * n * weights + 6 * n, n * (p + 1) * itemsize
 
 
-_BINOMIAL_GLM = (Pairing("statsmodels_glm", ("overlap", "separable")),
-                 Pairing("sklearn_logistic", ("overlap", "separable")))
+_BINOMIAL_GLM = (Pairing("statsmodels_glm", ("overlap", "separable", "quasi")),
+                 Pairing("sklearn_logistic", ("overlap", "separable", "quasi")))
 
 MODELS: tuple[Model, ...] = (
     Model("perceptron", "Rosenblatt perceptron", "perceptron", _CLASSIFIERS,
@@ -236,6 +237,12 @@ MODELS: tuple[Model, ...] = (
     Model("glm", "binomial GLM (logit), IRLS", "glm", _CLASSIFIERS,
           ("float32", "float64"), {"family": "binomial", "firth": False}, GLM_MAX_ITER,
           glm_work, "tab:orange", scaling=("overlap", "float64"), baselines=_BINOMIAL_GLM),
+    # The same fit without its separation verdict (``separation=False``), timed in the same
+    # run: what the verdict costs the headline row.
+    Model("glm_no_verdict", "binomial GLM (logit), IRLS, separation=False", "glm",
+          ("overlap",), ("float64",), {"family": "binomial", "firth": False,
+                                       "separation": False}, GLM_MAX_ITER, glm_work,
+          "sienna"),
     Model("glm_firth", "Firth logistic regression, exact Newton", "glm", _CLASSIFIERS,
           ("float32", "float64"), {"family": "binomial", "firth": True}, GLM_MAX_ITER,
           glm_work, "tab:olive"),

@@ -14,6 +14,11 @@ separable  a random hyperplane ``u·x + b = 0`` with ``||u|| = 1``; every point 
            ``(2y - 1) * X @ coef_true`` is each point's distance to it.
 overlap    ``y ~ Bernoulli(sigmoid(X @ coef_true))`` with ``coef_true = signal * (b, u)``:
            the logistic model itself. Not separable in practice once ``n >> p``; finite MLE.
+quasi      quasi-complete separation of the commonest kind: the last feature is a rare
+           binary exposure (``QUASI_EXPOSURE`` of the rows, and always the first row),
+           every exposed row has ``y = 1``, and the rest follow the logistic model of
+           ``overlap`` in the other features. No finite MLE (the exposure's coefficient runs
+           to ``+inf``: ``coef_true`` holds ``inf`` there), yet no line splits the classes.
 xor        ``y = [x_1 x_2 > 0]``, ``x ~ U(-1, 1)^d``; the first two features are pushed
            ``margin / 2`` away from the axes. Not linearly separable.
 circles    class 0 on a disc of radius 1, class 1 on a ring of radii ``1 + margin .. 2`` in
@@ -28,9 +33,9 @@ wine, iris (:data:`bench.catalog.REGIMES` says which, :mod:`bench.realdata` load
            ``n_features`` must be the catalog's (:func:`bench.catalog.regime_sizes`).
 ========== =================================================================================
 
-Features are N(0, 1) for separable, overlap, poisson and gaussian; U(-1, 1) for xor and gamma
-(bounded features keep the gamma mean positive). ``X`` always carries an intercept column of
-ones first, so ``p = n_features + 1``.
+Features are N(0, 1) for separable, overlap, quasi (but its exposure), poisson and
+gaussian; U(-1, 1) for xor and gamma (bounded features keep the gamma mean positive). ``X``
+always carries an intercept column of ones first, so ``p = n_features + 1``.
 """
 
 from __future__ import annotations
@@ -49,7 +54,6 @@ __all__ = [
     "REGIMES",
     "CLASSIFICATION_REGIMES",
     "RESAMPLED_REGIMES",
-    "FAMILY_OF_REGIME",
     "GENERATORS",
     "make",
     "make_one",
@@ -63,10 +67,11 @@ __all__ = [
 REGIMES = tuple(r.name for r in catalog.REGIMES if r.data is None)
 CLASSIFICATION_REGIMES = catalog.CLASSIFICATION_REGIMES
 RESAMPLED_REGIMES = catalog.RESAMPLED_REGIMES
-#: The GLM family whose data each regime generates.
-FAMILY_OF_REGIME = {r.name: r.response for r in catalog.REGIMES}
 
 _GAMMA_SHAPE = 5.0
+
+#: Share of the rows of a ``quasi`` data set that carry its binary exposure.
+QUASI_EXPOSURE = 0.1
 
 
 class Datasets(NamedTuple):
@@ -93,18 +98,9 @@ class Datasets(NamedTuple):
     margin: jax.Array
 
 
-def check_args(
-    regime: str,
-    *,
-    n_datasets: int = 1,
-    n_samples: int,
-    n_features: int,
-    n_test: int | None = None,
-    margin: float = 0.1,
-    signal: float = 1.0,
-    dtype=jnp.float32,
-    start: int = 0,
-) -> tuple[int, jnp.dtype]:
+def check_args(regime: str, *, n_datasets: int = 1, n_samples: int, n_features: int,
+               n_test: int | None = None, margin: float = 0.1, signal: float = 1.0,
+               dtype=jnp.float32, start: int = 0) -> tuple[int, jnp.dtype]:
     """Validate :func:`make`'s settings; return ``(n_test, dtype)`` resolved.
 
     Raises:
@@ -227,6 +223,23 @@ def _overlap(keys, n_total, n_features, margin, signal, dtype):
     return X, y, coef
 
 
+def _quasi(keys, n_total, n_features, margin, signal, dtype):
+    del margin
+    k_coef, k_icpt, k_x, k_y = keys
+    k_x, k_exposed = jax.random.split(k_x)
+    u = _unit(k_coef, n_features, dtype).at[-1].set(0.0)
+    u = u / jnp.linalg.norm(u) if n_features > 1 else u
+    b = 0.5 * jax.random.normal(k_icpt, (), dtype)
+    exposed = jax.random.bernoulli(k_exposed, QUASI_EXPOSURE, (n_total,)).at[0].set(True)
+    features = jax.random.normal(k_x, (n_total, n_features), dtype)
+    features = features.at[:, -1].set(exposed.astype(dtype))
+    X = _with_intercept(features)
+    coef = signal * jnp.concatenate([b[None], u])
+    drawn = jax.random.bernoulli(k_y, jax.nn.sigmoid(_dot(X, coef)))
+    y = (drawn | exposed).astype(dtype)
+    return X, y, coef.at[-1].set(jnp.inf)
+
+
 def _xor(keys, n_total, n_features, margin, signal, dtype):
     del signal
     k_x = keys[2]
@@ -314,8 +327,8 @@ def _bootstrap(regime):
 #: The generator of each regime of :mod:`bench.catalog` (a test checks that none lacks one);
 #: every resampled regime of the catalog gets :func:`_bootstrap`'s, so adding a real data set
 #: is its catalog entry alone.
-GENERATORS = {"separable": _separable, "overlap": _overlap, "xor": _xor, "circles": _circles,
-              "poisson": _poisson, "gamma": _gamma, "gaussian": _gaussian,
+GENERATORS = {"separable": _separable, "overlap": _overlap, "quasi": _quasi, "xor": _xor,
+              "circles": _circles, "poisson": _poisson, "gamma": _gamma, "gaussian": _gaussian,
               **{name: _bootstrap(name) for name in catalog.RESAMPLED_REGIMES}}
 
 
@@ -325,17 +338,9 @@ def _generate(regime, key, n_total, n_features, margin, signal, dtype):
     return GENERATORS[regime](keys, n_total, n_features, margin, signal, dtype)
 
 
-def make_one(
-    regime: str,
-    key: jax.Array,
-    *,
-    n_samples: int,
-    n_features: int,
-    n_test: int | None = None,
-    margin: float = 0.1,
-    signal: float = 1.0,
-    dtype=jnp.float32,
-) -> Datasets:
+def make_one(regime: str, key: jax.Array, *, n_samples: int, n_features: int,
+             n_test: int | None = None, margin: float = 0.1, signal: float = 1.0,
+             dtype=jnp.float32) -> Datasets:
     """One data set (no leading batch axis) from one key; see :func:`make` for the arguments.
 
     ``make(regime, key, n_datasets=B, ...)[i]`` equals

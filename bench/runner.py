@@ -33,11 +33,13 @@ from bench.record import CaseRecord
 from bench.roofline import roofline_fields
 from bench.stats import merge, reduce_chunk, summarize_stats
 from bench.timing import compile_ahead, device_info
-from models import STATUS_NAMES
+from models import STATUS_NAMES, glm
+from models.glm import Separation
 
 __all__ = ["Evaluation", "Prepared", "prepare", "prepare_data", "run", "evaluate",
-           "evaluate_one", "evaluate_chunk", "summarize", "history_summary", "gap_summary",
-           "default_chunk_size", "memory_chunk_size", "case_keys", "case_record"]
+           "evaluate_one", "evaluate_chunk", "lp_verdicts", "summarize", "history_summary",
+           "gap_summary", "default_chunk_size", "memory_chunk_size", "case_keys",
+           "case_record"]
 
 
 class Evaluation(NamedTuple):
@@ -59,6 +61,8 @@ class Evaluation(NamedTuple):
             replayed_rule`) would have stopped the fit within its history (False where the
             family has none).
         replay_n_iter: int32, the iterations the fit would have run under that rule.
+        lp_verdict: int32, the linear program's verdict on the data set's separation
+            (:func:`models.glm.separation`; ``not_checked`` for other families' data).
         history: ``[B, T]`` the loss/deviance/mistakes history, forward-filled after the stop
             (a stopped fit keeps its final value) and subsampled to at most
             :data:`bench.catalog.HISTORY_POINTS` points.
@@ -76,6 +80,7 @@ class Evaluation(NamedTuple):
     finite: jax.Array
     replay_stopped: jax.Array
     replay_n_iter: jax.Array
+    lp_verdict: jax.Array
     history: jax.Array
 
 
@@ -97,6 +102,7 @@ class Prepared(NamedTuple):
     compiled: Callable
     compile_s: float
     chunk_size: int
+    preset: Preset
 
 
 #: Default data sets per chunk of ``python -m bench run`` (:mod:`bench.scale`), by
@@ -178,7 +184,7 @@ def prepare(case: Case, preset: Preset, *, chunk_size: int | None = None) -> Pre
     chunk = min(chunk_size or memory_chunk_size(case), case.n_datasets)
     compiled, compile_s = compile_ahead(
         jax.vmap(model.fit), keys[:chunk], data.X_train[:chunk], data.y_train[:chunk])
-    return Prepared(case, model, data, keys, compiled, compile_s, chunk)
+    return Prepared(case, model, data, keys, compiled, compile_s, chunk, preset)
 
 
 def run(prepared: Prepared) -> list:
@@ -194,8 +200,11 @@ def run(prepared: Prepared) -> list:
     return jax.block_until_ready(outputs)
 
 
-def evaluate_one(model: Adapter, regime: str, result, data) -> Evaluation:
-    """The :class:`Evaluation` of one fitted data set (traceable; vmap it for a batch)."""
+def evaluate_one(model: Adapter, regime: str, result, data, verdict) -> Evaluation:
+    """The :class:`Evaluation` of one fitted data set (traceable; vmap it for a batch).
+
+    ``verdict`` is the linear program's verdict on the data set (:func:`lp_verdicts`).
+    """
     fields = model.evaluate(result, data)
     fields.setdefault("replay_stopped", jnp.zeros((), bool))
     fields.setdefault("replay_n_iter", jnp.zeros((), jnp.int32))
@@ -208,16 +217,50 @@ def evaluate_one(model: Adapter, regime: str, result, data) -> Evaluation:
         ratio = fields["n_updates"] / (radius / gamma) ** 2
     else:
         ratio = jnp.asarray(jnp.nan, data.X_train.dtype)
-    return Evaluation(history=history, novikoff_ratio=ratio, **fields)
+    return Evaluation(history=history, novikoff_ratio=ratio, lp_verdict=verdict, **fields)
 
 
-def evaluate_chunk(model: Adapter, case: Case, result, data, n_valid):
+def _verdicts(regime: str, X, y):
+    """``[B]`` the verdict of :func:`models.glm.separation` on each data set (traceable)."""
+    if catalog.regime(regime).response != "binomial":
+        return jnp.full(y.shape[:1], Separation.NOT_CHECKED, jnp.int32)
+    return jax.vmap(glm.separation)(X, y).verdict
+
+
+#: Verdicts already computed in this process, by the data they were computed on.
+_VERDICTS: dict[tuple, np.ndarray] = {}
+
+
+def lp_verdicts(case: Case, preset: Preset, data: datasets.Datasets) -> np.ndarray:
+    """``[B]`` :func:`models.glm.separation`'s verdict on each of the case's data sets.
+
+    Every model on a regime fits the same data sets (:func:`case_keys`), so each is
+    decided once per process: the verdicts of the largest case so far are kept, and a
+    smaller case of the same data takes their first ``B``.
+    """
+    key = (case.regime, case.n_samples, case.n_features, case.n_test, case.dtype,
+           preset.seed)
+    known = _VERDICTS.get(key)
+    if known is None or known.size < case.n_datasets:
+        with interrupts_deferred("deciding the data sets' separation"):
+            known = np.asarray(jax.jit(_verdicts, static_argnums=0)(
+                case.regime, data.X_train, data.y_train))
+        _VERDICTS[key] = known
+    return known[:case.n_datasets]
+
+
+def evaluate_chunk(model: Adapter, case: Case, result, data, n_valid, verdicts=None):
     """Evaluate a chunk of ``C`` fits and reduce its first ``n_valid`` (traceable).
+
+    ``verdicts [C]`` are the data sets' separation verdicts, decided here if not given.
 
     Returns:
         ``(Evaluation [C], ChunkStats)``; padding rows are evaluated but not counted.
     """
-    evaluation = jax.vmap(lambda r, d: evaluate_one(model, case.regime, r, d))(result, data)
+    if verdicts is None:
+        verdicts = _verdicts(case.regime, data.X_train, data.y_train)
+    evaluation = jax.vmap(lambda r, d, v: evaluate_one(model, case.regime, r, d, v))(
+        result, data, verdicts)
     valid = jnp.arange(data.y_train.shape[0]) < n_valid
     stats = reduce_chunk(evaluation, valid, max_iter=model.max_iter, n_samples=case.n_samples,
                          n_test=case.n_test,
@@ -232,8 +275,8 @@ def evaluate(prepared: Prepared, outputs: list):
     that actually ran.
     """
     model, case = prepared.model, prepared.case
-    one_chunk = jax.jit(lambda result, data, n_valid: evaluate_chunk(
-        model, case, result, data, n_valid))
+    one_chunk = jax.jit(lambda result, data, n_valid, verdicts: evaluate_chunk(
+        model, case, result, data, n_valid, verdicts))
 
     with interrupts_deferred("evaluating the fits"):  # the first chunk compiles
         return _evaluate_chunks(prepared, one_chunk, outputs)
@@ -241,11 +284,13 @@ def evaluate(prepared: Prepared, outputs: list):
 
 def _evaluate_chunks(prepared: Prepared, one_chunk: Callable, outputs: list):
     case, chunk = prepared.case, prepared.chunk_size
+    verdicts = lp_verdicts(case, prepared.preset, prepared.data)
     evaluations, total = [], None
     for (lo, hi), result in zip(_chunks(case.n_datasets, chunk), outputs):
         rows, size = slice(lo, hi), hi - lo
         data = _pad_rows(jax.tree.map(lambda leaf, rows=rows: leaf[rows], prepared.data), chunk)
-        ev, stats = one_chunk(result, data, size)
+        chunk_verdicts = _pad_rows(jnp.asarray(verdicts[rows]), chunk)
+        ev, stats = one_chunk(result, data, size, chunk_verdicts)
         evaluations.append(jax.tree.map(lambda leaf, size=size: np.asarray(leaf)[:size], ev))
         stats = jax.tree.map(np.asarray, stats)
         total = stats if total is None else merge(total, stats)

@@ -18,10 +18,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from models import STATUS_NAMES
+from models.glm import SEPARATION_NAMES, Separation
 
 __all__ = ["ChunkStats", "reduce_chunk", "merge", "summarize_stats", "histogram_quantile"]
 
 _N_STATUS = len(STATUS_NAMES)
+_N_VERDICT = len(SEPARATION_NAMES)
 
 
 class ChunkStats(NamedTuple):
@@ -47,6 +49,12 @@ class ChunkStats(NamedTuple):
         novikoff_max: the largest ``n_updates / (R / gamma)^2`` (merges by max; -inf if none).
         replay_stopped: fits the family's replayed stopping rule would have stopped.
         replay_n_iter_hist: ``[max_iter + 1]`` histogram of where it would have stopped them.
+        verdict_counts: ``[n_verdict]`` data sets of each linear-programming verdict on
+            separation (:class:`models.glm.Separation`; ``not_checked`` for other
+            families' data).
+        converged_by_verdict: ``[n_verdict]`` converged fits, by their data's verdict.
+        separated_by_verdict: ``[n_verdict]`` fits the model flagged as separated, by
+            their data's verdict.
     """
 
     n_fits: jax.Array
@@ -67,6 +75,9 @@ class ChunkStats(NamedTuple):
     novikoff_max: jax.Array
     replay_stopped: jax.Array
     replay_n_iter_hist: jax.Array
+    verdict_counts: jax.Array
+    converged_by_verdict: jax.Array
+    separated_by_verdict: jax.Array
 
 
 _MAX_FIELDS = ("n_iter_max", "novikoff_max")
@@ -99,6 +110,10 @@ def reduce_chunk(evaluation, valid, *, max_iter: int, n_samples: int, n_test: in
     def hist(values, size):
         values = jnp.clip(values, 0, size - 1)
         return jnp.zeros((size,), count.dtype).at[values].add(count)
+
+    def by_verdict(flags):
+        verdict = jnp.clip(ev.lp_verdict, 0, _N_VERDICT - 1)
+        return jnp.zeros((_N_VERDICT,), count.dtype).at[verdict].add(flags.astype(count.dtype))
 
     n_iter = ev.n_iter.astype(jnp.int32)
     active_max = jnp.max(jnp.where(valid, n_iter, 0))
@@ -137,6 +152,9 @@ def reduce_chunk(evaluation, valid, *, max_iter: int, n_samples: int, n_test: in
         replay_n_iter_hist=jnp.zeros((max_iter + 1,), count.dtype).at[
             jnp.clip(ev.replay_n_iter, 0, max_iter)].add(
                 jnp.where(ev.replay_stopped, count, 0)),
+        verdict_counts=by_verdict(valid),
+        converged_by_verdict=by_verdict(valid & ev.converged),
+        separated_by_verdict=by_verdict(valid & ev.separated),
     )
 
 
@@ -178,7 +196,13 @@ def summarize_stats(stats: ChunkStats) -> dict:
         (None for non-binary families), ``final_loss_mean``, ``n_updates_mean``,
         ``novikoff_max_ratio`` (None where it does not apply), ``replay_stop_frac`` and
         ``replay_stop_median`` (the share of fits the replayed rule would have stopped, and
-        the median of where; None when it stopped none).
+        the median of where; None when it stopped none), and from the linear program's
+        verdict on each data set (None where the data are not binomial):
+        ``lp_complete_frac``, ``lp_quasi_frac``, ``lp_undecided_frac``,
+        ``converged_on_complete_frac`` and ``converged_on_separated_frac`` (the share
+        converged among the completely / all separated data sets; None where there are
+        none) and ``separated_agrees_frac`` (the share whose own separation flag says
+        what the verdict says, over the decided data sets).
     """
     s = ChunkStats(*[np.asarray(field) for field in stats])
     n = int(s.n_fits)
@@ -208,4 +232,33 @@ def summarize_stats(stats: ChunkStats) -> dict:
                                else None),
         "replay_stop_frac": int(s.replay_stopped) / n,
         "replay_stop_median": histogram_quantile(s.replay_n_iter_hist, 0.5),
+        **_verdict_fields(s, n),
+    }
+
+
+def _verdict_fields(s: ChunkStats, n: int) -> dict:
+    """The fields read against the linear program's verdict (see :func:`summarize_stats`)."""
+    counts = {code: int(s.verdict_counts[code]) for code in Separation}
+    if counts[Separation.NOT_CHECKED] == n:
+        return dict.fromkeys(("lp_complete_frac", "lp_quasi_frac", "lp_undecided_frac",
+                              "converged_on_complete_frac", "converged_on_separated_frac",
+                              "separated_agrees_frac"))
+    separated = (Separation.COMPLETE, Separation.QUASI)
+    n_separated = sum(counts[c] for c in separated)
+    decided = n_separated + counts[Separation.OVERLAP]
+    agree = (sum(int(s.separated_by_verdict[c]) for c in separated)
+             + counts[Separation.OVERLAP] - int(s.separated_by_verdict[Separation.OVERLAP]))
+
+    def share(part, whole):
+        return part / whole if whole else None
+
+    return {
+        "lp_complete_frac": counts[Separation.COMPLETE] / n,
+        "lp_quasi_frac": counts[Separation.QUASI] / n,
+        "lp_undecided_frac": counts[Separation.UNDECIDED] / n,
+        "converged_on_complete_frac": share(int(s.converged_by_verdict[Separation.COMPLETE]),
+                                            counts[Separation.COMPLETE]),
+        "converged_on_separated_frac": share(
+            sum(int(s.converged_by_verdict[c]) for c in separated), n_separated),
+        "separated_agrees_frac": share(agree, decided),
     }

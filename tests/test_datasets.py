@@ -96,6 +96,21 @@ def test_nonlinear_regimes_are_not_separable(regime):
         assert not linearly_separable(X[i], y[i]), f"{regime} data set {i} is separable"
 
 
+def test_quasi_is_a_rare_exposure_all_of_one_outcome_and_not_strictly_separable():
+    d = make64("quasi", n_datasets=20, n_samples=200, n_features=4, n_test=50)
+    for X, y, coef in zip(*(np.asarray(a) for a in (d.X_train, d.y_train, d.coef_true))):
+        exposed = X[:, -1] == 1
+        assert set(np.unique(X[:, -1])) == {0.0, 1.0} and exposed[0]
+        assert np.all(y[exposed] == 1)  # the exposure's coefficient runs to +inf ...
+        assert np.isinf(coef[-1]) and np.all(np.isfinite(coef[:-1]))
+        assert 0.02 < exposed.mean() < 0.25, exposed.mean()  # QUASI_EXPOSURE = 0.1
+        assert not linearly_separable(X, y)  # ... yet no line splits the classes
+    # Quasi-complete: the exposure column alone is a direction with every row on its side
+    # (the exposed rows strictly).
+    assert all(np.all(np.where(y > 0, x[:, -1], -x[:, -1]) >= 0)
+               for x, y in zip(np.asarray(d.X_train), np.asarray(d.y_train)))
+
+
 def test_other_families_have_their_support():
     p = make64("poisson", n_datasets=5, n_samples=200, n_features=3)
     y = np.asarray(p.y_train)

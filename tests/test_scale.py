@@ -42,10 +42,49 @@ def test_scaled_run_agrees_with_the_benchmark_path():
     prepared = runner.prepare(SEPARABLE, PRESET, chunk_size=16)
     evaluation, merged = runner.evaluate(prepared, runner.run(prepared))
     for field in ("n_fits", "status_counts", "converged", "separated", "n_iter_hist",
-                  "train_correct_hist", "test_correct_hist", "lane_iters"):
+                  "train_correct_hist", "test_correct_hist", "lane_iters", "verdict_counts",
+                  "converged_by_verdict", "separated_by_verdict"):
         np.testing.assert_array_equal(getattr(scaled.stats, field), getattr(merged, field),
                                       err_msg=field)
     assert scaled.record.separated_frac == 1.0 and scaled.record.converged_frac == 0.0
+    assert scaled.record.lp_complete_frac == 1.0 and scaled.record.separated_agrees_frac == 1.0
+
+
+@pytest.mark.parametrize("model, regime", [("glm", "quasi"), ("perceptron", "separable"),
+                                           ("perceptron", "quasi"), ("glm", "overlap"),
+                                           ("glm_poisson", "poisson")])
+def test_the_verdict_fields_count_the_linear_programs_verdicts(model, regime):
+    """Each record's LP shares are the verdicts of glm.separation on its own data sets, and
+    the converged and separated shares are read against them."""
+    import jax
+
+    from models import glm
+    from models.glm import Separation
+
+    case = Case(model, regime, "float64" if model.startswith("glm") else "float32",
+                n_datasets=24, n_samples=40, n_features=3, n_test=10)
+    prepared = runner.prepare(case, PRESET, chunk_size=24)
+    evaluation, merged = runner.evaluate(prepared, runner.run(prepared))
+    record = stats.summarize_stats(merged)
+    if regime == "poisson":
+        assert record["lp_complete_frac"] is None and record["separated_agrees_frac"] is None
+        return
+    data = prepared.data
+    verdicts = np.asarray(jax.vmap(glm.separation)(data.X_train, data.y_train).verdict)
+    np.testing.assert_array_equal(np.asarray(evaluation.lp_verdict), verdicts)
+    complete = verdicts == Separation.COMPLETE
+    assert record["lp_complete_frac"] == complete.mean()
+    assert record["lp_quasi_frac"] == (verdicts == Separation.QUASI).mean()
+    converged = np.asarray(evaluation.converged)
+    expected = converged[complete].mean() if complete.any() else None
+    assert record["converged_on_complete_frac"] == expected
+    separated = np.asarray(evaluation.separated)
+    decided = verdicts != Separation.UNDECIDED
+    agree = separated == np.isin(verdicts, (Separation.COMPLETE, Separation.QUASI))
+    assert record["separated_agrees_frac"] == agree[decided].mean()
+    expected_share = {"quasi": ("lp_quasi_frac", 1.0), "separable": ("lp_complete_frac", 1.0),
+                      "overlap": ("lp_complete_frac", 0.0)}[regime]
+    assert record[expected_share[0]] == expected_share[1], record
 
 
 def test_the_chunk_program_compiles_once_per_case(monkeypatch):
