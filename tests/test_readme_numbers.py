@@ -132,6 +132,11 @@ CONVERGENCE_ROWS = {
     r"mean n_updates": lambda cell, row: _shown(cell, row["n_updates_mean"]),
     r"scikit-learn's rule would stop % \(median step\)": _replayed,
     r"max n_updates / \(R/γ\)²": lambda cell, row: _shown(cell, row["novikoff_max_ratio"]),
+    r"LP: complete / quasi %": lambda cell, row: _lp_shown(cell, row),
+    r"converged % of LP-complete": lambda cell, row: _shown(
+        cell, row.get("converged_on_complete_frac"), 100),
+    r"status = LP verdict %": lambda cell, row: _shown(
+        cell, row.get("separated_agrees_frac"), 100),
 }
 
 
@@ -251,22 +256,36 @@ def _check_peers(table, run: Run) -> list[str]:
 
 
 def _check_resampled(table, run: Run) -> list[str]:
-    """The real-data table: the GLM's resamples and separated share, each model's converged."""
+    """The real-data table: the GLM's resamples, the LP's and the GLM's separated shares,
+    and each model's converged %."""
     problems, header = [], table[0]
-    models = [h.removesuffix(" converged %") for h in header[5:]]
-    if header[:5] != ["regime", "data", "rows × features", "resamples (glm)",
-                      "separated % (glm)"] or not models:
+    models = [h.removesuffix(" converged %") for h in header[6:]]
+    if header[:6] != ["regime", "data", "rows × features", "resamples (glm)",
+                      "LP: complete / quasi %", "separated % (glm)"] or not models:
         return [f"resampled table columns {header}"]
-    for regime, _, size, resamples, separated, *converged in table[1:]:
+    for regime, _, size, resamples, lp, separated, *converged in table[1:]:
         glm = run.ours("glm", regime)
         if not (_shown(resamples, glm["n_datasets"])
-                and _shown(separated, glm["separated_frac"], 100)):
+                and _shown(separated, glm["separated_frac"], 100) and _lp_shown(lp, glm)):
             problems.append(f"resampled {regime}: glm")
         if size != f"{glm['n_samples']} × {glm['n_features']}":
             problems.append(f"resampled {regime}: size {size}")
         problems += [f"resampled {regime}: {model}" for model, cell in zip(models, converged)
                      if not _shown(cell, run.ours(model, regime)["converged_frac"], 100)]
     return problems
+
+
+def _lp_shown(cell: str, row: dict) -> bool:
+    """``"complete / quasi"`` (and ``"(undecided)"`` where any) of the LP's verdict, or a dash."""
+    if row.get("lp_complete_frac") is None:
+        return cell == DASH
+    match = re.fullmatch(rf"({NUMBER}) / ({NUMBER})(?: \(({NUMBER}) undecided\))?", cell)
+    if match is None or (match[3] is None) != (not row.get("lp_undecided_frac")):
+        return False
+    shown = [(match[1], row["lp_complete_frac"]), (match[2], row["lp_quasi_frac"])]
+    if match[3] is not None:
+        shown.append((match[3], row["lp_undecided_frac"]))
+    return all(_shown(text, value, 100) for text, value in shown)
 
 
 def _check_header(readme: str, run: Run) -> list[str]:
@@ -355,9 +374,21 @@ def _pct(run, model, regime, field):
     return (run.ours(model, regime)[field], 100)
 
 
+def _regimes(run, model: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The regimes of ``names`` that ``model`` has a fit case for in the run."""
+    return tuple(r for r in names if any(
+        row["kind"] == "fit" and row["model"] == model and row["regime"] == r
+        for row in run.rows))
+
+
 def _sentence_perceptron(match, run):
-    values = [_pct(run, "perceptron", r, "converged_frac")
-              for r in ("separable", "overlap", "xor", "circles")]
+    regimes = _regimes(run, "perceptron", ("separable", *OTHER_REGIMES))
+    if (match["quasi"] is not None) != ("quasi" in regimes):
+        return [(float("nan"), 1)]
+    values = [_pct(run, "perceptron", r, "converged_frac") for r in regimes]
+    if match["lp"] is not None:
+        values += [_pct(run, "perceptron", "separable", "lp_complete_frac"),
+                   _pct(run, "perceptron", "separable", "converged_on_complete_frac")]
     if match["budget_out"] is not None:
         separable = run.ours("perceptron", "separable")
         values += [(1 - separable["converged_frac"], 100), (separable["max_iter"], 1)]
@@ -385,18 +416,24 @@ def _sentence_speed(match, run):
     return values
 
 
-REGIMES = ("separable", "overlap", "xor", "circles")
+OTHER_REGIMES = ("overlap", "quasi", "xor", "circles")
 RESAMPLED = ("cancer", "wine", "iris")
 
 
 def _sentence_replayed(match, run):
     model = match["model"]
-    rows = [run.ours(model, regime) for regime in REGIMES]
+    rows = [run.ours(model, regime) for regime in _regimes(run, model, (
+        "separable", *OTHER_REGIMES))]
+    named = [g for g in ("quasi_stop", "quasi_ours") if match[g] is not None]
+    if named and len(named) != 2 or bool(named) != any(r["regime"] == "quasi" for r in rows):
+        return [(float("nan"), 1)]
     values = [(r["replay_stop_frac"], 100) for r in rows] + [
         (r["converged_frac"], 100) for r in rows]
-    # The medians are named groups: checked here, a wrong one adds a value no group matches.
-    if not all(_shown(match.group(f"median{i}"), r["replay_stop_median"])
-               for i, r in enumerate(rows)):
+    # The medians are one named group: checked here, a wrong one adds a value no group
+    # matches.
+    medians = match["medians"].split(", ")
+    if len(medians) != len(rows) or not all(
+            _shown(text, r["replay_stop_median"]) for text, r in zip(medians, rows)):
         values.append((float("nan"), 1))
     return values
 
@@ -419,14 +456,51 @@ def _sentence_peer(match, run):
 
 def _sentence_resampled(match, run):
     regime = match["regime"]
-    glm = run.ours("glm", regime)
-    values = [(glm["n_datasets"], 1), (glm["separated_frac"], 100),
-              (glm["converged_frac"], 100),
-              (run.ours("glm_firth", regime)["converged_frac"], 100),
-              (run.ours("perceptron", regime)["converged_frac"], 100)]
-    if match["budget"] is not None:
-        values.append((run.ours("perceptron", regime)["max_iter"], 1))
+    glm, perceptron = run.ours("glm", regime), run.ours("perceptron", regime)
+    values = [(glm["n_datasets"], 1)]
+    if (match["lp"] is None) != (glm.get("lp_complete_frac") is None) or (
+            match["on_complete"] is None) != (perceptron.get("converged_on_complete_frac")
+                                              is None):
+        values.append((float("nan"), 1))
+    if match["lp"] is not None:
+        values += [(glm["lp_complete_frac"], 100), (glm["lp_quasi_frac"], 100)]
+    values += [(glm["separated_frac"], 100), (glm["converged_frac"], 100),
+               (run.ours("glm_firth", regime)["converged_frac"], 100),
+               (perceptron["converged_frac"], 100)]
+    if match["on_complete"] is not None:
+        values += [(perceptron["converged_on_complete_frac"], 100),
+                   (perceptron["max_iter"], 1)]
     return values
+
+
+def _sentence_separation(match, run):
+    regime = "separable" if match["separable"] is not None else "quasi"
+    glm = run.ours("glm", regime)
+    values = []
+    if match["lp"] is not None:
+        values += [_pct(run, "glm", regime, "lp_complete_frac"),
+                   _pct(run, "glm", regime, "lp_quasi_frac")]
+        if match["undecided"] is not None:
+            values.append(_pct(run, "glm", regime, "lp_undecided_frac"))
+    values += [_pct(run, "glm", regime, "separated_frac"),
+               _pct(run, "glm", regime, "converged_frac")]
+    agrees = glm.get("separated_agrees_frac")
+    if match["every"] is not None and not (agrees is not None and agrees >= 0.9995):
+        values.append((float("nan"), 1))
+    if match["share"] is not None:
+        values.append(_pct(run, "glm", regime, "separated_agrees_frac"))
+    if match["others"] is not None:
+        values += [_pct(run, "perceptron", regime, "converged_frac"),
+                   _pct(run, "glm_firth", regime, "converged_frac")]
+    return values
+
+
+def _sentence_verdict_cost(match, run):
+    with_lp, without = run.ours("glm", "overlap"), run.ours("glm_no_verdict", "overlap")
+    ratio = with_lp["fits_per_s"] / without["fits_per_s"]
+    if match["cost"] != ("little" if ratio >= 0.9 else "more than a tenth of its speed"):
+        return [(float("nan"), 1)]
+    return [(with_lp["fits_per_s"], 1), (without["fits_per_s"], 1), (ratio, 1), (ratio, 1)]
 
 
 #: Sentence pattern -> the (value, scale) of each number group, in order.
@@ -438,33 +512,45 @@ SENTENCES = {
     rf"median of {N} \(largest entry per data set\)(?:, where we report separation on {P} "
     rf"of the same data sets: [^.]*|; ours converged on {P} at {N} fits/s)\.":
         _sentence_peer,
-    rf"In the (?P<regime>{'|'.join(RESAMPLED)}) regime \(.+?\), of {N} bootstrap resamples "
-    rf"the GLM certified {P} as separated and converged on {P}; glm_firth on {P}, perceptron on "
-    rf"{P}(?:(?P<budget> \(the perceptron can converge only on a separable resample, and did "
-    rf"not within its {N} epochs on all of them\))| \(the perceptron converged "
-    rf"on more resamples than the GLM certified: its convergence proves those separable, so "
-    rf"the certificate missed some\))?\.": _sentence_resampled,
-    rf"The perceptron converged on {P} of separable data sets and on {P} of overlap, {P} of "
-    rf"xor, {P} of circles data sets: [^;]*?(?P<budget_out>; {P} of separable data sets ran "
-    rf"out of the {N}-epoch budget)?\.": _sentence_perceptron,
+    rf"In the (?P<regime>{'|'.join(RESAMPLED)}) regime \(.+?\), of {N} bootstrap resamples"
+    rf"(?P<lp> the linear program found {P} completely and {P} quasi-completely separated;)? "
+    rf"the GLM reported separation on {P} and converged on {P}; glm_firth on {P}, perceptron "
+    rf"on {P}(?P<on_complete> \(the perceptron converged on {P} of the completely separated "
+    rf"resamples within its {N} epochs, and can converge on no other\))?\.":
+        _sentence_resampled,
+    rf"The perceptron converged on {P} of separable data sets and on {P} of overlap, "
+    rf"(?P<quasi>{P} of quasi, )?{P} of xor, {P} of circles data sets: [^;(]*?"
+    rf"(?P<lp> \(the linear program found {P} of them completely separated, and the "
+    rf"perceptron converged on {P} of those\))?(?P<budget_out>; {P} of separable data sets "
+    rf"ran out of the {N}-epoch budget)?\.": _sentence_perceptron,
     rf"No separable data set needed more perceptron updates than Novikoff's bound "
     rf"\(R/γ\)²: the largest ratio n_updates / \(R/γ\)² was {N}(, so the worst case used {P} "
     rf"of the bound)?\.": lambda m, run: [
         (run.ours("perceptron", "separable")["novikoff_max_ratio"], 1),
         (run.ours("perceptron", "separable")["novikoff_max_ratio"], 100)][
         : 1 + (m[3] is not None)],
-    rf"On separable data, where no finite maximum-likelihood estimate exists, our IRLS GLM "
-    rf"\((?P<dtype>float\d\d)\) reported separation on {P} of data sets and convergence on "
-    rf"{P}[^.]*\.": lambda m, run: [_pct(run, "glm", "separable", "separated_frac"),
-                                    _pct(run, "glm", "separable", "converged_frac")],
-    rf"(?P<library>.+) reported converged=True on {P} of the {N} separable data sets it "
-    rf"fitted, where we report separation on {P} of all {N}[^.]*\.": lambda m, run: [
-        (run.one(kind="baseline", baseline=m["library"], regime="separable",
-                 model="glm")["converged_frac"], 100),
-        (run.one(kind="baseline", baseline=m["library"], regime="separable",
-                 model="glm")["n_datasets"], 1),
-        _pct(run, "glm", "separable", "separated_frac"),
-        (run.ours("glm", "separable")["n_datasets"], 1)],
+    rf"On (?:(?P<separable>separable) data|quasi-separated data \(a rare exposure whose "
+    rf"exposed rows all had the outcome\))(?P<lp>, where the linear program found {P} "
+    rf"completely and {P} quasi-completely separated(?P<undecided> \({P} undecided\))?)?, "
+    rf"our IRLS GLM \((?P<dtype>float\d\d)\) reported separation on {P} of data sets and "
+    rf"convergence on {P}(?:(?P<every>: its status matched the linear program's verdict on "
+    rf"every one)|(?P<share>: its status matched the linear program's verdict on {P} "
+    rf"\(statuses: [^)]*\)))?(?P<others>; perceptron converged on {P} and glm_firth "
+    rf"converged on {P} \(no line splits the classes, so the perceptron cannot stop; Firth's "
+    rf"estimate is finite\))?\.": _sentence_separation,
+    rf"(?P<library>.+) reported converged=True on {P} of the {N} (?P<regime>separable|quasi) "
+    rf"data sets it fitted, where we report separation on {P} of all {N}[^.]*\.":
+        lambda m, run: [
+            (run.one(kind="baseline", baseline=m["library"], regime=m["regime"],
+                     model="glm")["converged_frac"], 100),
+            (run.one(kind="baseline", baseline=m["library"], regime=m["regime"],
+                     model="glm")["n_datasets"], 1),
+            _pct(run, "glm", m["regime"], "separated_frac"),
+            (run.ours("glm", m["regime"])["n_datasets"], 1)],
+    rf"The separation verdict cost the GLM (?P<cost>little|more than a tenth of its speed) on "
+    rf"overlap data: {N} fits/s \(float\d\d\) against {N} for the same fit with "
+    rf"separation=False \(glm_no_verdict\), {N} of its speed, so also {N} of its ratio to any "
+    rf"reference library timed on the same data\.": _sentence_verdict_cost,
     rf"Firth's penalised likelihood converged on {P} of separable data sets, where plain IRLS "
     rf"reported separation on {P}[^.]*\.": lambda m, run: [
         _pct(run, "glm_firth", "separable", "converged_frac"),
@@ -489,10 +575,10 @@ SENTENCES = {
         (run.ours("glm", m["regime"])["test_accuracy_mean"], 1)],
     rf"Judged by scikit-learn's rule \(a loss that has not improved by 1e-4 for more than 10 "
     rf"steps\), replayed on each fit's own losses, (?P<model>mlp\d+) would have stopped on "
-    rf"{P} of separable, {P} of overlap, {P} of xor, {P} of circles data sets \(median step "
-    rf"(?P<median0>{NUMBER}|{DASH}), (?P<median1>{NUMBER}|{DASH}), "
-    rf"(?P<median2>{NUMBER}|{DASH}), (?P<median3>{NUMBER}|{DASH})\); by our strict rule it "
-    rf"converged on {P}, {P}, {P}, {P}\.": _sentence_replayed,
+    rf"{P} of separable, {P} of overlap, (?P<quasi_stop>{P} of quasi, )?{P} of xor, {P} of "
+    rf"circles data sets \(median step (?P<medians>(?:(?:{NUMBER}|{DASH}), )*(?:{NUMBER}|"
+    rf"{DASH}))\); by our strict rule it converged on {P}, {P}, (?P<quasi_ours>{P}, )?{P}, "
+    rf"{P}\.": _sentence_replayed,
     r"No fit of ours, in any case, ended with non-finite parameters\.": lambda m, run: (
         [] if not any(r.get("nan_frac") for r in run.rows) else [(float("nan"), 1)]),
     rf"Against (?P<library>.+), which fits one data set at a time, our fits per second ranged "
@@ -671,7 +757,60 @@ def test_a_changed_number_in_a_peer_or_resampled_sentence_is_caught(published):
     readme, data = published
     for pattern, replacement in (
             (r"(On overlap data glmax IRLSFitter reported converged on )(\d+)%", r"\g<1>37%"),
-            (r"(bootstrap resamples the GLM certified )([\d.]+)%", r"\g<1>12.5%")):
+            (r"(bootstrap resamples the GLM reported separation on )([\d.]+)%", r"\g<1>12.5%")):
         wrong, count = re.subn(pattern, replacement, readme, count=1)
         assert count == 1 and wrong != readme
         assert any("is not" in p for p in check_readme(wrong, data)), pattern
+
+
+@pytest.fixture(scope="module")
+def with_verdicts(tmp_path_factory) -> tuple[str, dict]:
+    """The fixture with the linear program's verdicts, a quasi regime and the no-verdict row.
+
+    The fixture predates the verdict: its binomial rows gain the verdict's fields (values
+    chosen to reach every branch: undecided data sets, a status that disagrees), the
+    separable rows a ``quasi`` twin, and the GLM's overlap row a ``glm_no_verdict`` twin at
+    0.95 of its speed.
+    """
+    root = tmp_path_factory.mktemp("verdicts")
+    data = json.loads(FIXTURE.read_text())
+    binomial = {"separable", "overlap", "xor", "circles", "cancer", "wine", "iris"}
+    twins = []
+    for benchmark in data["benchmarks"]:
+        info = benchmark["extra_info"]
+        if info.get("kind") != "fit" or info["regime"] not in binomial:
+            continue
+        info.update(lp_complete_frac=0.75 if info["regime"] == "separable" else 0.0,
+                    lp_quasi_frac=0.25 if info["regime"] == "iris" else 0.0,
+                    lp_undecided_frac=0.25 if info["regime"] == "xor" else 0.0,
+                    converged_on_complete_frac=0.5 if info["regime"] == "separable" else None,
+                    separated_agrees_frac=0.75 if info["regime"] == "iris" else 1.0)
+        if info["regime"] == "separable":
+            twin = json.loads(json.dumps(benchmark))
+            twin["extra_info"].update(regime="quasi", lp_complete_frac=0.0, lp_quasi_frac=1.0,
+                                      converged_on_complete_frac=None)
+            twins.append(twin)
+        if info["model"] == "glm" and info["regime"] == "overlap" and info["dtype"] == "float64":
+            twin = json.loads(json.dumps(benchmark))
+            twin["extra_info"].update(model="glm_no_verdict",
+                                      fits_per_s=info["fits_per_s"] / 0.95)
+            twins.append(twin)
+    data["benchmarks"] += twins
+    (root / "run.json").write_text(json.dumps(data))
+    folder = publish(root / "run.json", root / "results")
+    return (folder / "README.md").read_text(), data
+
+
+def test_the_verdicts_sentences_and_columns_are_read_back(with_verdicts):
+    readme, data = with_verdicts
+    assert check_readme(readme, data) == []
+    for expected in ("the linear program found 75% completely and 0% quasi-completely "
+                     "separated", "of quasi,", "quasi-separated data (a rare exposure",
+                     "0.95 of its speed", "| 0 / 25 ", "(25 undecided)",
+                     "the perceptron converged on 50% of those"):
+        assert expected in readme, expected
+    for old, new in (("0.95 of its speed", "0.96 of its speed"),
+                     ("| 0 / 25 ", "| 0 / 35 "),
+                     ("found 75% completely", "found 76% completely"),
+                     ("converged on 50% of those", "converged on 60% of those")):
+        assert check_readme(readme.replace(old, new, 1), data) != [], old

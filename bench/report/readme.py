@@ -48,6 +48,15 @@ sets of that case. Rows:
   `converged` or `rank_deficient`).
 - **separated %**: share that the binomial GLM flagged as (quasi-)separated: no finite
   maximum-likelihood estimate exists, the last finite iterate is reported.
+- **LP: complete / quasi %** (binomial data): share of the data sets that the linear
+  program (`models.glm.separation`, a certificate either way) found completely and
+  quasi-completely separated; undecided ones, if any, in brackets. It is a property of the
+  data, the same for every model on them.
+- **converged % of LP-complete** (perceptron): converged among the completely separated
+  data sets, the only ones on which the perceptron can stop.
+- **status = LP verdict %** (binomial GLM): share of the data sets (decided by the LP) on
+  which the GLM's status says what the verdict says: `separated` where the data are
+  separated, anything else where they overlap.
 - **statuses**: how many data sets ended with each non-zero status (`max_iter`: the budget
   ran out).
 - **non-finite %**: share of fits whose parameters contain NaN or inf.

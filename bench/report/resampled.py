@@ -1,18 +1,18 @@
 """The resampled real data sets in a published run: their table and sentences (no JAX).
 
 Each resampled regime (:data:`bench.catalog.RESAMPLED_REGIMES`) draws bootstrap resamples
-of a real data set; the share that the GLM finds separated is the question, and every
-model's convergence on the same resamples is beside it. The models' own convergence tables
-show the same cases in full, beside the synthetic regimes.
+of a real data set; the share that the linear program finds separated is the question, and
+every model's convergence on the same resamples is beside it. The models' own convergence
+tables show the same cases in full, beside the synthetic regimes.
 """
 
 from __future__ import annotations
 
 from bench import catalog
 from bench.record import FIT, CaseRecord
-from bench.report.formats import DASH, fmt_count, fmt_pct, pct_word
+from bench.report.formats import DASH, fmt_count, fmt_pct, missing, pct_word
 from bench.report.matching import matched_ours, models_in
-from bench.report.tables import markdown_table
+from bench.report.tables import lp_shares, markdown_table
 
 __all__ = ["resampled_table", "resampled_sentences", "RESAMPLED_LEGEND"]
 
@@ -20,11 +20,13 @@ RESAMPLED_LEGEND = """\
 Each row is a real data set that ships with scikit-learn, as a two-class problem with its
 features standardised (mean 0, standard deviation 1 over its rows); each of its data sets
 is a bootstrap resample (as many rows, drawn with replacement, inside the compiled
-program), tested on the original rows. **separated %** is the share of resamples the
-binomial GLM (float64) certified as separated: no finite maximum-likelihood estimate
-exists for them. The other columns are each model's converged % on the same resamples
-(float64 where the model has it); a model may fit fewer resamples (the MLPs), as in its
-convergence table.
+program), tested on the original rows. **LP: complete / quasi %** is the share of
+resamples that the linear program (`models.glm.separation`, with a certificate either
+way) found completely and quasi-completely separated: no finite maximum-likelihood
+estimate exists for them, and the perceptron can converge only on the complete ones.
+**separated % (glm)** is the share the binomial GLM (float64) reported as separated. The
+other columns are each model's converged % on the same resamples (float64 where the model
+has it); a model may fit fewer resamples (the MLPs), as in its convergence table.
 """
 
 
@@ -40,7 +42,8 @@ def resampled_table(cases: list[CaseRecord]) -> list[str]:
         return ["No resampled real-data regime ran in this run."]
     fits = [c for c in cases if c.kind == FIT and c.regime in regimes]
     models = models_in(fits)
-    header = ["regime", "data", "rows × features", "resamples (glm)", "separated % (glm)",
+    header = ["regime", "data", "rows × features", "resamples (glm)",
+              "LP: complete / quasi %", "separated % (glm)",
               *(f"{m} converged %" for m in models)]
     rows = []
     for regime in regimes:
@@ -48,6 +51,7 @@ def resampled_table(cases: list[CaseRecord]) -> list[str]:
         glm = matched_ours(cases, "glm", regime)
         rows.append([regime, data.description, f"{data.n_samples} × {data.n_features}",
                      fmt_count(glm.n_datasets) if glm else DASH,
+                     lp_shares(glm) if glm else DASH,
                      fmt_pct(glm.separated_frac) if glm else DASH,
                      *(fmt_pct(getattr(matched_ours(cases, m, regime), "converged_frac",
                                        None)) for m in models)])
@@ -62,22 +66,24 @@ def resampled_sentences(cases: list[CaseRecord]) -> list[str]:
         if glm is None:
             continue
         name = catalog.regime(regime).data.description.split(",")[0]
-        sentence = (f"In the {regime} regime ({name}), of {fmt_count(glm.n_datasets)} "
-                    f"bootstrap resamples the GLM certified {pct_word(glm.separated_frac)} as "
-                    f"separated and converged on {pct_word(glm.converged_frac)}")
+        sentence = f"In the {regime} regime ({name}), of {fmt_count(glm.n_datasets)} bootstrap "
+        if missing(glm.lp_complete_frac):
+            sentence += "resamples"
+        else:
+            sentence += (f"resamples the linear program found "
+                         f"{pct_word(glm.lp_complete_frac)} completely and "
+                         f"{pct_word(glm.lp_quasi_frac)} quasi-completely separated;")
+        sentence += (f" the GLM reported separation on {pct_word(glm.separated_frac)} and "
+                     f"converged on {pct_word(glm.converged_frac)}")
         others = [(m, matched_ours(cases, m, regime)) for m in ("glm_firth", "perceptron")]
         parts = [f"{m} on {pct_word(c.converged_frac)}" for m, c in others if c is not None]
         if parts:
             sentence += "; " + ", ".join(parts)
         perceptron = matched_ours(cases, "perceptron", regime)
-        if perceptron is not None and glm.separated_frac is not None:
-            if perceptron.converged_frac > glm.separated_frac:
-                sentence += (" (the perceptron converged on more resamples than the GLM "
-                             "certified: its convergence proves those separable, so the "
-                             "certificate missed some)")
-            elif perceptron.converged_frac < glm.separated_frac:
-                sentence += (f" (the perceptron can converge only on a separable resample, "
-                             f"and did not within its {perceptron.max_iter} epochs on all "
-                             "of them)")
+        if perceptron is not None and not missing(perceptron.converged_on_complete_frac):
+            sentence += (f" (the perceptron converged on "
+                         f"{pct_word(perceptron.converged_on_complete_frac)} of the completely "
+                         f"separated resamples within its {perceptron.max_iter} epochs, and "
+                         f"can converge on no other)")
         sentences.append(sentence + ".")
     return sentences

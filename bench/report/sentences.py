@@ -37,7 +37,7 @@ def _fit(cases: list[CaseRecord], model: str, regime: str) -> CaseRecord | None:
 def _perceptron_convergence(cases: list[CaseRecord]) -> str | None:
     separable = _fit(cases, "perceptron", "separable")
     others = [(regime, _fit(cases, "perceptron", regime))
-              for regime in ("overlap", "xor", "circles")]
+              for regime in ("overlap", "quasi", "xor", "circles")]
     others = [(regime, case) for regime, case in others if case is not None]
     if separable is None or not others:
         return None
@@ -52,6 +52,11 @@ def _perceptron_convergence(cases: list[CaseRecord]) -> str | None:
     else:
         sentence += (": it converged no more often on separable data than elsewhere, which "
                      "is not what the convergence theorem predicts")
+    if not missing(separable.converged_on_complete_frac) and (
+            separable.lp_complete_frac or 0) < 0.9995:
+        sentence += (f" (the linear program found {pct_word(separable.lp_complete_frac)} of "
+                     f"them completely separated, and the perceptron converged on "
+                     f"{pct_word(separable.converged_on_complete_frac)} of those)")
     budget_out = 1 - separable.converged_frac
     if budget_out > 0:
         sentence += (f"; {pct_word(budget_out)} of separable data sets ran out of the "
@@ -75,36 +80,59 @@ def _novikoff(cases: list[CaseRecord]) -> str | None:
             "the margin used for the bound is wrong.")
 
 
-def _separation(cases: list[CaseRecord]) -> str | None:
-    glm = _fit(cases, "glm", "separable")
-    if glm is None:
-        return None
-    separated, converged = glm.separated_frac or 0.0, glm.converged_frac or 0.0
-    sentence = (f"On separable data, where no finite maximum-likelihood estimate exists, our "
-                f"IRLS GLM ({glm.dtype}) reported separation on "
-                f"{pct_word(separated)} of data sets and convergence on "
-                f"{pct_word(converged)}")
-    if separated >= 0.999:
-        sentence += ": every one was detected"
-    elif separated == 0:
-        sentence += ": the separation check detected none of them"
-    else:
-        sentence += f" (statuses: {statuses(glm)})"
-    return sentence + "."
+def _lp_clause(case: CaseRecord) -> str:
+    """``", which the linear program found X% completely (Y% quasi-completely) separated"``."""
+    if missing(case.lp_complete_frac):
+        return ""
+    clause = (f", where the linear program found {pct_word(case.lp_complete_frac)} "
+              f"completely and {pct_word(case.lp_quasi_frac)} quasi-completely separated")
+    if case.lp_undecided_frac:
+        clause += f" ({pct_word(case.lp_undecided_frac)} undecided)"
+    return clause
+
+
+def _separation(cases: list[CaseRecord]) -> list[str]:
+    """The binomial GLM's status on the separated regimes, read against the LP's verdict."""
+    sentences = []
+    for regime, what in (("separable", "separable data"),
+                         ("quasi", "quasi-separated data (a rare exposure whose exposed rows "
+                                   "all had the outcome)")):
+        glm = _fit(cases, "glm", regime)
+        if glm is None:
+            continue
+        separated, converged = glm.separated_frac or 0.0, glm.converged_frac or 0.0
+        sentence = (f"On {what}{_lp_clause(glm)}, our IRLS GLM ({glm.dtype}) reported "
+                    f"separation on {pct_word(separated)} of data sets and convergence on "
+                    f"{pct_word(converged)}")
+        agrees = glm.separated_agrees_frac
+        if not missing(agrees) and agrees >= 0.9995:
+            sentence += ": its status matched the linear program's verdict on every one"
+        elif not missing(agrees):
+            sentence += (f": its status matched the linear program's verdict on "
+                         f"{pct_word(agrees)} (statuses: {statuses(glm)})")
+        if regime == "quasi":
+            others = [(m, _fit(cases, m, regime)) for m in ("perceptron", "glm_firth")]
+            parts = [f"{m} converged on {pct_word(c.converged_frac)}"
+                     for m, c in others if c is not None]
+            if parts:
+                sentence += ("; " + " and ".join(parts) + " (no line splits the classes, so "
+                             "the perceptron cannot stop; Firth's estimate is finite)")
+        sentences.append(sentence + ".")
+    return sentences
 
 
 def _baseline_on_separable(cases: list[CaseRecord]) -> list[str]:
     sentences = []
     for match in speedups(cases):
         theirs, ours = match.baseline, match.ours
-        if (theirs.regime != "separable" or ours is None
+        if (theirs.regime not in ("separable", "quasi") or ours is None
                 or missing(theirs.converged_frac)
                 or missing(ours.separated_frac)
                 or _family(ours.model) != "glm"):
             continue
         reported, separated = theirs.converged_frac, ours.separated_frac
         sentence = (f"{theirs.baseline} reported converged=True on "
-                    f"{pct_word(reported)} of the {theirs.n_datasets} separable data "
+                    f"{pct_word(reported)} of the {theirs.n_datasets} {theirs.regime} data "
                     f"sets it fitted, where we report separation on {pct_word(separated)} "
                     f"of all {ours.n_datasets}")
         if reported > 0 and separated > 0:
@@ -150,6 +178,22 @@ def _overlap(cases: list[CaseRecord]) -> str | None:
         sentence += (f", and the perceptron on {pct_word(perceptron.converged_frac)} "
                      f"within {perceptron.max_iter} epochs")
     return sentence + "."
+
+
+def _verdict_cost(cases: list[CaseRecord]) -> str | None:
+    """The separation verdict's cost: the GLM's overlap row against the same fit without it."""
+    with_lp = matched_ours(cases, "glm", "overlap")
+    without = matched_ours(cases, "glm_no_verdict", "overlap")
+    if (with_lp is None or without is None or with_lp.dtype != without.dtype
+            or not positive(with_lp.fits_per_s) or not positive(without.fits_per_s)):
+        return None
+    ratio = with_lp.fits_per_s / without.fits_per_s
+    cost = "little" if ratio >= 0.9 else "more than a tenth of its speed"
+    return (f"The separation verdict cost the GLM {cost} on overlap data: "
+            f"{fmt_rate(with_lp.fits_per_s)} fits/s ({with_lp.dtype}) against "
+            f"{fmt_rate(without.fits_per_s)} for the same fit with separation=False "
+            f"(glm_no_verdict), {ratio:.2f} of its speed, so also {ratio:.2f} of its ratio "
+            f"to any reference library timed on the same data.")
 
 
 def _replayed_rules(cases: list[CaseRecord]) -> list[str]:
@@ -276,10 +320,10 @@ def reading_sentences(cases: list[CaseRecord], *, timed: bool = True) -> list[st
     A sentence whose cases are missing from the run is left out.
     """
     sentences: list[str | None] = [
-        _perceptron_convergence(cases), _novikoff(cases), _separation(cases),
+        _perceptron_convergence(cases), _novikoff(cases), *_separation(cases),
         *_baseline_on_separable(cases), *peer_sentences(cases), _firth(cases),
         _overlap(cases), *resampled_sentences(cases),
         *_replayed_rules(cases), *_curved_boundaries(cases), _nonfinite(cases),
-        *_speed(cases, timed), *_scaling(cases),
+        *_speed(cases, timed), _verdict_cost(cases), *_scaling(cases),
     ]
     return [s for s in sentences if s]

@@ -27,7 +27,7 @@ from bench.report.formats import (
 from bench.report.matching import case_sort_key, models_in, speedups
 
 __all__ = ["markdown_table", "text_table", "convergence_tables", "speed_table",
-           "baseline_table", "scaling_table", "ceilings_line", "statuses"]
+           "baseline_table", "scaling_table", "ceilings_line", "statuses", "lp_shares"]
 
 
 def markdown_table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
@@ -59,6 +59,16 @@ def _mean_q10(mean, q10) -> str:
     return f"{fmt_accuracy(mean)} ({fmt_accuracy(q10)})"
 
 
+def lp_shares(case: CaseRecord) -> str:
+    """``"complete % / quasi %"`` of the linear program's verdict, and undecided if any."""
+    if missing(case.lp_complete_frac):
+        return DASH
+    text = f"{fmt_pct(case.lp_complete_frac)} / {fmt_pct(case.lp_quasi_frac)}"
+    if case.lp_undecided_frac:
+        text += f" ({fmt_pct(case.lp_undecided_frac)} undecided)"
+    return text
+
+
 def _convergence_rows(model: str, columns: list[CaseRecord]) -> list[list[str]]:
     def row(label, render):
         return [label, *(render(case) for case in columns)]
@@ -71,6 +81,15 @@ def _convergence_rows(model: str, columns: list[CaseRecord]) -> list[list[str]]:
     ]
     if family.name == "glm" or any(c.separated_frac for c in columns):
         rows.append(row("separated %", lambda c: fmt_pct(c.separated_frac)))
+    if any(not missing(c.lp_complete_frac) for c in columns):
+        rows.append(row("LP: complete / quasi %", lp_shares))
+        if family.mistake_bound:
+            rows.append(row("converged % of LP-complete",
+                            lambda c: fmt_pct(c.converged_on_complete_frac)))
+        if catalog.model(model).settings.get("family") == "binomial" and not (
+                catalog.model(model).settings.get("firth")):
+            rows.append(row("status = LP verdict %",
+                            lambda c: fmt_pct(c.separated_agrees_frac)))
     rows += [
         row("statuses", statuses),
         row("non-finite %", lambda c: fmt_pct(c.nan_frac)),
