@@ -266,3 +266,25 @@ def test_fit_reports_not_checked_where_no_verdict_applies():
     y = (X[:, 1] > 0).astype(float)
     ridge = glm.fit(X, y, l2=1.0)
     assert int(ridge.separation) == Separation.NOT_CHECKED and bool(ridge.converged)
+
+
+def test_the_cost_script_runs_and_counts_first_order_steps(capsys):
+    from bench import separation_cost
+
+    code = separation_cost.main(["--regimes", "quasi", "--dtypes", "float64", "--n-datasets",
+                                 "8", "--n-samples", "40", "--n-features", "2", "--repeats",
+                                 "1", "--min-ratio", "0", "--first-order", "2"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "| quasi    | float64 |" in out and "quasi 8" in out  # every set: quasi
+    assert "first-order (PDHG with restarts) on 2 overlap data sets" in out
+
+
+def test_first_order_steps_balance_gordans_system():
+    from bench.separation_cost import first_order_steps
+
+    # Two opposite rows and a third in between: lam = (1/2, 1/2, 0) balances them.
+    A = np.array([[1.0, 0.5], [-1.0, -0.5], [0.0, 1.0], [0.0, -1.0]])
+    steps = first_order_steps(A, 1e-12)
+    assert steps is not None and steps % 50 == 0
+    assert first_order_steps(np.array([[1.0, 0.0], [0.5, 1.0]]), 1e-12, max_steps=500) is None
