@@ -278,9 +278,11 @@ def lp_candidates(columns: jax.Array, active: jax.Array, *, max_iter: int):
         max_iter: the most interior-point steps (static).
 
     Returns:
-        ``(d [p], lam [2, n], n_iter [] int32)``: the direction in the data's columns, the
-        multipliers of the data's rows, the steps taken.
+        ``(d [p], lam [2, n], raw [p], n_iter [] int32)``: the direction in the data's
+        columns, the multipliers of the data's rows, the last iterate's direction before
+        its projection, the steps taken.
     """
     (p, n), dtype = columns.shape, columns.dtype
-    return _call("lp_candidates", dtype, [((p,), dtype), ((2, n), dtype), ((), np.int32)],
+    return _call("lp_candidates", dtype,
+                 [((p,), dtype), ((2, n), dtype), ((p,), dtype), ((), np.int32)],
                  columns, active.astype(dtype), max_iter=np.int32(max_iter))

@@ -64,6 +64,7 @@ from ._certificates import (
     tolerance,
     verdict_dtype,
 )
+from ._lanes import tree_where
 from ._linalg import (
     RANK_RTOL,
     Design,
@@ -228,11 +229,12 @@ def _orthonormal(sides: Sides, eps: float):
 
 
 def _candidates(X, active, *, eps: float, max_iter: int):
-    """``(d, lam, n_iter)``: the linear program's direction and multipliers, in data units.
+    """``(d, lam, raw, n_iter)``: the linear program's candidates, in data units.
 
     The program runs in an orthonormal basis of the columns (:func:`_orthonormal`); its
     candidates are polished there (:func:`_project`, :func:`_balance`), then moved back to
-    the data's columns and rows. ``native/separation.cc`` does the same on CPU.
+    the data's columns and rows. ``raw`` is the last iterate's direction, unprojected.
+    ``native/separation.cc`` does the same on CPU.
     """
     sides = Sides(X, active, X.T)
     q_sides, R, aliased, q_norm, row_norm, scale = _orthonormal(sides, eps)
@@ -240,18 +242,22 @@ def _candidates(X, active, *, eps: float, max_iter: int):
     sol = _lp.solve(q_sides, max_iter=max_iter, eps=eps)
     on_plane = present & (sol.lam >= sol.s)
     pushed = present & ~on_plane
-    e = jnp.where(aliased, 0.0, _project(q_sides, sol.d, on_plane, eps))
+    e = _project(q_sides, sol.d, on_plane, eps)
     # x_k^T d = q_k^T e with d = R^{-1} e on the kept columns (aliased ones: 0).
     keep = ~aliased
     upper = jnp.where(keep[:, None] & keep[None, :], R, jnp.diag(aliased.astype(R.dtype)))
-    d = solve_triangular(upper, e, lower=False) / scale
-    d = jnp.where(jnp.any(pushed), d, 0.0)
+
+    def to_data(e):
+        return solve_triangular(upper, jnp.where(aliased, 0.0, e), lower=False) / scale
+
+    d = jnp.where(jnp.any(pushed), to_data(e), 0.0)
+    raw = to_data(sol.d)
     lam = _balance(q_sides, jnp.where(on_plane, sol.lam, 0.0), eps)
     # The unit rows u_k = R^T q_k are the data's rows x_k scaled by 1 / (c |x~_k|):
     # sum_k lam_k q_k / |q_k| = 0 is sum_k lam_k / (|q_k| |x~_k|) x~_k = 0.
     scale = jnp.where(q_norm > 0, q_norm, 1.0) * row_norm
     lam = jnp.where(present, lam / scale[None, :], 0.0)
-    return d, lam, sol.n_iter
+    return d, lam, raw, sol.n_iter
 
 
 def decide(sides: Sides, *, eps: float, tau: float, sigma: float,
@@ -259,7 +265,12 @@ def decide(sides: Sides, *, eps: float, tau: float, sigma: float,
     """The linear program's verdict: ``(checks, direction, multipliers, n_iter)``.
 
     Its candidates (:func:`_candidates`; on CPU the native kernel) are checked as any
-    other candidate (:func:`~models._certificates.check`): the kernel only proposes.
+    other candidate (:func:`~models._certificates.check`): the kernel only proposes. The
+    partition read off the last iterate can be wrong where the iteration stopped on a
+    vanishing ``theta`` with a pair unresolved (a row with a tiny but positive margin,
+    held on the hyperplane by the projection); the unprojected direction is then checked
+    too, and where it proves complete separation it is the answer. Complete separation
+    excludes both other certificates, so the two checks never conflict.
     """
     def library(columns, active):
         return _candidates(columns.T, active, eps=eps, max_iter=max_iter)
@@ -267,9 +278,13 @@ def decide(sides: Sides, *, eps: float, tau: float, sigma: float,
     def native(columns, active):
         return _native.lp_candidates(columns, active, max_iter=max_iter)
 
-    d, lam, n_iter = native_or_library(sides.columns, (sides.columns, sides.active),
-                                       native=native, library=library)
-    return check(sides, d, lam, tau=tau, sigma=sigma), d, lam, n_iter
+    d, lam, raw, n_iter = native_or_library(sides.columns, (sides.columns, sides.active),
+                                            native=native, library=library)
+    checks = check(sides, d, lam, tau=tau, sigma=sigma)
+    unprojected = check(sides, raw, jnp.zeros_like(lam), tau=tau, sigma=sigma)
+    use_raw = unprojected.complete & ~checks.complete
+    checks = tree_where(use_raw, unprojected, checks)
+    return (checks, jnp.where(use_raw, raw, d), jnp.where(use_raw, 0.0, lam), n_iter)
 
 
 def _result(checks: Checks, d, lam, n_iter, invalid, eps) -> SeparationResult:

@@ -464,6 +464,10 @@ def _sentence_resampled(match, run):
         values.append((float("nan"), 1))
     if match["lp"] is not None:
         values += [(glm["lp_complete_frac"], 100), (glm["lp_quasi_frac"], 100)]
+        if (match["undecided"] is not None) != bool(glm.get("lp_undecided_frac")):
+            values.append((float("nan"), 1))
+        if match["undecided"] is not None:
+            values.append((glm["lp_undecided_frac"], 100))
     values += [(glm["separated_frac"], 100), (glm["converged_frac"], 100),
                (run.ours("glm_firth", regime)["converged_frac"], 100),
                (perceptron["converged_frac"], 100)]
@@ -513,7 +517,8 @@ SENTENCES = {
     rf"of the same data sets: [^.]*|; ours converged on {P} at {N} fits/s)\.":
         _sentence_peer,
     rf"In the (?P<regime>{'|'.join(RESAMPLED)}) regime \(.+?\), of {N} bootstrap resamples"
-    rf"(?P<lp> the linear program found {P} completely and {P} quasi-completely separated;)? "
+    rf"(?P<lp> the linear program found {P} completely and {P} quasi-completely separated"
+    rf"(?P<undecided> \({P} undecided\))?;)? "
     rf"the GLM reported separation on {P} and converged on {P}; glm_firth on {P}, perceptron "
     rf"on {P}(?P<on_complete> \(the perceptron converged on {P} of the completely separated "
     rf"resamples within its {N} epochs, and can converge on no other\))?\.":
@@ -782,7 +787,7 @@ def with_verdicts(tmp_path_factory) -> tuple[str, dict]:
             continue
         info.update(lp_complete_frac=0.75 if info["regime"] == "separable" else 0.0,
                     lp_quasi_frac=0.25 if info["regime"] == "iris" else 0.0,
-                    lp_undecided_frac=0.25 if info["regime"] == "xor" else 0.0,
+                    lp_undecided_frac=0.25 if info["regime"] in ("xor", "iris") else 0.0,
                     converged_on_complete_frac=0.5 if info["regime"] == "separable" else None,
                     separated_agrees_frac=0.75 if info["regime"] == "iris" else 1.0)
         if info["regime"] == "separable":
@@ -807,10 +812,12 @@ def test_the_verdicts_sentences_and_columns_are_read_back(with_verdicts):
     for expected in ("the linear program found 75% completely and 0% quasi-completely "
                      "separated", "of quasi,", "quasi-separated data (a rare exposure",
                      "0.95 of its speed", "| 0 / 25 ", "(25 undecided)",
+                     "25% quasi-completely separated (25% undecided);",
                      "the perceptron converged on 50% of those"):
         assert expected in readme, expected
     for old, new in (("0.95 of its speed", "0.96 of its speed"),
                      ("| 0 / 25 ", "| 0 / 35 "),
                      ("found 75% completely", "found 76% completely"),
-                     ("converged on 50% of those", "converged on 60% of those")):
+                     ("converged on 50% of those", "converged on 60% of those"),
+                     ("separated (25% undecided);", "separated (20% undecided);")):
         assert check_readme(readme.replace(old, new, 1), data) != [], old

@@ -72,7 +72,10 @@ def resampled_sentences(cases: list[CaseRecord]) -> list[str]:
         else:
             sentence += (f"resamples the linear program found "
                          f"{pct_word(glm.lp_complete_frac)} completely and "
-                         f"{pct_word(glm.lp_quasi_frac)} quasi-completely separated;")
+                         f"{pct_word(glm.lp_quasi_frac)} quasi-completely separated")
+            if glm.lp_undecided_frac:
+                sentence += f" ({pct_word(glm.lp_undecided_frac)} undecided)"
+            sentence += ";"
         sentence += (f" the GLM reported separation on {pct_word(glm.separated_frac)} and "
                      f"converged on {pct_word(glm.converged_frac)}")
         others = [(m, matched_ours(cases, m, regime)) for m in ("glm_firth", "perceptron")]

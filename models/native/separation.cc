@@ -8,13 +8,14 @@
 // Out:
 //   d      [..., p]     the separating direction, in the data's columns (0 if none)
 //   lam    [..., 2, n]  the multipliers of the data's rows (0 off the hyperplane)
+//   raw    [..., p]     the last iterate's direction, unprojected, in the data's columns
 //   n_iter [...]        int32 interior-point steps
 //
 // This is the JAX code of models/_separation.py and models/_lp.py, step for step, in
 // scalar arithmetic: columns scaled to unit largest entry and rows to unit length; an
 // orthonormal basis of the columns by Gram-Schmidt with reorthogonalisation; the
 // homogeneous self-dual interior-point method with Mehrotra's predictor and corrector; the
-// partition read off where every pair (lambda_k, s_k) is apart by eps^-1/2; the direction
+// partition read off where every pair (lambda_k, s_k) is apart by eps^-1/3; the direction
 // projected onto the null space of the hyperplane's rows, and the multipliers balanced, each
 // twice. It only proposes: models/_certificates.py checks what it returns, as it checks any
 // other candidate, so an error here can make a verdict undecided but never wrong.
@@ -156,7 +157,8 @@ void cho_solve(int64_t p, const T* factor, const std::vector<bool>& lost, const 
 }
 
 template <typename T>
-int32_t lane(Work<T>& w, int32_t max_iter, const T* xt, const T* act, T* d_out, T* lam_out) {
+int32_t lane(Work<T>& w, int32_t max_iter, const T* xt, const T* act, T* d_out, T* lam_out,
+             T* raw_out) {
   const int64_t p = w.p, n = w.n;
   const T eps = w.eps;
   const T* a0 = act;
@@ -331,6 +333,17 @@ int32_t lane(Work<T>& w, int32_t max_iter, const T* xt, const T* act, T* d_out, 
     nu = nu_new;
     if (apart || theta <= theta_stop) break;
   }
+  // d = R^-1 e on the kept columns, in the data's columns.
+  auto to_data = [&](const T* e, T* out) {
+    for (int64_t j = 0; j < p; ++j) w.vec[j] = w.aliased[j] ? T(0) : e[j];
+    for (int64_t i = p - 1; i >= 0; --i) {
+      T acc = w.vec[i];
+      for (int64_t k = i + 1; k < p; ++k) acc -= w.r_mat[i * p + k] * out[k];
+      out[i] = acc / w.r_mat[i * p + i];
+    }
+    for (int64_t j = 0; j < p; ++j) out[j] /= scale[j];
+  };
+  to_data(w.d.data(), raw_out);
   // The partition, the direction projected onto the null space of the hyperplane's rows,
   // and the multipliers of its rows balanced (models/_separation.py: _project, _balance).
   bool pushed = false;
@@ -361,14 +374,8 @@ int32_t lane(Work<T>& w, int32_t max_iter, const T* xt, const T* act, T* d_out, 
     solve_upper_factor<T>(p, w.t_mat.data(), plane_aliased, w.rhs.data(), w.vec.data());
     for (int64_t j = 0; j < p; ++j) w.d[j] -= w.vec[j];
   }
-  // d = R^-1 e on the kept columns, in the data's columns.
-  for (int64_t j = 0; j < p; ++j) w.vec[j] = w.aliased[j] ? T(0) : w.d[j];
-  for (int64_t i = p - 1; i >= 0; --i) {
-    T acc = w.vec[i];
-    for (int64_t k = i + 1; k < p; ++k) acc -= w.r_mat[i * p + k] * d_out[k];
-    d_out[i] = acc / w.r_mat[i * p + i];
-  }
-  for (int64_t j = 0; j < p; ++j) d_out[j] = pushed ? d_out[j] / scale[j] : T(0);
+  to_data(w.d.data(), d_out);
+  for (int64_t j = 0; j < p; ++j) d_out[j] = pushed ? d_out[j] : T(0);
   for (int64_t k = 0; k < 2 * n; ++k) w.lam[k] = on_plane[k] ? w.lam[k] : T(0);
   const T tiny = std::numeric_limits<T>::min();
   for (int pass = 0; pass < 2; ++pass) {
@@ -400,7 +407,7 @@ int32_t lane(Work<T>& w, int32_t max_iter, const T* xt, const T* act, T* d_out, 
 template <ffi::DataType D>
 ffi::Error lp_candidates(ffi::Buffer<D> xt, ffi::Buffer<D> active, int32_t max_iter,
                          ffi::ResultBuffer<D> d, ffi::ResultBuffer<D> lam,
-                         ffi::ResultBuffer<ffi::S32> n_iter) {
+                         ffi::ResultBuffer<D> raw, ffi::ResultBuffer<ffi::S32> n_iter) {
   using T = ffi::NativeType<D>;
   const auto xd = xt.dimensions();
   if (xd.size() < 2) return ffi::Error::InvalidArgument("lp_candidates: xt [..., p, n]");
@@ -409,13 +416,15 @@ ffi::Error lp_candidates(ffi::Buffer<D> xt, ffi::Buffer<D> active, int32_t max_i
   if (p < 1 || static_cast<int64_t>(xt.element_count()) != lanes * p * n ||
       static_cast<int64_t>(active.element_count()) != lanes * 2 * n ||
       static_cast<int64_t>(d->element_count()) != lanes * p ||
+      static_cast<int64_t>(raw->element_count()) != lanes * p ||
       static_cast<int64_t>(lam->element_count()) != lanes * 2 * n)
     return ffi::Error::InvalidArgument("lp_candidates: shapes differ");
   Work<T> work(p, n);
   for (int64_t b = 0; b < lanes; ++b)
     n_iter->typed_data()[b] =
         lane<T>(work, max_iter, xt.typed_data() + b * p * n, active.typed_data() + b * 2 * n,
-                d->typed_data() + b * p, lam->typed_data() + b * 2 * n);
+                d->typed_data() + b * p, lam->typed_data() + b * 2 * n,
+                raw->typed_data() + b * p);
   return ffi::Error::Success();
 }
 
@@ -427,6 +436,7 @@ ffi::Error lp_candidates(ffi::Buffer<D> xt, ffi::Buffer<D> active, int32_t max_i
                                     .Arg<ffi::Buffer<D>>()                  \
                                     .Arg<ffi::Buffer<D>>()                  \
                                     .Attr<int32_t>("max_iter")              \
+                                    .Ret<ffi::Buffer<D>>()                  \
                                     .Ret<ffi::Buffer<D>>()                  \
                                     .Ret<ffi::Buffer<D>>()                  \
                                     .Ret<ffi::Buffer<ffi::S32>>());
