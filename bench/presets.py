@@ -1,9 +1,9 @@
 """Benchmark presets: how big each benchmark case is, as data.
 
 ``smoke`` is what ``pytest bench/suite`` runs (tiny, timing disabled); ``quick`` is what
-``pytest --benchmark`` runs by default (about 6-8 minutes on a 2-core CPU: 5 min 44 s and
-8 min 9 s for the seventh and eighth runs of 2026-12-01, the second on a busier machine,
-with the real-data regimes, the JAX peers and the figures' refits); ``gpu`` scales to
+``pytest --benchmark`` runs by default (about 10 minutes on a 2-core CPU: 9 min 40 s for
+the quick runs of 2026-12-07, with the quasi regime, the real-data regimes, the JAX peers
+and the figures' refits); ``gpu`` scales to
 100,000 data sets per case and sweeps ``n_datasets`` over powers of ten for the throughput
 plot; ``gpu-dry`` is the ``gpu`` preset's whole matrix
 (every case, sweep point, table and plot) at tiny sizes, so a CPU run proves it before it
