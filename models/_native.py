@@ -56,7 +56,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-__all__ = ["MAX_COLUMNS", "SOURCES", "NativeUnavailableWarning", "enabled", "status",
+__all__ = ["MAX_COLUMNS", "SOURCES", "HEADERS", "NativeUnavailableWarning", "enabled", "status",
            "available", "describe", "library_path", "supports", "normal_equations",
            "cholesky_skip", "cho_solve", "certificate", "lp_candidates"]
 
@@ -68,6 +68,9 @@ SOURCES = tuple(Path(__file__).parent / "native" / name
                 for name in ("normal_equations.cc", "cholesky.cc", "certificate.cc",
                              "separation.cc"))
 """The kernels' C++ sources, compiled into one library."""
+
+HEADERS = (Path(__file__).parent / "native" / "cholesky_skip.h",)
+"""What the sources include of ours: part of the cache key, as the sources are."""
 
 _FLAGS = ("-std=c++17", "-O2", "-march=native", "-fPIC", "-shared", "-w")
 #: FFI target name -> the handler's symbol in the library, per kernel and dtype.
@@ -117,7 +120,7 @@ def library_path(compiler: str) -> Path:
     import jaxlib
 
     version = _compiler_version(compiler)
-    key = hashlib.sha256("\0".join([*(source.read_text() for source in SOURCES),
+    key = hashlib.sha256("\0".join([*(source.read_text() for source in SOURCES + HEADERS),
                                     " ".join(_FLAGS), version, jaxlib.__version__,
                                     _cpu_signature()]).encode())
     return _cache_dir() / f"kernels-{key.hexdigest()[:16]}.so"

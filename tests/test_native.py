@@ -264,3 +264,13 @@ def test_a_gpu_lowering_holds_no_native_call():
     assert "glmnn_normal_equations_f64" in cpu and "glmnn_cholesky_skip_f64" in cpu
     cuda = export.export(jax.jit(jax.vmap(glm.fit)), platforms=["cuda"])(X, y)
     assert "glmnn_" not in cuda.mlir_module()
+
+
+def test_every_header_the_sources_include_is_in_the_cache_key():
+    """A header of ours missing from HEADERS would leave a stale library cached on a change."""
+    import re
+
+    included = {match for source in _native.SOURCES
+                for match in re.findall(r'#include "([^"/]+)"', source.read_text())}
+    assert included == {header.name for header in _native.HEADERS}
+    assert all(header.is_file() for header in _native.HEADERS)

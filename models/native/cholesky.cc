@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "cholesky_skip.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
@@ -25,27 +26,7 @@ namespace {
 
 template <typename T>
 void factor_one(int64_t p, T rtol, const T* gram, T* factor, bool* aliased) {
-  for (int64_t i = 0; i < p * p; ++i) factor[i] = 0;
-  for (int64_t j = 0; j < p; ++j) {
-    // residual[i] = gram[i, j] - sum_k factor[i, k] factor[j, k] over the earlier columns
-    // (the rows of dropped columns are e_k, so their entries below are 0).
-    T pivot = gram[j * p + j];
-    for (int64_t k = 0; k < j; ++k) pivot -= factor[j * p + k] * factor[j * p + k];
-    const bool bad = !(pivot > rtol * gram[j * p + j]);
-    aliased[j] = bad;
-    if (bad) {
-      for (int64_t k = 0; k < p; ++k) factor[j * p + k] = 0;  // row j: e_j
-      factor[j * p + j] = 1;
-      continue;  // column j below the diagonal stays 0
-    }
-    const T root = std::sqrt(pivot);
-    factor[j * p + j] = root;
-    for (int64_t i = j + 1; i < p; ++i) {
-      T residual = gram[i * p + j];
-      for (int64_t k = 0; k < j; ++k) residual -= factor[i * p + k] * factor[j * p + k];
-      factor[i * p + j] = residual / root;
-    }
-  }
+  glmnn::cholesky_skip(p, rtol, gram, factor, aliased);
 }
 
 template <typename T>

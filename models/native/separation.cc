@@ -24,6 +24,7 @@
 #include <limits>
 #include <vector>
 
+#include "cholesky_skip.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
@@ -119,29 +120,7 @@ void solve_upper_factor(int64_t p, const T* upper, const std::vector<bool>& alia
   }
 }
 
-// The column-skipping Cholesky of models._linalg.cholesky_skip, and its solve.
-template <typename T>
-void cholesky_skip(int64_t p, T rtol, const T* gram, T* factor, std::vector<bool>& lost) {
-  for (int64_t i = 0; i < p * p; ++i) factor[i] = 0;
-  for (int64_t j = 0; j < p; ++j) {
-    T pivot = gram[j * p + j];
-    for (int64_t k = 0; k < j; ++k) pivot -= factor[j * p + k] * factor[j * p + k];
-    const bool bad = !(pivot > rtol * gram[j * p + j]);
-    lost[j] = bad;
-    if (bad) {
-      factor[j * p + j] = 1;
-      continue;
-    }
-    const T root = std::sqrt(pivot);
-    factor[j * p + j] = root;
-    for (int64_t i = j + 1; i < p; ++i) {
-      T residual = gram[i * p + j];
-      for (int64_t k = 0; k < j; ++k) residual -= factor[i * p + k] * factor[j * p + k];
-      factor[i * p + j] = residual / root;
-    }
-  }
-}
-
+// The solve with a factor of glmnn::cholesky_skip (cholesky_skip.h).
 template <typename T>
 void cho_solve(int64_t p, const T* factor, const std::vector<bool>& lost, const T* rhs, T* x) {
   for (int64_t i = 0; i < p; ++i) {
@@ -256,7 +235,7 @@ int32_t lane(Work<T>& w, int32_t max_iter, const T* xt, const T* act, T* d_out, 
           sum += (w.D[i] + w.D[n + i]) * q[a * n + i] * q[b * n + i];
         w.gram[a * p + b] = w.gram[b * p + a] = sum;
       }
-    cholesky_skip<T>(p, T(kPivotRtol) * eps, w.gram.data(), w.factor.data(), w.lost);
+    glmnn::cholesky_skip<T>(p, T(kPivotRtol) * eps, w.gram.data(), w.factor.data(), w.lost);
     transpose_apply(w.D.data(), w.vec.data());  // A^T D 1 (D is 0 off the rows present)
     for (int64_t j = 0; j < p; ++j) {
       w.h[j] = w.vec[j] - w.b_d[j];
