@@ -69,7 +69,8 @@ SOURCES = tuple(Path(__file__).parent / "native" / name
                              "separation.cc"))
 """The kernels' C++ sources, compiled into one library."""
 
-HEADERS = (Path(__file__).parent / "native" / "cholesky_skip.h",)
+HEADERS = tuple(Path(__file__).parent / "native" / name
+                for name in ("cholesky_skip.h", "simd.h"))
 """What the sources include of ours: part of the cache key, as the sources are."""
 
 _FLAGS = ("-std=c++17", "-O2", "-march=native", "-fPIC", "-shared", "-w")

@@ -32,32 +32,17 @@
 #include <limits>
 #include <vector>
 
+#include "simd.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
 
 namespace {
 
-template <typename T>
-struct Vec {
-  static constexpr int kLanes = 64 / sizeof(T);
-  typedef T type __attribute__((vector_size(64)));
-};
-
-template <typename T>
-using V = typename Vec<T>::type;
-
-template <typename T>
-inline V<T> load(const T* p) {
-  V<T> v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-template <typename T>
-inline void store(T* p, V<T> v) {
-  __builtin_memcpy(p, &v, sizeof(v));
-}
+using glmnn::load;
+using glmnn::V;
+using glmnn::Vec;
+using glmnn::store;
 
 // buf[0] = the pairwise sum of buf[0 .. size), size a power of two: element i + h is added
 // to element i, h = size / 2, size / 4, ..., 1; a vector of them at a time while h allows.

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "simd.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
@@ -26,21 +27,9 @@ namespace {
 
 constexpr int kMaxColumns = 16;
 
-template <typename T>
-struct Vec {
-  static constexpr int kLanes = 64 / sizeof(T);
-  typedef T type __attribute__((vector_size(64)));
-};
-
-template <typename T>
-using V = typename Vec<T>::type;
-
-template <typename T>
-inline V<T> load(const T* p) {
-  V<T> v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
-}
+using glmnn::load;
+using glmnn::V;
+using glmnn::Vec;
 
 template <typename T>
 inline V<T> load_tail(const T* p, int64_t count) {  // the last count < kLanes numbers, then 0
