@@ -55,9 +55,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._lanes import tree_where
 from ._linalg import Design, cho_solve, cholesky_skip_fast
 
-__all__ = ["Sides", "LPSolution", "solve", "CLEAR_RATIO_POWER", "THETA_STOP_POWER",
+__all__ = ["UnitRows", "LPSolution", "solve", "CLEAR_RATIO_POWER", "THETA_STOP_POWER",
            "STEP_FRACTION", "PIVOT_RTOL"]
 
 CLEAR_RATIO_POWER = 1 / 3
@@ -78,7 +79,7 @@ PIVOT_RTOL = 10.0
 """``x eps x G[j, j]``: a pivot of ``A^T D A`` lost to rounding drops its column from the step."""
 
 
-class Sides(NamedTuple):
+class UnitRows(NamedTuple):
     """The rows ``a_k`` of one data set: two sides per observation, as masks over ``X``.
 
     Side 0 of observation ``i`` is ``+x_i`` (it has successes), side 1 is ``-x_i`` (it has
@@ -133,11 +134,11 @@ def _max_step(x: jax.Array, dx: jax.Array, mask: jax.Array) -> jax.Array:
     return jnp.minimum(1.0, jnp.min(ratio))
 
 
-def solve(sides: Sides, *, max_iter: int, eps: float) -> LPSolution:
+def solve(sides: UnitRows, *, max_iter: int, eps: float) -> LPSolution:
     """Run the self-dual interior-point method on one data set's sides.
 
     Args:
-        sides: the rows (:class:`Sides`).
+        sides: the rows (:class:`UnitRows`).
         max_iter: most predictor-corrector steps (static).
         eps: machine epsilon of the dtype.
 
@@ -214,7 +215,7 @@ def solve(sides: Sides, *, max_iter: int, eps: float) -> LPSolution:
         apart = jnp.maximum(new.x, new.z) >= clear * jnp.minimum(new.x, new.z)
         separated_pairs = jnp.all(jnp.where(mask[:-1] > 0, apart[:-1], True))
         # A step that leaves the finite numbers keeps the last iterate, and stops.
-        kept = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, st._replace(k=st.k + 1))
+        kept = tree_where(finite, new, st._replace(k=st.k + 1))
         return kept._replace(done=~finite | separated_pairs | (new.x[-1] <= theta_stop))
 
     ones = jnp.ones((2 * n + 1,), dtype)

@@ -64,7 +64,8 @@ from ._certificates import (
     tolerance,
     verdict_dtype,
 )
-from ._lanes import tree_where
+from ._families import binomial
+from ._lanes import all_finite, tree_where
 from ._linalg import (
     RANK_RTOL,
     Design,
@@ -159,7 +160,7 @@ def _largest_column(rows: jax.Array) -> jax.Array:
     return jnp.sqrt(jnp.max(jnp.sum(rows * rows, axis=0)))
 
 
-def _project(lp: _lp.Sides, d: jax.Array, on_plane: jax.Array, eps: float) -> jax.Array:
+def _project(lp: _lp.UnitRows, d: jax.Array, on_plane: jax.Array, eps: float) -> jax.Array:
     """``d`` minus a solution ``x`` of ``A_0 x = A_0 d`` (``A_0``: the rows ``on_plane``).
 
     The result has ``A_0 d = 0`` to rounding. The rank of ``A_0`` is decided on its rows
@@ -181,7 +182,7 @@ def _project(lp: _lp.Sides, d: jax.Array, on_plane: jax.Array, eps: float) -> ja
     return lax.fori_loop(0, 2, refine, d)
 
 
-def _balance(lp: _lp.Sides, lam: jax.Array, eps: float) -> jax.Array:
+def _balance(lp: _lp.UnitRows, lam: jax.Array, eps: float) -> jax.Array:
     """Multipliers ``lam [2, n]`` scaled by ``1 - a_k^T delta`` so that ``A^T lam`` vanishes.
 
     ``delta`` solves ``(sum_k lam_k a_k a_k^T) delta = A^T lam``; the new residual is then
@@ -224,7 +225,7 @@ def _orthonormal(sides: Sides, eps: float):
     basis, aliased = gram_schmidt(rows, ORTHONORMAL_RTOL * eps)
     norm = jnp.sqrt(jnp.sum(basis * basis, axis=1))
     unit = basis / jnp.where(norm > 0, norm, 1.0)[:, None]
-    lp_sides = _lp.Sides(unit, Design.of(unit), sides.active)
+    lp_sides = _lp.UnitRows(unit, Design.of(unit), sides.active)
     return lp_sides, basis.T @ rows, aliased, norm, row_norm, scale
 
 
@@ -313,8 +314,8 @@ def _separation_one(X, y, prior, *, max_iter: int) -> SeparationResult:
     X, y, prior = (jnp.asarray(a, dtype) for a in (X, y, prior))
     eps = float(jnp.finfo(dtype).eps)
     n, p = X.shape
-    invalid = ~(jnp.all(jnp.isfinite(X)) & jnp.all(jnp.isfinite(y)) & jnp.all(jnp.isfinite(prior))
-                & jnp.all((y >= 0) & (y <= 1)) & jnp.all(prior >= 0) & jnp.any(prior > 0))
+    invalid = ~(all_finite((X, y, prior)) & jnp.all(binomial.valid_y(y)) & jnp.all(prior >= 0)
+                & jnp.any(prior > 0))
     positive = (prior > 0) & ~invalid
     X = jnp.where(invalid, 0.0, X)
     y = jnp.where(invalid, 0.5, y)
