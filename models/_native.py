@@ -24,12 +24,18 @@ nothing); against XLA's operations the results agree to rounding
 (``tests/test_native.py``). ``docs/glm-core.md`` has what they bought.
 
 The kernels are compiled on first use with the machine's C++ compiler (``CXX``, else
-``c++``, ``g++`` or ``clang++``) for the machine's own vector instructions
-(``-march=native``), against the FFI headers that ship with ``jaxlib``, and cached under
-``GLMNN_CACHE_DIR`` (default ``$XDG_CACHE_HOME/glmnn-bench``, or
-``~/.cache/glmnn-bench``), keyed by the sources, the flags,
-the compiler, ``jaxlib``'s version and the CPU. Where no compiler works, the GLM uses
-XLA's operations instead, after one :class:`NativeUnavailableWarning`; with
+``c++``, ``g++`` or ``clang++``; a ``CXX`` that names no executable is an error, not a cue
+to use another) for the machine's own vector instructions (``-march=native``), against the
+FFI headers that ship with ``jaxlib``, and cached under ``GLMNN_CACHE_DIR`` (default
+``$XDG_CACHE_HOME/glmnn-bench``, or ``~/.cache/glmnn-bench``; empty counts as unset), keyed
+by the sources, the flags, the compiler, ``jaxlib``'s version and the CPU. The cache is
+treated as code (:mod:`models._kernel_cache`): it is private to its user (folders ``0700``,
+the library ``0700``, whatever the umask), and a folder or file another user owns or can
+write is refused, not loaded; the library's sha256, recorded when it was built, is checked
+before it is opened, so a truncated or replaced library is rebuilt, never mapped;
+concurrent first uses compile once (a lock); a build that died leaves nothing behind for
+long. Where no compiler works, or the cache is refused, the GLM uses XLA's operations
+instead, after one :class:`NativeUnavailableWarning` that says what to change; with
 ``GLMNN_NATIVE=0`` it does so silently. Off CPU (``lax.platform_dependent``) XLA's
 operations are used always: the kernels are registered for the CPU only, and from JAX
 0.6.1 on a lowering for another platform holds only that platform's branch (JAX 0.6.0
@@ -46,15 +52,17 @@ import functools
 import hashlib
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import jax
 import numpy as np
+
+from . import _kernel_cache as kernel_cache
 
 __all__ = ["MAX_COLUMNS", "SOURCES", "HEADERS", "NativeUnavailableWarning", "enabled", "status",
            "available", "describe", "library_path", "supports", "normal_equations",
@@ -94,10 +102,27 @@ def enabled() -> bool:
 
 
 def _compiler() -> str | None:
-    for name in (os.environ.get("CXX"), "c++", "g++", "clang++"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
+    """The compiler command, or ``None`` where there is none.
+
+    ``CXX`` (its first word resolved on the path), else the first of ``c++``, ``g++``,
+    ``clang++`` on the path.
+
+    Raises:
+        RuntimeError: ``CXX`` is set but names no executable (another compiler than the one
+            asked for would build a library nobody expects).
+    """
+    cxx = os.environ.get("CXX", "").strip()
+    if not cxx:
+        return next(filter(None, map(shutil.which, ("c++", "g++", "clang++"))), None)
+    try:
+        words = shlex.split(cxx)  # "ccache g++" is a usual CXX
+    except ValueError:
+        words = []
+    found = shutil.which(words[0]) if words else None
+    if found is None:
+        raise RuntimeError(f"CXX={cxx} is not an executable; unset it or point it at a C++ "
+                           f"compiler")
+    return shlex.join([found, *words[1:]])
 
 
 def _cpu_signature() -> str:
@@ -111,33 +136,36 @@ def _cpu_signature() -> str:
     return "\n".join(sorted(set(lines)))
 
 
-def _cache_dir() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "glmnn-bench"
-    return Path(os.environ.get("GLMNN_CACHE_DIR", default))
-
-
 def library_path(compiler: str) -> Path:
-    """Where the kernels built by ``compiler`` for this CPU and ``jaxlib`` are cached."""
+    """Where the kernels built by ``compiler`` for this CPU and ``jaxlib`` are cached (absolute)."""
     import jaxlib
 
     version = _compiler_version(compiler)
     key = hashlib.sha256("\0".join([*(source.read_text() for source in SOURCES + HEADERS),
                                     " ".join(_FLAGS), version, jaxlib.__version__,
                                     _cpu_signature()]).encode())
-    return _cache_dir() / f"kernels-{key.hexdigest()[:16]}.so"
+    return kernel_cache.cache_dir() / f"kernels-{key.hexdigest()[:16]}.so"
 
 
-def _build(compiler: str, target: Path) -> None:
-    """Compile the kernels into ``target``, atomically (concurrent builds are safe)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        out = Path(tmp) / target.name
-        command = [compiler, *_FLAGS, f"-I{jax.ffi.include_dir()}", *map(str, SOURCES),
-                   "-o", str(out)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
-        os.replace(out, target)
+def _build(compiler: str, library: Path, out: Path) -> None:
+    """Compile the kernels into ``out``, which the cache then renames to ``library``."""
+    print(f"glmnn-bench: compiling the GLM's CPU kernels into {library} (once per machine "
+          f"and jaxlib version; about 10 s)", file=sys.stderr, flush=True)
+    command = [*shlex.split(compiler), *_FLAGS, f"-I{jax.ffi.include_dir()}",
+               *map(str, SOURCES), "-o", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
+
+
+def _register(path: Path) -> None:
+    """Open the library and register its handlers as the FFI targets, for the CPU."""
+    import ctypes
+
+    library = ctypes.CDLL(str(path))
+    for target, symbol in _SYMBOLS.items():
+        jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(library, symbol)),
+                                    platform="cpu")
 
 
 @functools.cache
@@ -150,21 +178,12 @@ def status() -> tuple[bool, str]:
     """
     if not enabled():
         return False, "XLA operations (GLMNN_NATIVE=0)"
-    import ctypes
-
-    compiler = _compiler()
     try:
+        compiler = _compiler()
         if compiler is None:
             raise RuntimeError("no C++ compiler found (set CXX, or install g++ or clang++)")
         path = library_path(compiler)
-        if not path.exists():
-            print(f"glmnn-bench: compiling the GLM's CPU kernels into {path} (once per "
-                  f"machine and jaxlib version; about 10 s)", file=sys.stderr, flush=True)
-            _build(compiler, path)
-        library = ctypes.cdll.LoadLibrary(str(path))
-        for target, symbol in _SYMBOLS.items():
-            jax.ffi.register_ffi_target(target, jax.ffi.pycapsule(getattr(library, symbol)),
-                                        platform="cpu")
+        kernel_cache.ensure(path, functools.partial(_build, compiler, path), _register)
     except Exception as error:  # any failure to build or load: fall back, and say why
         warnings.warn(f"glmnn-bench: the GLM's native CPU kernels are not available "
                       f"({error}); it uses XLA's operations instead, about 1.3x slower on "
@@ -188,7 +207,8 @@ def describe() -> str:
 @functools.cache
 def _compiler_version(compiler: str) -> str:
     """The first line of ``compiler --version``, asked once for the key and the record."""
-    done = subprocess.run([compiler, "--version"], capture_output=True, text=True, check=False)
+    done = subprocess.run([*shlex.split(compiler), "--version"], capture_output=True, text=True,
+                          check=False)
     return (done.stdout.strip().splitlines() or ["?"])[0]
 
 
