@@ -144,7 +144,9 @@ class GLMResult:
             column 0 of ``X`` is all ones, else of ``eta = offset``, as R's ``glm``.
         scale: ``[]`` dispersion: 1 for binomial and poisson; Pearson chi2 / (n - rank)
             otherwise (statsmodels; ``n`` counts observations with positive weight, as R).
-            NaN when ``n <= rank``, where it is undefined (R: NaN; bse then NaN too).
+            NaN when ``n <= rank``, where it is undefined (R: NaN; bse then NaN too), and
+            for a ``nonfinite`` fit whose statistics at the returned coefficients overflow
+            (bse too).
         n_iter: ``[]`` int32, iterations done (R's ``iter``).
         converged: ``[]`` bool, status is ``CONVERGED`` or ``RANK_DEFICIENT``.
         separated: ``[]`` bool, the binomial data are (quasi-)completely separated, so the
@@ -371,6 +373,10 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> G
     else:
         scale = jnp.ones((), dtype)
     bse = jnp.where(aliased, 0.0, jnp.sqrt(cov_diag * scale))
+    # Past the dtype's range (possible only when the fit fails) a statistic is not known:
+    # NaN, never an infinity that reads as a value.
+    bse = jnp.where(jnp.isinf(bse), jnp.nan, bse)
+    scale = jnp.where(jnp.isinf(scale), jnp.nan, scale)
     null = null_deviance(s, pb, has_offset=has_offset)
 
     separated = jnp.zeros((), bool)
@@ -491,6 +497,7 @@ def null_deviance(s: Settings, pb: Problem, *, has_offset: bool):
     if not has_offset:
         mean = jnp.sum(prior * y) / jnp.sum(prior)
         mu = jnp.where(has_intercept, jnp.broadcast_to(mean, y.shape), lnk.inverse(off))
+        eta = jnp.where(has_intercept, lnk.link(mean), off)
     else:
         def cond(c):
             _, _, k, done = c
@@ -503,13 +510,14 @@ def null_deviance(s: Settings, pb: Problem, *, has_offset: bool):
             working = jnp.where(pb.positive, prior * mu_eta**2 / fam.variance(mu), 0.0)
             z = eta - off + (y - mu) / mu_eta
             eta = jnp.sum(working * z) / jnp.sum(working) + off
-            new = deviance_of(s, pb, lnk.inverse(eta))
+            new = deviance_of(s, pb, lnk.inverse(eta), eta)
             done = ~(jnp.abs(new - old) / (jnp.abs(new) + 0.1) >= pb.tol)  # NaN stops too
             return eta, new, k + 1, done
 
         eta0 = lnk.link(fam.start_mu(y, prior))
         inf = jnp.asarray(jnp.inf, y.dtype)
         eta, _, _, _ = lax.while_loop(cond, body, (eta0, inf, jnp.int32(0), jnp.zeros((), bool)))
-        mu = lnk.inverse(jnp.where(has_intercept, eta, off))
-    value = deviance_of(s, pb, mu)
+        eta = jnp.where(has_intercept, eta, off)
+        mu = lnk.inverse(eta)
+    value = deviance_of(s, pb, mu, eta)
     return jnp.where(jnp.isnan(value), jnp.inf, value)

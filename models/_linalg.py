@@ -216,8 +216,12 @@ def design_aliased(X: jax.Array, working: jax.Array, gram: jax.Array, eps: float
     bound = 1.0 / (_GATE_SAFETY * p * p * (p + 1) * eps)
     trusted = jnp.all(jnp.isfinite(factor)) & ~jnp.any(lost) & jnp.all(inflation < bound)
     rtol = math.sqrt(RANK_RTOL * eps)
-    return when(~trusted, lambda X, w: qr_aliased(X * jnp.sqrt(w)[:, None], rtol),
-                 (X, working), jnp.zeros((p,), bool))
+    aliased = when(~trusted, lambda X, w: qr_aliased(X * jnp.sqrt(w)[:, None], rtol),
+                   (X, working), jnp.zeros((p,), bool))
+    # A Gram matrix that overflows the dtype decides nothing: its columns are not dependent,
+    # only too large, and dropping them would fit a smaller model and call it converged.
+    # Kept, they make the fit fail where the overflow bites, as it must.
+    return aliased & jnp.all(jnp.isfinite(gram))
 
 
 def solve_lower(factor: jax.Array, rhs: jax.Array) -> jax.Array:

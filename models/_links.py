@@ -31,6 +31,12 @@ where ``eps`` is the machine epsilon of the argument's dtype (R uses the double 
 Inside these bounds ``inverse(link(mu)) == mu`` to rounding. ``link`` and ``deriv`` are not
 clipped, so ``deriv == jax.grad(link)`` holds exactly.
 
+The clipped mean steers the iteration, but it must not set the objective: a deviance
+computed from it is capped near ``-2 log eps`` per observation, so a fit far out in a tail
+(a large offset) would see a flat, false objective and stop there. The links into
+``(0, 1)`` therefore also give ``log_inverse``: ``log mu`` and ``log(1 - mu)`` from ``eta``
+itself, unclipped and without cancellation, from which the binomial deviance is computed.
+
 References:
     McCullagh, P. and Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., §2.2.
     R Core Team. ``stats::make.link`` and ``stats::family``.
@@ -66,6 +72,8 @@ class Link(NamedTuple):
         inverse: ``eta -> mu``, elementwise (clipped into the range, see the module notes).
         deriv: ``mu -> d eta / d mu``, elementwise.
         inverse_deriv: ``eta -> d mu / d eta``, elementwise (R's ``mu.eta``).
+        log_inverse: ``None``, or ``eta -> (log mu, log(1 - mu))`` unclipped, for the links
+            a binomial mean can take (see the module notes).
     """
 
     name: str
@@ -73,6 +81,7 @@ class Link(NamedTuple):
     inverse: Callable[[jax.Array], jax.Array]
     deriv: Callable[[jax.Array], jax.Array]
     inverse_deriv: Callable[[jax.Array], jax.Array]
+    log_inverse: Callable[[jax.Array], tuple[jax.Array, jax.Array]] | None = None
 
 
 def _eps(x: jax.Array) -> jax.Array:
@@ -121,7 +130,13 @@ def _logit_inverse_deriv(eta):
     return _floor_eps(e / (1 + e) ** 2)
 
 
-logit = Link("logit", _logit_link, _logit_inverse, _logit_deriv, _logit_inverse_deriv)
+def _logit_log_inverse(eta):
+    eta = _as_float(eta)
+    return jax.nn.log_sigmoid(eta), jax.nn.log_sigmoid(-eta)
+
+
+logit = Link("logit", _logit_link, _logit_inverse, _logit_deriv, _logit_inverse_deriv,
+             _logit_log_inverse)
 
 
 # --- probit -----------------------------------------------------------------------------------
@@ -146,7 +161,13 @@ def _probit_inverse_deriv(eta):
     return _floor_eps(_norm_pdf(_as_float(eta)))
 
 
-probit = Link("probit", _probit_link, _probit_inverse, _probit_deriv, _probit_inverse_deriv)
+def _probit_log_inverse(eta):
+    eta = _as_float(eta)
+    return special.log_ndtr(eta), special.log_ndtr(-eta)
+
+
+probit = Link("probit", _probit_link, _probit_inverse, _probit_deriv, _probit_inverse_deriv,
+              _probit_log_inverse)
 
 
 # --- complementary log-log --------------------------------------------------------------------
@@ -170,8 +191,14 @@ def _cloglog_inverse_deriv(eta):
     return _floor_eps(jnp.exp(eta - jnp.exp(eta)))
 
 
+def _cloglog_log_inverse(eta):
+    # 1 - mu = exp(-exp(eta)); log mu = log(1 - exp(-exp(eta))), by expm1 for small exp(eta).
+    rate = jnp.exp(_as_float(eta))
+    return jnp.log(-jnp.expm1(-rate)), -rate
+
+
 cloglog = Link("cloglog", _cloglog_link, _cloglog_inverse, _cloglog_deriv,
-               _cloglog_inverse_deriv)
+               _cloglog_inverse_deriv, _cloglog_log_inverse)
 
 
 # --- log --------------------------------------------------------------------------------------
@@ -188,7 +215,12 @@ def _log_deriv(mu):
     return 1 / _as_float(mu)
 
 
-log = Link("log", _log_link, _log_inverse, _log_deriv, _log_inverse)
+def _log_log_inverse(eta):
+    eta = _as_float(eta)
+    return eta, jnp.log1p(-jnp.exp(eta))
+
+
+log = Link("log", _log_link, _log_inverse, _log_deriv, _log_inverse, _log_log_inverse)
 
 
 # --- identity ---------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ deviance, the penalised objective, the linear systems), shared by every step of
 
 from __future__ import annotations
 
+import functools
+
 from typing import NamedTuple
 
 import jax
@@ -94,9 +96,26 @@ def irls_weights(s: Settings, pb: Problem, eta, mu):
     return mu_eta, jnp.where(pb.positive, working, 0.0)
 
 
-def deviance_of(s: Settings, pb: Problem, mu):
+def deviance_of(s: Settings, pb: Problem, mu, eta=None):
+    """The deviance at the means ``mu``, from ``eta`` where the family and link allow.
+
+    A binomial deviance from the clipped ``mu`` is capped near ``-2 log eps`` per
+    observation, so it is computed from the link's exact ``log mu`` and ``log(1 - mu)`` at
+    ``eta`` instead (:mod:`models._links`).
+    """
+    fam, lnk = s.family, s.link
+    if eta is not None and fam.log_deviance is not None and lnk.log_inverse is not None:
+        logs = lnk.log_inverse(eta)
+
+        def exact(y, logs, prior, binary):
+            terms = fam.log_deviance(y, *logs, prior, binary)
+            return jnp.sum(jnp.where(pb.positive, terms, 0.0))
+
+        return when(~pb.binary, functools.partial(exact, binary=False),
+                    (pb.y, logs, pb.prior), exact(pb.y, logs, pb.prior, True))
+
     def general(y, mu, prior):
-        return jnp.sum(s.family.deviance_residuals(y, mu, prior))
+        return jnp.sum(jnp.where(pb.positive, s.family.deviance_residuals(y, mu, prior), 0.0))
 
     if s.family.binary_deviance is None:
         return general(pb.y, mu, pb.prior)
@@ -109,7 +128,7 @@ def deviance_of(s: Settings, pb: Problem, mu):
 def evaluate(s: Settings, pb: Problem, eta, coef) -> Evaluation:
     """-2 x penalised log-likelihood (up to a constant) at ``eta``, and its validity."""
     mu = s.link.inverse(eta)
-    deviance = deviance_of(s, pb, mu)
+    deviance = deviance_of(s, pb, mu, eta)
     value = deviance + pb.l2 * jnp.sum(pb.penalised * coef**2)
     gram = factor = None
     if s.firth:
