@@ -131,6 +131,7 @@ from ._irls import (
 from ._linalg import RANK_RTOL
 from ._links import LINKS, Link
 from ._problem import TOL_FLOOR, Settings, make_problem
+from ._rows import concrete, pad
 from ._validate import check_choice, check_design, check_positive_int, float_dtype_of
 
 __all__ = ["GLMResult", "fit", "predict", "MAX_HALVINGS", "RANK_RTOL", "TOL_FLOOR",
@@ -216,9 +217,12 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
     r"""Fit a generalised linear model to one data set by IRLS.
 
     Pure JAX, compiled once per shape, dtype and static setting: works unchanged under
-    ``jax.jit`` and ``jax.vmap`` (a batch is ``jax.vmap(fit)`` over a leading axis). Data
-    problems never raise inside traced code; they are reported in ``status`` (see the
-    module docstring for the algorithm, the separation rule and the status codes).
+    ``jax.jit`` and ``jax.vmap`` (a batch is ``jax.vmap(fit)`` over a leading axis). Called
+    outside any trace, it pads the rows to one of a few sizes at prior weight 0
+    (:mod:`models._rows`), so data sets of many sizes share compiled programs; the result is
+    the same to rounding. Data problems never raise inside traced code; they are reported
+    in ``status`` (see the module docstring for the algorithm, the separation rule and the
+    status codes).
 
     Args:
         X: ``[n, p]`` design matrix for ONE data set. The caller supplies the intercept:
@@ -299,6 +303,11 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
     _check_scalar("l2", l2, strictly_positive=False)
     if not isinstance(separation, (bool, np.bool_)):
         raise ValueError(f"separation must be True or False, got {separation!r}.")
+    if concrete(X, y, weights, offset, l2, tol):
+        # A call outside any trace: rows padded to a bucket (weight 0), so that data sets of
+        # many sizes share a few compiled programs (models._rows).
+        dtype = float_dtype_of(*[a for a in (X, y, weights, offset) if a is not None])
+        X, y, weights, offset = pad(X, y, weights, offset, dtype)
     return _fit_jit(X, y, weights, offset, l2, tol, family=fam.name, link=lnk.name,
                     firth=firth, max_iter=max_iter, group_size=check_group_size(group_size),
                     separation=bool(separation))
