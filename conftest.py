@@ -17,7 +17,10 @@ which pytest loads before parsing the command line).
   ``results/<run>/`` (``bench.report``). A run that failed or was interrupted publishes
   nothing, and its JSON is marked incomplete (``glmnn.complete``), so
   ``python -m bench publish`` refuses it too. Every destination is checked before anything
-  runs.
+  runs. A Ctrl-C while pytest starts (JAX's import, collection) is held until collection is
+  done, then stops the run; one that JAX's garbage-collection callback swallowed is raised
+  at the next test, and the run is never marked complete nor published
+  (:mod:`bench.interrupts`).
 
 Options that take a path are written ``--option=PATH``: pytest reads a path given after an
 option it does not know yet (ours, which this file registers) as a test path.
@@ -35,9 +38,12 @@ import tempfile
 
 import pytest
 
-from bench import catalog, paths
+from bench import catalog, interrupts, paths
 from bench.presets import PRESETS, get_preset
 from bench.suite.mode import ModeError, run_mode
+
+# Before anything imports JAX: a Ctrl-C while it imports would be lost (bench.interrupts).
+interrupts.hold_until_started()
 
 ROOT = pathlib.Path(__file__).resolve().parent
 BENCH_DIR = ROOT / "bench" / "suite"
@@ -210,12 +216,15 @@ def pytest_sessionstart(session):
 
 def pytest_collection_finish(session):
     session.config.stash[_OUTCOME]["expected"] = len(session.items)
+    interrupts.started()  # the imports are done: a Ctrl-C held meanwhile stops here
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
+    interrupts.started()  # in case collection did not finish its hook
     result = yield
     item.config.stash[_OUTCOME]["finished"] += 1
+    interrupts.raise_if_interrupted()  # one a garbage-collection callback swallowed
     return result
 
 
@@ -224,7 +233,8 @@ def _complete(config) -> bool:
     outcome = config.stash[_OUTCOME]
     session = outcome.get("session")
     return (outcome["expected"] is not None and outcome["finished"] == outcome["expected"]
-            and session is not None and session.testsfailed == 0)
+            and session is not None and session.testsfailed == 0
+            and not interrupts.was_interrupted())
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -257,6 +267,9 @@ def _publish(config, exitstatus, write) -> None:
     if not outcome["mode"].publish or outcome.get("published") is not None:
         return
     outcome["published"] = False
+    if interrupts.was_interrupted():
+        write("glmnn-bench: the run was interrupted; nothing was published.")
+        return
     if exitstatus != 0:
         write(f"glmnn-bench: the run did not pass (exit status {int(exitstatus)}); "
               "nothing was published.")
@@ -294,6 +307,8 @@ def pytest_sessionfinish(session, exitstatus):
     # a terminal summary (--no-summary, or no terminal), there is nothing after it to wait
     # for, so the run is published here.
     config = session.config
+    if interrupts.was_interrupted() and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.INTERRUPTED  # a Ctrl-C a callback swallowed
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None or config.getoption("no_summary", False):
         _publish(config, exitstatus, reporter.write_line if reporter else print)

@@ -12,7 +12,9 @@ Commands::
 ``extra_info`` of ``pytest --benchmark``, but not pytest-benchmark's file format (its own
 ``compare`` cannot read it); ``publish`` and ``compare`` take either. Mistakes in a command
 give one line that says what to change and exit status 2, never a traceback; they are found
-before anything is computed.
+before anything is computed. A Ctrl-C stops a run at any moment, from the first (exit 130,
+nothing recorded or published); a run's rows are printed before its record is written, and
+a record that cannot be written where asked is written to the system's temporary folder.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ import datetime
 import pathlib
 import shlex
 import sys
+
+from bench import interrupts
+
+if __name__ == "__main__":
+    # First, before JAX is imported: a Ctrl-C while it imports would be lost
+    # (bench.interrupts).
+    interrupts.hold_until_started()
 
 __all__ = ["main", "build_parser"]
 
@@ -103,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--process-id", type=int, metavar="I", default=None,
                      help="multi-host: this process's index, 0 .. num-processes - 1")
     run.add_argument("--json", type=pathlib.Path, metavar="PATH",
-                     help="write the run's record here, replacing the file (default: a new "
+                     help="write the run's record here, replacing an earlier record (not a "
+                          "published run's file, nor any other file; default: a new "
                           f"{records}/glmnn-run-<UTC stamp>-<process id>.json)")
     run.add_argument("--publish", action="store_true",
                      help="publish the run into --results-dir afterwards")
@@ -124,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--fail-above", type=float, metavar="RATIO", default=None,
                          help="exit 1 if any case is slower than this ratio (new/old time), "
                               "or if no case can be compared")
+    compare.add_argument("--allow-incomplete", action="store_true",
+                         help="compare a run that is not whole (marked incomplete, or "
+                              "without its glmnn block) without failing; it is still said")
     return parser
 
 
@@ -172,12 +185,14 @@ def _machine_and_commit() -> tuple[dict, dict]:
 
 
 def _command_run(args) -> int:
-    from bench import paths
+    from bench import destinations, paths
 
     chosen = _select(args)  # every mistake is found before any compute
     multi_host = _check_distributed(args)
     started = datetime.datetime.now(datetime.timezone.utc)
     path = args.json or paths.records_folder() / paths.record_name("run", started)
+    if args.json is not None:
+        destinations.check_record_path(args.json)
     paths.check_writable(path.parent, "--json")
     if args.publish:
         paths.check_writable(args.results_dir, "--results-dir")
@@ -187,28 +202,41 @@ def _command_run(args) -> int:
     import jax
 
     jax.config.update("jax_enable_x64", True)
+    from bench import scale
+    from bench.cases import all_cases
+    from bench.progress import Progress
+    from bench.record import RunRecord
+    from models import glm
+
+    interrupts.started()  # JAX is imported: a Ctrl-C held meanwhile stops the run here
     if multi_host:
         jax.distributed.initialize(coordinator_address=args.coordinator,
                                    num_processes=args.num_processes,
                                    process_id=args.process_id)
-    from bench import scale
-    from bench.cases import all_cases
-    from bench.progress import Progress
-    from bench.record import RunRecord, write_run
-    from models import glm
-
+    # Sizes that no device holds are refused before anything is compiled.
+    chunks = _checked_chunks(chosen, options=args.from_json is None)
     glm.cpu_kernels()  # built (compiled on a fresh machine) before any case's compile time
     is_main = jax.process_index() == 0
     show_bar = not args.no_progress and sys.stderr.isatty() and is_main
     rows = []
-    for number, (case, chunk) in enumerate(zip(chosen.cases, chosen.chunk_sizes), 1):
+    for number, (case, chunk) in enumerate(zip(chosen.cases, chunks), 1):
+        interrupts.raise_if_interrupted()
         progress = Progress(1, f"[{number}/{len(chosen.cases)}] {case.id}", bar=show_bar)
-        result = scale.run_scaled(case, chosen.preset, chunk_size=chunk,
-                                  progress=progress.update if is_main else None,
-                                  on_compile=progress.compiling if is_main else None)
+        try:
+            result = scale.run_scaled(case, chosen.preset, chunk_size=chunk,
+                                      progress=progress.update if is_main else None,
+                                      on_compile=progress.compiling if is_main else None)
+        except RuntimeError as error:  # XLA's, where the estimate of its memory fell short
+            if "RESOURCE_EXHAUSTED" not in str(error):
+                raise
+            raise CommandError(f"case {case.id}: the device ran out of memory at "
+                               f"{chunk:,} data sets a chunk; choose a smaller "
+                               "--chunk-size.") from None
         rows.append(result.record)
+    interrupts.raise_if_interrupted()
     if not is_main:
         return 0
+    _print_rows(rows)  # on screen before any write can fail
     settings = {k: getattr(args, k) for k in ("preset", "model", "regime", "dtype",
                                               "n_datasets", "n_samples", "n_features",
                                               "n_test", "chunk_size", "num_processes")}
@@ -220,16 +248,16 @@ def _command_run(args) -> int:
         command="python -m bench " + shlex.join(sys.argv[1:]), timed=True, complete=True,
         source="python -m bench run", machine_info=machine, commit_info=commit,
         settings=settings, suite_size=len(all_cases(chosen.preset)))
-    write_run(path, run, exclusive=args.json is None)
+    interrupts.raise_if_interrupted()  # one a garbage-collection callback swallowed
+    try:
+        destinations.save_record(path, run, exclusive=args.json is None,
+                                 fallback_name=paths.record_name("run", started))
+    except destinations.RecordNotSaved as failed:
+        raise CommandError(_not_saved(failed, args.publish)) from None
     print(f"wrote {path}")
-    for row in rows:
-        print(f"  {row.name:<40} {row.n_datasets:>10,} data sets "
-              f"{row.seconds:>9.1f} s {row.fits_per_s:>12,.0f} fits/s   "
-              f"converged {100 * row.converged_frac:5.1f}%   "
-              f"separated {100 * row.separated_frac:5.1f}%   "
-              f"compile {row.compile_s:.1f} s")
     if not args.publish:
         return 0
+    interrupts.raise_if_interrupted()
     try:
         return _publish(path, args.results_dir)
     except (ValueError, OSError) as error:
@@ -238,10 +266,59 @@ def _command_run(args) -> int:
                            "is fixed.") from None
 
 
-def _publish(json_path: pathlib.Path, results_dir: pathlib.Path) -> int:
-    from bench.report import publish
+def _checked_chunks(chosen, *, options: bool) -> list[int]:
+    """Each case's chunk size; raise if a chunk would not fit in a device's memory.
 
-    folder = publish(json_path, results_dir)
+    ``options``: the sizes came from the command's options, not from a recorded run.
+    """
+    import jax
+
+    from bench import memory, runner, selection
+
+    devices = jax.local_devices()
+    budget = (memory.device_budget(devices[0].memory_stats())
+              or memory.cpu_budget(selection.machine_memory()))
+    chunks = []
+    for case, chunk in zip(chosen.cases, chosen.chunk_sizes):
+        chunk = min(chunk or runner.default_chunk_size(case), case.n_datasets)
+        problem = (memory.dataset_problem(case, budget, options=options)
+                   or memory.chunk_problem(case, chunk, budget, devices=len(devices)))
+        if problem:
+            raise CommandError(f"case {case.id}: {problem}")
+        chunks.append(chunk)
+    return chunks
+
+
+def _print_rows(rows) -> None:
+    for row in rows:
+        print(f"  {row.name:<40} {row.n_datasets:>10,} data sets "
+              f"{row.seconds:>9.1f} s {row.fits_per_s:>12,.0f} fits/s   "
+              f"converged {100 * row.converged_frac:5.1f}%   "
+              f"separated {100 * row.separated_frac:5.1f}%   "
+              f"compile {row.compile_s:.1f} s", flush=True)
+
+
+def _not_saved(failed, publish: bool) -> str:
+    """The one line that says where the record of a run is, when it is not where asked."""
+    head = f"the record could not be written to {failed.path} ({failed.problem})"
+    if failed.fallback is None:
+        return (f"{head}, nor to the system's temporary folder ({failed.fallback_problem}); "
+                "the rows above are the run's results: free some space, or pass --json PATH "
+                "on another disk, and run it again.")
+    then = (f"nothing was published: run `python -m bench publish {failed.fallback}` once "
+            "that is fixed" if publish else "move it where you want it")
+    return f"{head}; it is at {failed.fallback} instead: {then}."
+
+
+def _publish(json_path: pathlib.Path, results_dir: pathlib.Path) -> int:
+    """Publish; a run published already is success (exit 0), said in one line."""
+    from bench.report import AlreadyPublished, publish
+
+    try:
+        folder = publish(json_path, results_dir)
+    except AlreadyPublished as already:
+        print(f"{already} (exit status 0: the run is published).")
+        return 0
     print(f"published {folder}")
     return 0
 
@@ -249,7 +326,8 @@ def _publish(json_path: pathlib.Path, results_dir: pathlib.Path) -> int:
 def _command_compare(args) -> int:
     from bench.report import compare
 
-    text, status = compare(args.old, args.new, fail_above=args.fail_above)
+    text, status = compare(args.old, args.new, fail_above=args.fail_above,
+                           allow_incomplete=args.allow_incomplete)
     print(text, end="" if text.endswith("\n") else "\n")
     return status
 
@@ -267,6 +345,7 @@ def main(argv=None) -> int:
     try:
         if args.command == "run":
             return _command_run(args)
+        interrupts.started()  # no JAX to import
         if args.command == "publish":
             return _publish(args.json, args.results_dir)
         return _command_compare(args)

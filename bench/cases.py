@@ -12,7 +12,8 @@ from typing import NamedTuple
 from bench import catalog
 from bench.presets import Preset
 
-__all__ = ["Case", "runs_regime", "fit_cases", "scaling_cases", "all_cases", "dataset_bytes"]
+__all__ = ["Case", "runs_regime", "fit_cases", "scaling_cases", "all_cases", "dataset_bytes",
+           "chunk_bytes", "MAX_DATASETS"]
 
 
 class Case(NamedTuple):
@@ -85,18 +86,47 @@ def all_cases(preset: Preset, family: str | None = None) -> list[Case]:
     return fit_cases(preset, family) + scaling_cases(preset, family)
 
 
+#: Data sets are numbered with 32-bit indices, from which their keys are derived
+#: (:func:`bench.datasets.dataset_keys`): past this many, the data sets would repeat.
+MAX_DATASETS = 2**32
+
+
 def dataset_bytes(case: Case) -> int:
     """About how many bytes one data set of ``case`` holds while it is generated and fitted.
 
     The design matrix twice (the generator's features and ``X``), plus what the fit keeps
     per data set: the GLM a few ``p x p`` matrices (Gram, its factor, the covariance), the
-    perceptron and the MLP one more copy of ``X``. An estimate, to bound a chunk's memory
-    and to refuse a size no machine holds; it is not measured.
+    perceptron and the MLP one more copy of ``X``. An estimate, to bound a chunk's memory;
+    it is not measured. What a whole chunk program needs is :func:`chunk_bytes`.
     """
     itemsize = 8 if case.dtype == "float64" else 4
     p, rows = case.n_features + 1, case.n_samples + case.n_test
     data = 2 * rows * p * itemsize
     if catalog.model(case.model).family == "glm":
         return data + 4 * p * p * itemsize
-    return data + rows * p * itemsize
+    return data
 
+
+#: Copies of a data set's design matrix that the chunk program of ``python -m bench run``
+#: holds per data set: XLA's memory analysis of the program (generate, fit, evaluate,
+#: decide separation) gave 5 to 6 for every family, at 50 to 400 features and 200 to
+#: 2,000 points.
+PROGRAM_COPIES = 6
+
+
+def chunk_bytes(case: Case, chunk_size: int) -> int:
+    """About how many bytes the chunk program of ``case`` needs for ``chunk_size`` data sets.
+
+    :data:`PROGRAM_COPIES` design matrices per data set, plus what one data set needs
+    whatever the chunk size: the GLM's ``p x p`` matrices, and Firth's exact Hessian, which
+    builds a ``[p^2, n]`` array and two of ``p^3`` values (XLA keeps one data set's at a
+    time, at any chunk size: 1 GB at 400 features, 433 GB at 3,000). An estimate, to refuse
+    sizes that a device cannot hold before anything is compiled.
+    """
+    itemsize = 8 if case.dtype == "float64" else 4
+    p, rows = case.n_features + 1, case.n_samples + case.n_test
+    entry = catalog.model(case.model)
+    fixed = 4 * p * p * itemsize if entry.family == "glm" else 0
+    if entry.settings.get("firth"):
+        fixed += (p * p * case.n_samples + 2 * p**3) * itemsize
+    return chunk_size * PROGRAM_COPIES * rows * p * itemsize + fixed

@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bench import catalog, realdata
+from bench.cases import MAX_DATASETS
 
 __all__ = [
     "Datasets",
@@ -133,6 +134,9 @@ def check_args(regime: str, *, n_datasets: int = 1, n_samples: int, n_features: 
         raise ValueError(f"n_test must be an integer >= 1 (or None for n_samples), got {n_test!r}.")
     if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 0:
         raise ValueError(f"start must be an integer >= 0, got {start!r}.")
+    if start + n_datasets > MAX_DATASETS:
+        raise ValueError(f"start + n_datasets must be at most {MAX_DATASETS:,}: a data set's "
+                         f"key is derived from its 32-bit index (got {start} + {n_datasets}).")
     if not np.isfinite(margin) or margin < 0:
         raise ValueError(f"margin must be a finite number >= 0, got {margin!r}.")
     if not np.isfinite(signal) or signal <= 0:

@@ -28,8 +28,8 @@ from bench.temporaries import TMP_PREFIX, remove_stale, temporary_name
 
 __all__ = ["CaseRecord", "RunRecord", "RecordError", "FORMAT", "KINDS", "read_run",
            "load_json", "case_from_json", "case_to_json", "run_to_json", "write_run",
-           "write_atomically", "case_fields", "TMP_PREFIX", "PEER", "BOUNDARY",
-           "TRAJECTORY"]
+           "write_atomically", "case_fields", "incomplete_reason", "TMP_PREFIX", "PEER",
+           "BOUNDARY", "TRAJECTORY"]
 
 #: The ``format`` of the record that ``python -m bench run`` writes.
 FORMAT = "glmnn-bench run record"
@@ -382,6 +382,23 @@ def read_run(path: str | os.PathLike) -> RunRecord:
         ceilings=_mapping(meta, "ceilings", where) or None,
         skipped=_mapping(meta, "skipped", where), raw=data,
     )
+
+
+def incomplete_reason(run: RunRecord) -> str | None:
+    """Why ``run`` cannot be taken for a whole run, or None when nothing says so.
+
+    A run marked incomplete stopped early; a pytest-benchmark JSON without the ``glmnn``
+    block that this project's pytest plugin writes does not record whether it did. A
+    ``glmnn`` block without ``complete`` (older versions wrote none) is taken as it was.
+    """
+    if run.complete is False:
+        matrix = f" of a {run.suite_size}-case matrix" if run.suite_size else ""
+        return (f"it stopped before all its cases ran (it is marked incomplete: "
+                f"{len(run.cases)} cases recorded{matrix})")
+    if run.source == "pytest-benchmark" and not isinstance(run.raw.get("glmnn"), dict):
+        return ("it has no 'glmnn' block (this project's pytest plugin writes one), so "
+                "whether all its cases ran is not recorded")
+    return None
 
 
 def run_to_json(run: RunRecord) -> dict:

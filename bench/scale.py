@@ -22,6 +22,7 @@ a run compiles once per case.
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections.abc import Callable
 from typing import NamedTuple
@@ -34,6 +35,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from bench import datasets, runner
 from bench.adapters import adapter
 from bench.cases import Case
+from bench.interrupts import raise_if_interrupted
 from bench.presets import Preset
 from bench.record import CaseRecord
 from bench.stats import ChunkStats, merge, summarize_stats
@@ -78,8 +80,9 @@ def chunk_program(case: Case, preset: Preset, chunk_size: int, *, shard: bool = 
     Returns:
         ``(program, chunk_size, compile_seconds)``: ``program(start, n_valid) ->
         (ChunkStats, history [min(chunk, HISTORY_SAMPLE), T])`` for the data sets
-        ``[start, start + chunk)`` of which the first ``n_valid`` count, the chunk size
-        actually used, and the compile time.
+        ``[start, start + chunk)`` of which the first ``n_valid`` count (``start`` a
+        ``uint32``, ``n_valid`` an ``int32``), the chunk size actually used, and the
+        compile time.
     """
     n_devices = len(jax.local_devices()) if shard else 1
     chunk_size = -(-chunk_size // n_devices) * n_devices
@@ -101,8 +104,10 @@ def chunk_program(case: Case, preset: Preset, chunk_size: int, *, shard: bool = 
         evaluation, stats = runner.evaluate_chunk(model, case, result, data, n_valid)
         return stats, evaluation.history[: min(chunk_size, HISTORY_SAMPLE)]
 
-    zero = jnp.asarray(0, jnp.int32)
-    compiled, compile_s = compile_ahead(program, zero, zero, on_compile=on_compile)
+    # The start is a data set's 32-bit index (bench.datasets.dataset_keys), so it does not
+    # overflow below bench.cases.MAX_DATASETS, as a signed 32-bit start did past 2**31.
+    compiled, compile_s = compile_ahead(program, jnp.asarray(0, jnp.uint32),
+                                        jnp.asarray(0, jnp.int32), on_compile=on_compile)
     return compiled, chunk_size, compile_s
 
 
@@ -141,22 +146,22 @@ def run_scaled(case: Case, preset: Preset, *, chunk_size: int | None = None,
     program, chunk_size, compile_s = chunk_program(case, preset, chunk_size, shard=shard,
                                                    on_compile=on_compile)
 
-    starts = list(range(0, case.n_datasets, chunk_size))
-    mine = [s for index, s in enumerate(starts)
-            if index % jax.process_count() == jax.process_index()]
+    # Ranges, not lists: a run of billions of data sets has millions of chunks.
+    starts = range(0, case.n_datasets, chunk_size)
+    mine = starts[jax.process_index()::jax.process_count()]
     # The first execution of a program pays one-off costs; keep it out of the timing. With
     # n_valid = 0 it counts nothing: its statistics are those of no fits at all.
-    no_fits = jax.tree.map(np.asarray, program(jnp.int32(0), jnp.int32(0))[0])
+    no_fits = jax.tree.map(np.asarray, program(jnp.uint32(0), jnp.int32(0))[0])
 
     total, history, done_fits = None, None, 0
     start = time.perf_counter()
     pending = None
-    for index, chunk_start in enumerate(mine + [None]):
+    for index, chunk_start in enumerate(itertools.chain(mine, [None])):
         # Dispatch chunk i before fetching chunk i - 1, so the device never idles.
         launched = None
         if chunk_start is not None:
             n_valid = min(chunk_size, case.n_datasets - chunk_start)
-            launched = (program(jnp.int32(chunk_start), jnp.int32(n_valid)), chunk_start,
+            launched = (program(jnp.uint32(chunk_start), jnp.int32(n_valid)), chunk_start,
                         n_valid)
         if pending is not None:
             (stats, sample), first, n_valid = pending
@@ -169,6 +174,7 @@ def run_scaled(case: Case, preset: Preset, *, chunk_size: int | None = None,
                 elapsed = time.perf_counter() - start
                 progress(index, len(mine), done_fits / elapsed, elapsed)
         pending = launched
+        raise_if_interrupted()  # one a garbage-collection callback swallowed stops here
     seconds = time.perf_counter() - start
 
     if total is None:  # more processes than chunks: this one had none

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from bench import catalog
-from bench.cases import Case, all_cases, dataset_bytes
+from bench.cases import MAX_DATASETS, Case, all_cases
+from bench.memory import cpu_budget, dataset_problem
 from bench.presets import Preset, get_preset
 from bench.record import FIT, SCALING, read_run
 
@@ -48,8 +49,14 @@ def run_regimes() -> tuple[str, ...]:
     return tuple(r.name for r in catalog.regimes() if r.name in used)
 
 
-def check_case(case: Case, where: str) -> None:
+def check_case(case: Case, where: str, *, options: bool = True) -> None:
     """Validate one case before anything runs, so a bad one costs no compute.
+
+    Args:
+        case: the case.
+        where: what to call it in a message.
+        options: its sizes came from command-line options (a message then names the one to
+            change), not from a recorded run.
 
     Raises:
         SelectionError: ``where`` and what is wrong.
@@ -71,13 +78,9 @@ def check_case(case: Case, where: str) -> None:
                    n_features=case.n_features, n_test=case.n_test, dtype="float32")
     except ValueError as error:
         raise SelectionError(f"{where}: {error}") from None
-    needed, memory = dataset_bytes(case), machine_memory()
-    if memory is not None and needed > memory:
-        raise SelectionError(
-            f"{where}: one data set at n_features={case.n_features} needs about "
-            f"{needed / 2**30:,.0f} GiB (its {case.n_features + 1}-column design matrix"
-            f"{' and p x p Gram matrices' if entry.family == 'glm' else ''}), more than this "
-            f"machine's {memory / 2**30:,.0f} GiB: choose fewer features.")
+    problem = dataset_problem(case, cpu_budget(machine_memory()), options=options)
+    if problem:
+        raise SelectionError(f"{where}: {problem}")
 
 
 def machine_memory() -> int | None:
@@ -135,6 +138,11 @@ def from_options(*, preset: str | None = None, models: Sequence[str] | None = No
     base = get_preset(preset or "quick")
     if n_samples is not None and n_samples < 2:
         raise SelectionError("--n-samples must be >= 2.")
+    if n_datasets is not None and n_datasets > MAX_DATASETS:
+        raise SelectionError(
+            f"--n-datasets {n_datasets} is more than the {MAX_DATASETS:,} data sets a case can "
+            f"have (each one's key is derived from a 32-bit index): choose --n-datasets "
+            f"{MAX_DATASETS} or fewer.")
     if n_samples is not None and n_test is None:
         n_test = n_samples
     overrides = {k: v for k, v in (("n_datasets", n_datasets), ("n_samples", n_samples),
@@ -184,7 +192,7 @@ def from_run(path: pathlib.Path, *, chunk_size: int | None = None) -> Selection:
             raise SelectionError(f"{where} lacks {', '.join(missing)}.")
         case = Case(row.model, row.regime, row.dtype, row.n_datasets, row.n_samples,
                     row.n_features, row.n_test, kind=row.kind)
-        check_case(case, where)
+        check_case(case, where, options=False)
         cases.append(case)
         chunks.append(chunk_size or row.chunk_size)
     if not cases:

@@ -188,8 +188,9 @@ def test_a_data_set_no_machine_holds_is_refused_before_any_compute(capsys, no_co
     status, err = run_cli(capsys, "run", "--model", "glm", "--regime", "overlap",
                           "--dtype", "float64", "--n-features", "100000")
     assert status == 2 and no_compute == []
-    assert ("needs about 299 GiB (its 100001-column design matrix and p x p Gram matrices), "
-            "more than this machine's 24 GiB: choose fewer features.") in err
+    assert ("one data set of 200 + 200 points at 100,000 features needs about 300 GiB "
+            "(mostly its p x p matrices), more than the 19 GiB a run may use of this "
+            "machine's 24 GiB: choose --n-features 25082 or fewer.") in err
 
 
 def test_without_a_chunk_size_a_chunk_is_kept_to_a_bounded_size():

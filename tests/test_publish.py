@@ -71,6 +71,14 @@ def run_json(tmp_path) -> pathlib.Path:
     return target
 
 
+def _rerun(tmp_path: pathlib.Path, number: int) -> pathlib.Path:
+    """The fixture as another run of the same day and machine (publishing the same JSON
+    twice publishes it once)."""
+    run = _load_fixture()
+    run["glmnn"]["command"] += f" # run {number}"
+    return _write_json(tmp_path / f"rerun-{number}.json", run)
+
+
 @pytest.fixture
 def no_plots(monkeypatch):
     """Skip drawing (the slow part) in tests about something else; plots are tested once."""
@@ -276,14 +284,14 @@ def test_existing_run_folder_is_never_overwritten(run_json, tmp_path, no_plots):
     root = tmp_path / "results"
     first = publish(run_json, root)
     before = {p.name: p.read_bytes() for p in first.iterdir()}
-    second = publish(run_json, root)
+    second = publish(_rerun(tmp_path, 2), root)
     assert second.name == f"{first.name}-2"
     assert {p.name: p.read_bytes() for p in first.iterdir()} == before
     # a folder someone else made under the next name is skipped, untouched
     squatter = root / f"{first.name}-3"
     squatter.mkdir()
     (squatter / "notes.txt").write_text("mine")
-    third = publish(run_json, root)
+    third = publish(_rerun(tmp_path, 3), root)
     assert third.name == f"{first.name}-4"
     assert [p.name for p in squatter.iterdir()] == ["notes.txt"]
 
@@ -307,7 +315,7 @@ def test_a_failure_keeps_earlier_runs_and_index(run_json, tmp_path, monkeypatch,
     index = (root / "README.md").read_text()
     monkeypatch.setattr(publish_module, "write_readme", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
-        publish(run_json, root)
+        publish(_rerun(tmp_path, 2), root)
     assert sorted(p.name for p in root.iterdir()) == sorted([first.name, "README.md"])
     assert (root / "README.md").read_text() == index
 
@@ -412,7 +420,7 @@ def test_a_subset_without_its_ceilings_row_gives_the_ceilings_its_fits_used(tmp_
 
 def test_the_index_sorts_run_folders_by_their_numbers(run_json, tmp_path, no_plots):
     root = tmp_path / "results"
-    folders = [publish(run_json, root) for _ in range(11)]  # base, base-2 .. base-11
+    folders = [publish(_rerun(tmp_path, n), root) for n in range(11)]  # base, -2 .. -11
     index = (root / "README.md").read_text()
     listed = re.findall(r"^\| \[([^\]]+)\]", index, flags=re.MULTILINE)
     assert listed == [f.name for f in folders]

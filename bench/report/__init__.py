@@ -19,10 +19,11 @@ from bench.report.compare import compare as compare
 from bench.report.folders import PublishError as PublishError
 from bench.report.folders import run_metadata as run_metadata
 from bench.report.folders import write_index as write_index
+from bench.report.publishing import AlreadyPublished as AlreadyPublished
 from bench.report.publishing import NothingToPublish as NothingToPublish
 from bench.report.publishing import publish as publish
 from bench.report.sentences import reading_sentences as reading_sentences
 from bench.report.summary import summary_rows as summary_rows
 
 __all__ = ["publish", "compare", "reading_sentences", "summary_rows", "run_metadata",
-           "write_index", "RecordError", "PublishError", "NothingToPublish"]
+           "write_index", "RecordError", "PublishError", "NothingToPublish", "AlreadyPublished"]

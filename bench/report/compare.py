@@ -8,7 +8,10 @@ are listed after the table, and runs of different presets, or timed differently 
 times the fits only; ``python -m bench run`` times data generation with them), are said to
 be so. With ``fail_above``, the exit code is 1 when any ratio exceeds it, so a CI job can
 guard against slowdowns, and also when no case has a time in both runs: a gate that checked
-nothing has not passed.
+nothing has not passed. A run that is not whole (marked incomplete, or a pytest-benchmark JSON
+that does not record it, :func:`bench.record.incomplete_reason`) is said to be so and fails
+the comparison, with or without ``fail_above``, unless ``allow_incomplete``: its missing
+cases would otherwise pass unseen.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 
-from bench.record import CaseRecord, RunRecord, read_run
+from bench.record import CaseRecord, RunRecord, incomplete_reason, read_run
 from bench.report.folders import run_metadata
 from bench.report.matching import case_key, model_order, order, regime_order
 from bench.report.tables import text_table
@@ -116,22 +119,41 @@ def _notes(old_run: RunRecord, new_run: RunRecord) -> list[str]:
     return notes
 
 
-def _summary(ratios: list[float], slower: int, fail_above: float | None) -> str:
+def _summary(ratios: list[float], slower: int, fail_above: float | None,
+             incomplete: bool) -> str:
+    """The last line: what was compared, and the verdict (FAIL on an incomplete run)."""
     if not ratios:
         text = "no case has a time in both runs, so nothing was compared"
-        return text + (": FAIL (the gate checked nothing)." if fail_above is not None
-                       else ".")
+        if fail_above is not None:
+            return text + ": FAIL (the gate checked nothing)."
+        return text + (": FAIL (a run is incomplete)." if incomplete else ".")
     geometric_mean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     text = (f"{len(ratios)} cases compared; geometric mean of new/old seconds "
             f"{geometric_mean:.3f} (above 1: slower).")
     if fail_above is not None:
-        text += (f" {slower} case(s) slower than {fail_above:g}x: "
-                 f"{'FAIL' if slower else 'OK'}.")
+        text += f" {slower} case(s) slower than {fail_above:g}x"
+        text += ": FAIL." if slower else (": FAIL (a run is incomplete)." if incomplete
+                                          else ": OK.")
+    elif incomplete:
+        text += " FAIL (a run is incomplete)."
     return text
 
 
+def _incomplete_lines(old_run: RunRecord, new_run: RunRecord, allow: bool) -> list[str]:
+    """One line per run that is not whole, saying why and whether that fails."""
+    lines = []
+    for label, run in (("old", old_run), ("new", new_run)):
+        reason = incomplete_reason(run)
+        if reason:
+            verdict = ("compared anyway (--allow-incomplete)" if allow else
+                       "pass --allow-incomplete to compare it anyway")
+            lines.append(f"the {label} run is incomplete: {reason}; {verdict}.")
+    return lines
+
+
 def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
-            fail_above: float | None = None) -> tuple[str, int]:
+            fail_above: float | None = None, allow_incomplete: bool = False
+            ) -> tuple[str, int]:
     """Compare two runs (``pytest --benchmark`` or ``python -m bench run``) case by case.
 
     Args:
@@ -139,11 +161,14 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
         new_json: the later run's.
         fail_above: when given, a ``new / old`` seconds ratio above it fails the comparison
             (e.g. ``1.5``: 50% slower).
+        allow_incomplete: compare a run that is not whole without failing (it is still
+            said).
 
     Returns:
         ``(text, exit_code)``: a plain-text table (one line per case in both runs, then the
         cases found in only one, and notes), and 1 if ``fail_above`` is given and some ratio
-        exceeds it or no case could be compared, else 0.
+        exceeds it or no case could be compared, or if a run is not whole and
+        ``allow_incomplete`` is not given, else 0.
 
     Raises:
         bench.record.RecordError: a file is missing, corrupt or has no case of ours.
@@ -174,6 +199,9 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
             lines.append(f"note: {count} case(s) repeated in the {label} run; the last of each "
                          "was compared.")
     lines += _notes(old_run, new_run)
-    lines.append(_summary(ratios, slower, fail_above))
-    failed = slower or (fail_above is not None and not ratios)
+    incomplete = _incomplete_lines(old_run, new_run, allow_incomplete)
+    lines += incomplete
+    refused = bool(incomplete) and not allow_incomplete
+    lines.append(_summary(ratios, slower, fail_above, refused))
+    failed = slower or (fail_above is not None and not ratios) or refused
     return "\n".join(lines) + "\n", 1 if failed else 0

@@ -7,6 +7,11 @@ the name is taken, the run goes to ``<name>-2``, ``<name>-3``, ... It is built i
 ``results/.tmp-*`` and renamed into place, so a failure leaves nothing behind (and one a
 killed publisher left is removed by the next publish on the host).
 ``results/README.md``, the index, is regenerated from every folder's ``run.json``.
+
+Publishing is all or nothing (:func:`place_run_folder`): the index that lists the new folder
+is written beside the old one before the folder moves, so a full disk fails before anything
+is in place, and a failure of the last step moves the folder back. A run already published
+is recognised by its content (:func:`find_published`): its redacted JSON, byte for byte.
 """
 
 from __future__ import annotations
@@ -24,9 +29,14 @@ from bench.report.readme import README, RUN_JSON
 from bench.report.tables import markdown_table
 from bench.temporaries import host_id, remove_stale, temporary_name
 
-__all__ = ["PublishError", "device_slug", "host_id", "run_metadata", "default_folder_name",
-           "check_run_name", "make_staging_folder", "move_into_place", "render_index",
-           "write_index"]
+__all__ = ["PublishError", "device_slug", "host_id", "node_host_id", "redacted_node",
+           "run_metadata", "default_folder_name", "check_run_name", "make_staging_folder",
+           "place_run_folder", "write_index_draft", "install_index", "find_published",
+           "published_run_folder", "render_index", "write_index"]
+
+#: What a published run's ``machine_info.node`` (its host name) is replaced by, with its id.
+REDACTED = "redacted-"
+_REDACTED_NODE = re.compile(rf"{re.escape(REDACTED)}([0-9a-f]{{8}})")
 
 
 class PublishError(ValueError):
@@ -37,6 +47,22 @@ def device_slug(device_kind: str | None) -> str:
     """``"NVIDIA H200"`` -> ``"nvidia-h200"``; ``None`` -> ``"unknown"``."""
     slug = re.sub(r"[^a-z0-9]+", "-", (device_kind or "").lower()).strip("-")
     return slug or "unknown"
+
+
+def node_host_id(node: str | None) -> str:
+    """The host id of a run's ``machine_info.node``.
+
+    The hash of a host name (:func:`bench.temporaries.host_id`); a published run's JSON
+    carries ``redacted-<host id>`` instead, whose id is kept, so that publishing it again
+    gives the same id and folder name.
+    """
+    redacted = _REDACTED_NODE.fullmatch(node or "")
+    return redacted.group(1) if redacted else host_id(node)
+
+
+def redacted_node(host: str) -> str:
+    """What a published run's ``machine_info.node`` becomes: ``redacted-<host id>``."""
+    return f"{REDACTED}{host}"
 
 
 def _run_date(run: RunRecord) -> dt.datetime:
@@ -82,7 +108,7 @@ def run_metadata(run: RunRecord) -> dict:
         "device": device_slug(device_kind),
         "device_count": machine.get("device_count") or _first(cases, "device_count"),
         "backend": machine.get("backend") or _first(cases, "backend"),
-        "host_id": host_id(run.machine_info.get("node")),
+        "host_id": node_host_id(run.machine_info.get("node")),
         "preset": run.preset or _first(cases, "preset"),
         "command": run.command,
         "timed": bool(timed),
@@ -114,21 +140,96 @@ def _candidate_names(base: str) -> Iterable[str]:
         number += 1
 
 
-def move_into_place(staging: pathlib.Path, root: pathlib.Path, base: str) -> pathlib.Path:
-    """Rename ``staging`` to the first free name of ``base``, ``base-2``, ``base-3``, ..."""
+def place_run_folder(staging: pathlib.Path, root: pathlib.Path, base: str, meta: dict
+                     ) -> pathlib.Path:
+    """Move ``staging`` into place and list it in the index, all or nothing.
+
+    The folder takes the first free name of ``base``, ``base-2``, ``base-3``, ... The index
+    that lists it is written beside the old one first (:func:`write_index_draft`, the step
+    that needs space); then the folder is renamed into place and the new index renamed over
+    the old one (:func:`install_index`). If that fails, the folder is moved back to
+    ``staging``, for the caller to remove: the run is published and listed, or nothing
+    changed.
+
+    Args:
+        staging: the filled run folder (:func:`make_staging_folder`).
+        root: the folder of run folders.
+        base: the run folder's name, if free.
+        meta: its ``run.json`` metadata, for its row in the index.
+
+    Returns:
+        The run folder.
+    """
     for name in _candidate_names(base):
         target = root / name
         if os.path.lexists(target):
             continue
+        draft = write_index_draft(root, render_index(root, adding=(name, meta)))
         try:
             os.rename(staging, target)
         except OSError as error:
+            draft.unlink(missing_ok=True)
             # Another publisher took the name between the check and the rename.
             if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
                 continue
             raise
+        except BaseException:
+            draft.unlink(missing_ok=True)
+            raise
+        try:
+            install_index(draft, root)
+        except BaseException:
+            os.rename(target, staging)
+            draft.unlink(missing_ok=True)
+            raise
         return target
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def write_index_draft(root: pathlib.Path, text: str) -> pathlib.Path:
+    """Write the next index to a temporary file beside ``root/README.md``; return its path."""
+    draft = root / temporary_name(README)
+    try:
+        draft.write_text(text, encoding="utf-8")
+    except BaseException:
+        draft.unlink(missing_ok=True)
+        raise
+    return draft
+
+
+def install_index(draft: pathlib.Path, root: pathlib.Path) -> None:
+    """Rename a draft of :func:`write_index_draft` over ``root/README.md`` (no space needed)."""
+    os.replace(draft, root / README)
+
+
+def find_published(root: pathlib.Path, file_name: str, text: str) -> pathlib.Path | None:
+    """The run folder under ``root`` whose ``file_name`` holds exactly ``text``, or None.
+
+    ``text`` is a run's JSON as publishing writes it (host name redacted), so a run
+    published before, from its own JSON or from the published copy, is found.
+    """
+    data = text.encode("utf-8")
+    for folder in _run_folders(root):
+        source = folder / file_name
+        try:
+            if source.stat().st_size == len(data) and source.read_bytes() == data:
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def published_run_folder(path: str | os.PathLike) -> pathlib.Path | None:
+    """The published run folder that ``path`` is in (or is), or None.
+
+    A published run folder is one with a ``run.json`` of publishing's metadata.
+    """
+    path = pathlib.Path(path).absolute()
+    for folder in (path, *path.parents):
+        meta = _read_run_json(folder)
+        if meta is not None and {"host_id", "case_counts"} <= meta.keys():
+            return folder
+    return None
 
 
 def make_staging_folder(root: pathlib.Path) -> pathlib.Path:
@@ -155,7 +256,7 @@ def _read_run_json(folder: pathlib.Path) -> dict | None:
     return meta if isinstance(meta, dict) else None
 
 
-def _index_row(folder: pathlib.Path, meta: dict) -> list[str]:
+def _index_row(name: str, meta: dict) -> list[str]:
     commit = meta.get("commit") or {}
     commit_text = (commit.get("id") or "unknown")[:12]
     if commit.get("dirty"):
@@ -166,25 +267,39 @@ def _index_row(folder: pathlib.Path, meta: dict) -> list[str]:
     device = meta.get("device_kind") or meta.get("device") or "?"
     if (meta.get("device_count") or 1) > 1:
         device += f" × {meta['device_count']}"
-    return [f"[{folder.name}]({folder.name}/{README})", meta.get("date", "?"), device,
+    return [f"[{name}]({name}/{README})", meta.get("date", "?"), device,
             str(meta.get("preset", "?")), commit_text, cases or "–",
             "yes" if meta.get("timed") else "no"]
 
 
-def _natural(folder: pathlib.Path) -> list:
+def _natural(name: str) -> list:
     """Sort key that puts ``run-2`` before ``run-10``: digit runs compare as numbers."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", folder.name)]
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def render_index(results_root: str | os.PathLike) -> str:
-    """The text of ``results/README.md``, from every run folder's ``run.json``."""
-    root = pathlib.Path(results_root)
-    rows = []
-    for folder in sorted((p for p in root.iterdir()
-                          if p.is_dir() and not p.name.startswith(".")), key=_natural):
+def _run_folders(root: pathlib.Path) -> list[pathlib.Path]:
+    """The folders under ``root`` that may be runs (not the temporaries), in name order."""
+    return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: _natural(p.name))
+
+
+def render_index(results_root: str | os.PathLike, adding: tuple[str, dict] | None = None
+                 ) -> str:
+    """The text of ``results/README.md``, from every run folder's ``run.json``.
+
+    Args:
+        results_root: the folder of run folders.
+        adding: ``(name, metadata)`` of a run folder about to be moved in, listed too.
+    """
+    entries = []
+    for folder in _run_folders(pathlib.Path(results_root)):
         meta = _read_run_json(folder)
         if meta is not None:
-            rows.append(_index_row(folder, meta))
+            entries.append((folder.name, meta))
+    if adding is not None:
+        entries.append(adding)
+    rows = [_index_row(name, meta) for name, meta in sorted(entries,
+                                                            key=lambda e: _natural(e[0]))]
     header = ["run", "date", "device", "preset", "commit", "cases", "timed"]
     return "\n".join([
         "# Published benchmark runs",

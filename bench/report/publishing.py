@@ -16,6 +16,10 @@ and builds, in a staging folder renamed into place (:mod:`.folders`):
     the run's metadata, from which ``results/README.md`` (the index) is regenerated.
 ``*.png``
     the plots of :mod:`.plots` (skipped, and said so, without matplotlib).
+
+The folder and the index that lists it appear together or not at all, and a run already
+published (the same JSON, or the published copy of it) is not published again
+(:mod:`.folders`).
 """
 
 from __future__ import annotations
@@ -25,39 +29,67 @@ import os
 import pathlib
 import shutil
 
-from bench.record import BASELINE, FIT, SCALING, RecordError, RunRecord, read_run
+from bench.record import (
+    BASELINE,
+    FIT,
+    SCALING,
+    RecordError,
+    RunRecord,
+    incomplete_reason,
+    read_run,
+)
 from bench.report import plots as plots_module
 from bench.report.folders import (
     PublishError,
     check_run_name,
     default_folder_name,
+    find_published,
     make_staging_folder,
-    move_into_place,
+    place_run_folder,
+    redacted_node,
     run_metadata,
     write_index,
 )
 from bench.report.readme import README, RUN_JSON, SUMMARY_CSV, render_readme, source_file_name
 from bench.report.summary import write_summary_csv
 
-__all__ = ["publish", "NothingToPublish", "write_source_json", "write_run_json",
-           "write_plots", "write_readme", "write_summary_csv"]
+__all__ = ["publish", "NothingToPublish", "AlreadyPublished", "source_json_text",
+           "write_source_json", "write_run_json", "write_plots", "write_readme",
+           "write_summary_csv"]
 
 
 class NothingToPublish(RecordError):
     """A complete run with no model fitted in it (only ceilings or data generation)."""
 
 
+class AlreadyPublished(PublishError):
+    """The run is published already, in ``folder``; nothing was written.
+
+    Attributes:
+        folder: the run folder that holds it.
+    """
+
+    def __init__(self, message: str, folder: pathlib.Path):
+        super().__init__(message)
+        self.folder = folder
+
+
 def _redacted(run: RunRecord, meta: dict) -> dict:
     """The run's file with ``machine_info.node`` (the host name) replaced by its hashed id."""
     copy = json.loads(json.dumps(run.raw))
     if isinstance(copy.get("machine_info"), dict) and "node" in copy["machine_info"]:
-        copy["machine_info"]["node"] = f"redacted-{meta['host_id']}"
+        copy["machine_info"]["node"] = redacted_node(meta["host_id"])
     return copy
 
 
+def source_json_text(run: RunRecord, meta: dict) -> str:
+    """The run's own file as published: indented as pytest-benchmark does, host redacted."""
+    return json.dumps(_redacted(run, meta), indent=4) + "\n"
+
+
 def write_source_json(path: pathlib.Path, run: RunRecord, meta: dict) -> None:
-    """Write the run's own file (indented as pytest-benchmark does), host name redacted."""
-    path.write_text(json.dumps(_redacted(run, meta), indent=4) + "\n", encoding="utf-8")
+    """Write the run's own file as published (:func:`source_json_text`)."""
+    path.write_text(source_json_text(run, meta), encoding="utf-8")
 
 
 def write_run_json(path: pathlib.Path, meta: dict) -> None:
@@ -93,9 +125,10 @@ def publish(json_path: str | os.PathLike, results_root: str | os.PathLike = "res
 
     The folder is ``<date>-<device>-<host id>`` (or ``run_name``); if that name is taken,
     ``-2``, ``-3``, ... is appended: an existing run folder is never overwritten. It is
-    built in ``results_root/.tmp-*`` and renamed into place, so an error leaves neither a
-    partial folder nor the temporary one. ``results_root/README.md``, the index of all runs,
-    is then regenerated (:func:`bench.report.folders.write_index`).
+    built in ``results_root/.tmp-*``, and moved into place together with the regenerated
+    ``results_root/README.md``, the index of all runs
+    (:func:`bench.report.folders.place_run_folder`): an error leaves the results as they
+    were, with no partial folder and no temporary one.
 
     Args:
         json_path: the run's JSON (pytest-benchmark's, or ``python -m bench run``'s record).
@@ -106,17 +139,20 @@ def publish(json_path: str | os.PathLike, results_root: str | os.PathLike = "res
         The run folder.
 
     Raises:
-        bench.record.RecordError: the JSON is missing, corrupt, holds no case of ours, or
-            recorded that it stopped early.
+        bench.record.RecordError: the JSON is missing, corrupt, holds no case of ours,
+            recorded that it stopped early, or (a pytest-benchmark JSON) lacks the
+            ``glmnn`` block that records whether it ran to the end.
         NothingToPublish: the run fitted no model (a RecordError).
+        AlreadyPublished: the same run is in a folder of ``results_root`` already (the same
+            JSON, or that folder's own copy of it); nothing was written.
         bench.report.folders.PublishError: ``run_name`` is not a plain folder name, or
             ``results_root`` is a file.
     """
     run = read_run(json_path)
-    if run.complete is False:
-        raise RecordError(f"{json_path}: the run stopped before all its cases ran (it is "
-                          "marked incomplete); publishing it would present part of a run "
-                          "as a run. Run it again to the end.")
+    reason = incomplete_reason(run)
+    if reason:
+        raise RecordError(f"{json_path} was not published: {reason}; publishing it would "
+                          "present part of a run as a run. Run it again to the end.")
     if not any(case.kind in (FIT, SCALING, BASELINE) for case in run.cases):
         raise NothingToPublish(
             f"{json_path} has no fit of a model (only "
@@ -130,12 +166,19 @@ def publish(json_path: str | os.PathLike, results_root: str | os.PathLike = "res
         raise PublishError(f"the results folder {root} is a file; pass a folder "
                            "(--results-dir DIR).")
     root.mkdir(parents=True, exist_ok=True)
+    existing = find_published(root, source_file_name(run), source_json_text(run, meta))
+    if existing is not None:
+        raise AlreadyPublished(f"{json_path} is published already, as {existing}; nothing "
+                               "was written", existing)
     staging = make_staging_folder(root)
     try:
         _fill_run_folder(staging, run, meta)
-        folder = move_into_place(staging, root, run_name or default_folder_name(meta))
+        folder = place_run_folder(staging, root, run_name or default_folder_name(meta), meta)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    write_index(root)
+    try:
+        write_index(root)  # again, to list a run that another publisher placed meanwhile
+    except OSError:
+        pass  # the index placed with this run lists it already
     return folder
