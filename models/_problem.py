@@ -97,32 +97,37 @@ def irls_weights(s: Settings, pb: Problem, eta, mu):
 
 
 def deviance_of(s: Settings, pb: Problem, mu, eta=None):
-    """The deviance at the means ``mu``, from ``eta`` where the family and link allow.
+    """The deviance at the means ``mu``; from ``eta`` where a mean sits at the clip.
 
     A binomial deviance from the clipped ``mu`` is capped near ``-2 log eps`` per
-    observation, so it is computed from the link's exact ``log mu`` and ``log(1 - mu)`` at
-    ``eta`` instead (:mod:`models._links`).
+    observation. Where some mean is at the clip, it is computed from the link's exact
+    ``log mu`` and ``log(1 - mu)`` at ``eta`` instead (:mod:`models._links`); elsewhere the
+    two agree, and R's formula from ``mu`` is kept (it is cheaper: one logarithm per
+    observation where the exact one takes an exponential too).
     """
     fam, lnk = s.family, s.link
-    if eta is not None and fam.log_deviance is not None and lnk.log_inverse is not None:
-        logs = lnk.log_inverse(eta)
-
-        def exact(y, logs, prior, binary):
-            terms = fam.log_deviance(y, *logs, prior, binary)
-            return jnp.sum(jnp.where(pb.positive, terms, 0.0))
-
-        return when(~pb.binary, functools.partial(exact, binary=False),
-                    (pb.y, logs, pb.prior), exact(pb.y, logs, pb.prior, True))
 
     def general(y, mu, prior):
-        return jnp.sum(jnp.where(pb.positive, s.family.deviance_residuals(y, mu, prior), 0.0))
+        return jnp.sum(jnp.where(pb.positive, fam.deviance_residuals(y, mu, prior), 0.0))
 
-    if s.family.binary_deviance is None:
-        return general(pb.y, mu, pb.prior)
-    # The cheaper formula where every y is 0 or 1; the general one only for data sets with
-    # proportions (and, under vmap, only in batches that hold one).
-    cheap = jnp.sum(s.family.binary_deviance(pb.y, mu, pb.prior))
-    return when(~pb.binary, general, (pb.y, mu, pb.prior), cheap)
+    if fam.binary_deviance is None:
+        plain = general(pb.y, mu, pb.prior)
+    else:
+        # The cheaper formula where every y is 0 or 1; the general one only for data sets
+        # with proportions (and, under vmap, only in batches that hold one).
+        cheap = jnp.sum(fam.binary_deviance(pb.y, mu, pb.prior))
+        plain = when(~pb.binary, general, (pb.y, mu, pb.prior), cheap)
+    if eta is None or fam.log_deviance is None or lnk.log_inverse is None:
+        return plain
+
+    def exact(y, eta, prior):
+        logs = lnk.log_inverse(eta)
+        terms = jnp.where(pb.binary, fam.log_deviance(y, *logs, prior, True),
+                          fam.log_deviance(y, *logs, prior, False))
+        return jnp.sum(jnp.where(pb.positive, terms, 0.0))
+
+    clipped = jnp.any(pb.positive & ((mu <= s.eps) | (mu >= 1 - s.eps)))
+    return when(clipped, exact, (pb.y, eta, pb.prior), plain)
 
 
 def evaluate(s: Settings, pb: Problem, eta, coef) -> Evaluation:
