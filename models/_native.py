@@ -150,7 +150,7 @@ def library_path(compiler: str) -> Path:
 def _build(compiler: str, library: Path, out: Path) -> None:
     """Compile the kernels into ``out``, which the cache then renames to ``library``."""
     print(f"glmnn-bench: compiling the GLM's CPU kernels into {library} (once per machine "
-          f"and jaxlib version; about 10 s)", file=sys.stderr, flush=True)
+          f"and jaxlib version; about 20 s)", file=sys.stderr, flush=True)
     command = [*shlex.split(compiler), *_FLAGS, f"-I{jax.ffi.include_dir()}",
                *map(str, SOURCES), "-o", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
