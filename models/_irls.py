@@ -497,7 +497,7 @@ def null_deviance(s: Settings, pb: Problem, *, has_offset: bool):
     if not has_offset:
         mean = jnp.sum(prior * y) / jnp.sum(prior)
         mu = jnp.where(has_intercept, jnp.broadcast_to(mean, y.shape), lnk.inverse(off))
-        eta = jnp.where(has_intercept, lnk.link(mean), off)
+        eta = None  # the mean of y, or the link's inverse at 0: never at the clip
     else:
         def cond(c):
             _, _, k, done = c

@@ -149,13 +149,13 @@ def _cases(rng, n):
     yield X, ys["gamma"], "gamma", {}
 
 
-@pytest.mark.parametrize("n", [2, 23])
-def test_padding_changes_nothing_beyond_rounding(n):
+@pytest.mark.parametrize(("n", "cases"), [(23, 6), (2, 2)])
+def test_padding_changes_nothing_beyond_rounding(n, cases):
     # glm.fit pads concrete inputs; under a caller's jit the same fit runs unpadded. n = 2
-    # is below p (rank deficient, separated).
+    # is below p (rank deficient, separated): binomial by IRLS and by Firth.
     unpadded = jax.jit(glm.fit, static_argnames=("family", "link", "firth", "separation"))
     rng = np.random.default_rng(n)
-    for X, y, family, kw in _cases(rng, n):
+    for X, y, family, kw in list(_cases(rng, n))[:cases]:
         padded, plain = glm.fit(X, y, family, **kw), unpadded(X, y, family=family, **kw)
         for field in ("status", "n_iter", "separation", "converged", "separated"):
             np.testing.assert_array_equal(getattr(padded, field), getattr(plain, field),
