@@ -14,8 +14,9 @@ import tempfile
 
 import _dry_run
 import jax
+import pytest
 
-from models import glm
+from models import _native, glm
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
@@ -67,3 +68,13 @@ if settings is not None:
         print_blob=True,
         suppress_health_check=[HealthCheck.too_slow],
     )
+
+
+@pytest.fixture
+def without_native(monkeypatch):
+    """The GLM on XLA's operations, as without a compiler; compiled programs are dropped
+    before and after, since each holds the path it was traced with."""
+    jax.clear_caches()
+    monkeypatch.setattr(_native, "available", lambda: False)
+    yield
+    jax.clear_caches()

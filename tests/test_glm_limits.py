@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from models import _native, glm
+from models import glm
 from models.glm import Status
 
 jax.config.update("jax_enable_x64", True)
@@ -44,20 +44,12 @@ def _logistic(seed: int, n: int = 40, p: int = 3):
 
 # --- a Gram matrix that overflows --------------------------------------------------------------
 
-@pytest.fixture
-def xla_only(monkeypatch):
-    jax.clear_caches()
-    monkeypatch.setattr(_native, "available", lambda: False)
-    yield
-    jax.clear_caches()
-
-
 @pytest.mark.parametrize(("scale", "path"), [(1e154, "native"), (1e200, "xla")])
 def test_firth_with_columns_whose_gram_overflows_is_not_converged(scale, path, request):
     # The rank rule used to call the overflowing columns aliased, drop them, and report the
     # intercept-only fit as converged (rank_deficient) with zero coefficients.
     if path == "xla":
-        request.getfixturevalue("xla_only")
+        request.getfixturevalue("without_native")
     X, y = _logistic(1)
     X[:, 1:] *= scale
     for firth in (True, False):

@@ -136,14 +136,6 @@ def _fit_batch(dtype, **kw):
     return jax.jit(jax.vmap(functools.partial(glm.fit, **kw)))(data.X_train, data.y_train)
 
 
-@pytest.fixture
-def without_native(monkeypatch):
-    jax.clear_caches()
-    monkeypatch.setattr(_native, "available", lambda: False)
-    yield
-    jax.clear_caches()
-
-
 # Logit IRLS against the XLA path: tests/test_batching.py (the forced device branch).
 @pytest.mark.parametrize("kw", [{"link": "probit"}, {"firth": True}], ids=["newton", "firth"])
 def test_fit_agrees_with_the_xla_path(kw, request):
