@@ -80,6 +80,7 @@ def measure(count: int, *, padding: bool = True, progress: bool = True) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line: fit the data sets, print the figures as a table."""
     parser = argparse.ArgumentParser(prog="python -m bench.many_shapes",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1000,

@@ -65,10 +65,9 @@ class Family(NamedTuple):
             ``deviance_residuals`` wherever every ``y`` is 0 or 1, computed more cheaply
             (binomial: one logarithm per observation instead of four); the fit uses it for
             data sets whose responses are all 0 or 1.
-        log_deviance: ``None``, or ``(y, log_mu, log_1mu, weights, binary) -> [n]``: the
-            same unit deviances from ``log mu`` and ``log(1 - mu)`` (a link's
-            ``log_inverse``), which are exact where the clipped ``mu`` is not;
-            ``binary`` (static) says every ``y`` is 0 or 1 and takes the cheaper formula.
+        log_deviance: ``None``, or ``(y, log_mu, log_1mu, weights) -> [n]``: the same
+            unit deviances from ``log mu`` and ``log(1 - mu)`` (a link's ``log_inverse``),
+            which are exact where the clipped ``mu`` is not.
     """
 
     name: str
@@ -81,7 +80,7 @@ class Family(NamedTuple):
     valid_y: Callable[[jax.Array], jax.Array]
     valid_mu: Callable[[jax.Array], jax.Array]
     binary_deviance: Callable[[jax.Array, jax.Array, jax.Array], jax.Array] | None = None
-    log_deviance: Callable[..., jax.Array] | None = None
+    log_deviance: Callable[[jax.Array, jax.Array, jax.Array, jax.Array], jax.Array] | None = None
 
 
 def _ylogy_over_mu(y, mu):
@@ -102,11 +101,10 @@ def _binomial_binary_deviance(y, mu, weights):
     return -2 * weights * jnp.log(jnp.where(y > 0, mu, 1 - mu))
 
 
-def _binomial_log_deviance(y, log_mu, log_1mu, weights, binary):
+def _binomial_log_deviance(y, log_mu, log_1mu, weights):
     # The terms with a zero factor are left out rather than multiplied, since log mu may be
-    # -inf where mu underflows and the other class is observed.
-    if binary:
-        return -2 * weights * jnp.where(y > 0, log_mu, log_1mu)
+    # -inf where mu underflows and the other class is observed. For 0/1 responses this is
+    # the binary formula term for term (the y log y terms are 0).
     fitted = jnp.where(y > 0, y * log_mu, 0.0) + jnp.where(y < 1, (1 - y) * log_1mu, 0.0)
     return 2 * weights * (xlogy(y, y) + xlogy(1 - y, 1 - y) - fitted)
 

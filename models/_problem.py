@@ -8,8 +8,6 @@ deviance, the penalised objective, the linear systems), shared by every step of
 
 from __future__ import annotations
 
-import functools
-
 from typing import NamedTuple
 
 import jax
@@ -121,9 +119,7 @@ def deviance_of(s: Settings, pb: Problem, mu, eta=None):
         return plain
 
     def exact(y, eta, prior):
-        logs = lnk.log_inverse(eta)
-        terms = jnp.where(pb.binary, fam.log_deviance(y, *logs, prior, True),
-                          fam.log_deviance(y, *logs, prior, False))
+        terms = fam.log_deviance(y, *lnk.log_inverse(eta), prior)
         return jnp.sum(jnp.where(pb.positive, terms, 0.0))
 
     clipped = jnp.any(pb.positive & ((mu <= s.eps) | (mu >= 1 - s.eps)))
