@@ -19,14 +19,18 @@ The iteration (:mod:`models._irls`), for prior weights :math:`w_i` and offset :m
 with :math:`P = \mathrm{diag}(0, 1, \ldots, 1)` (ridge ``l2``; column 0 is the intercept and
 is never penalised). That is Fisher scoring, which for a canonical link is Newton's method.
 For the other links the same system is solved with the observed information in place of
-:math:`W` after R's first step, so the fit converges quadratically to the MLE; with
+:math:`W` after R's first step, so the fit converges quadratically to the MLE. Which one
+is decided by the (family, link) pair alone (:func:`models._families.newton_steps`): the
+link is the family's *canonical* one or not, whatever its default (the negative
+binomial's default ``log`` is not canonical, so it takes Newton steps); with
 ``firth=True`` (binomial, logit only) the fit is Newton's method on the exact Hessian of
 Firth's penalised likelihood (:mod:`models._firth`).
 
 Pieces, and where they come from:
 
 * **Start** (R ``family()$initialize``): ``mustart`` is ``(w y + 1/2)/(w + 1)`` (binomial),
-  ``y + 0.1`` (poisson), ``y`` (gaussian, gamma); ``eta = link(mustart)``. A start the link
+  ``y + 0.1`` (poisson), ``y`` (gaussian, gamma), ``y + (y == 0)/6`` (negative binomial,
+  ``MASS::negative.binomial``); ``eta = link(mustart)``. A start the link
   cannot take (gaussian with log link and ``y <= 0``, inverse link and ``y == 0``) is an
   invalid input, where R stops with "cannot find valid starting values". Firth starts at
   ``beta = 0``, as ``logistf``.
@@ -64,29 +68,29 @@ Pieces, and where they come from:
   when working weights collapse) is dropped from that solve too. A converged fit with
   aliased columns has status ``RANK_DEFICIENT`` (``converged=True``). Penalised columns of
   a ridge fit (``l2 > 0``) are never aliased.
-* **Separation** (binomial, unpenalised; :mod:`models._separation`): the MLE does not exist
-  when a linear predictor separates successes from failures (Albert & Anderson 1984). The
-  fit reports the verdict of a linear program in ``separation`` (``complete``, ``quasi``,
-  ``overlap``, ``undecided``), each with a certificate checked to a stated rounding
-  tolerance; a separated data set has status ``SEPARATED`` and ``separated=True``
-  (``converged=False``; the verdict takes priority over convergence). Most data sets are
-  decided by the fit's own certificates: the final coefficients, which on completely
-  separated data end as a strict separator, and the score's terms, which at the MLE of
-  overlapping data are Stiemke's certificate of overlap. The linear program runs on the
-  rest (quasi-complete separation, margins below the tolerance), under ``vmap`` only in
-  groups that hold one. The loop stops early, returning the last (finite) iterate, once
-  the coefficients split the classes strictly *and* some fitted probability is
-  numerically 0 or 1 by R's rule (``mu < 10 eps`` or ``mu > 1 - 10 eps``), where R warns
-  "fitted probabilities numerically 0 or 1 occurred". The verdict is computed in float64
-  wherever JAX's x64 mode is on, float32 fits included. Penalised fits (``l2 > 0``,
-  ``firth=True``) have finite estimates on separated data, converge, and report
-  ``separated=False`` and ``separation`` ``not_checked``; ``separation=False`` skips the
-  verdict.
+* **Separation** (binomial, the one family with ``can_separate``; unpenalised;
+  :mod:`models._separation`): the MLE does not exist when a linear predictor separates
+  successes from failures (Albert & Anderson 1984). The fit reports the verdict of a linear
+  program in ``separation`` (``complete``, ``quasi``, ``overlap``, ``undecided``), each with
+  a certificate checked to a stated rounding tolerance; a separated data set has status
+  ``SEPARATED`` and ``separated=True`` (``converged=False``; the verdict takes priority over
+  convergence). Most data sets are decided by the fit's own certificates: the final
+  coefficients, which on completely separated data end as a strict separator, and the
+  score's terms, which at the MLE of overlapping data are Stiemke's certificate of overlap.
+  The linear program runs on the rest (quasi-complete separation, margins below the
+  tolerance), under ``vmap`` only in groups that hold one. The loop stops early, returning
+  the last (finite) iterate, once the coefficients split the classes strictly *and* some
+  fitted probability is numerically 0 or 1 by R's rule (``mu < 10 eps`` or
+  ``mu > 1 - 10 eps``), where R warns "fitted probabilities numerically 0 or 1 occurred".
+  The verdict is computed in float64 wherever JAX's x64 mode is on, float32 fits included.
+  Penalised fits (``l2 > 0``, ``firth=True``) have finite estimates on separated data,
+  converge, and report ``separated=False`` and ``separation`` ``not_checked``;
+  ``separation=False`` skips the verdict.
 * **Invalid input** (status ``INVALID_INPUT``, coefficients, standard errors, deviances and
   scale all 0, ``n_iter`` 0, history all NaN): a NaN or inf in ``X``, ``y``, ``weights`` or
   ``offset``; a negative weight or no positive weight; ``y`` outside the family's support
-  (binomial ``[0, 1]``, poisson ``>= 0``, gamma ``> 0``); no valid start (above); a traced
-  ``l2 < 0`` or ``tol <= 0`` (concrete ones raise ``ValueError``).
+  (binomial ``[0, 1]``, poisson and negative binomial ``>= 0``, gamma ``> 0``); no valid
+  start (above); a traced ``l2 < 0`` or ``tol <= 0`` (concrete ones raise ``ValueError``).
 
 References:
     McCullagh, P. and Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., §2.5.
@@ -109,6 +113,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.typing import ArrayLike
 
 from ._batching import (
     batched_rule,
@@ -117,7 +122,7 @@ from ._batching import (
     run_in_groups,
     vmapped_lanes,
 )
-from ._families import FAMILIES, Family
+from ._families import ALIASES, Family, binomial, newton_steps
 from ._irls import (
     FIRTH_GCONV,
     FIRTH_XCONV,
@@ -129,10 +134,10 @@ from ._irls import (
     step,
 )
 from ._linalg import RANK_RTOL
-from ._links import LINKS, Link
+from ._links import LINKS, Link, logit
 from ._problem import TOL_FLOOR, Settings, make_problem
 from ._rows import concrete, pad
-from ._validate import check_choice, check_design, check_positive_int, float_dtype_of
+from ._validate import check_design, check_positive_int, float_dtype_of
 
 __all__ = ["GLMResult", "fit", "predict", "MAX_HALVINGS", "RANK_RTOL", "TOL_FLOOR",
            "FIRTH_GCONV", "FIRTH_XCONV"]
@@ -140,19 +145,79 @@ __all__ = ["GLMResult", "fit", "predict", "MAX_HALVINGS", "RANK_RTOL", "TOL_FLOO
 
 # --- static checks --------------------------------------------------------------------------
 
-def _resolve(family, link) -> tuple[Family, Link]:
-    """Look up the family and link by name, raising ``ValueError`` with the choices."""
-    family = check_choice("family", family, FAMILIES)
-    fam = FAMILIES[family]
-    if link is None:
-        return fam, LINKS[fam.canonical_link]
-    check_choice("link", link, LINKS)
-    if link not in fam.links:
+def _resolve_family(family: Family | str) -> Family:
+    """The :class:`Family` value of ``family``: itself, or the one its alias names."""
+    if isinstance(family, Family):
+        _check_family(family)
+        return family
+    if isinstance(family, str) and family in ALIASES:
+        return ALIASES[family]
+    shown = repr(family) if family is None or isinstance(family, str) else (
+        f"of type {type(family).__name__}")
+    raise ValueError(
+        f"unknown family {shown}; choose one of {', '.join(ALIASES)}, or pass a Family "
+        "value (e.g. glm.negative_binomial(alpha=2.0), or glm.poisson._replace(...))."
+    )
+
+
+def _check_family(fam: Family) -> None:
+    """A user's :class:`Family` value: the static fields that the fit reads as Python."""
+    names_ok = (isinstance(fam.links, tuple) and len(fam.links) > 0
+                and all(isinstance(name, str) for name in fam.links))
+    if not (isinstance(fam.name, str) and names_ok and fam.default_link in fam.links
+            and (fam.canonical_link is None or isinstance(fam.canonical_link, str))
+            and isinstance(fam.estimates_scale, (bool, np.bool_))
+            and isinstance(fam.can_separate, (bool, np.bool_))):
         raise ValueError(
-            f"link {link!r} is not allowed for family {family!r}; "
-            f"choose one of {', '.join(fam.links)} (default {fam.canonical_link!r})."
+            f"family {fam.name!r}: name must be a str, links a non-empty tuple of link "
+            "names, default_link one of them, canonical_link a name or None, "
+            "estimates_scale and can_separate bools."
         )
-    return fam, LINKS[link]
+
+
+def _resolve(family: Family | str, link: Link | str | None) -> tuple[Family, Link]:
+    """The family and link values of ``fit``'s arguments.
+
+    Raises ``ValueError``, naming the choices, for an unknown name or a link the family
+    does not allow.
+    """
+    fam = _resolve_family(family)
+    if link is None and fam.default_link not in LINKS:
+        raise ValueError(f"family {fam.name!r}: its default link {fam.default_link!r} is not "
+                         f"one of {', '.join(LINKS)}; pass the Link value as link=.")
+    link = fam.default_link if link is None else link
+    if isinstance(link, Link):
+        lnk = link
+    elif isinstance(link, str) and link in LINKS:
+        lnk = LINKS[link]
+    else:
+        raise ValueError(f"unknown link {link!r}; choose one of {', '.join(LINKS)}, or pass "
+                         "a Link value.")
+    if not isinstance(lnk.name, str) or lnk.name not in fam.links:
+        raise ValueError(
+            f"link {lnk.name!r} is not allowed for family {fam.name!r}; "
+            f"choose one of {', '.join(fam.links)} (default {fam.default_link!r})."
+        )
+    _remember(lnk)
+    return fam, lnk
+
+
+# The user's links by name: ``GLMResult.link`` is a name (static metadata that any
+# transformation passes through), which ``predict`` resolves here or in LINKS.
+_USER_LINKS: dict[str, Link] = {}
+
+
+def _remember(lnk: Link) -> None:
+    """Record a user's link under its name; a name must stand for one link only."""
+    known = LINKS.get(lnk.name, _USER_LINKS.get(lnk.name))
+    if known is None:
+        _USER_LINKS[lnk.name] = lnk
+    elif known != lnk:
+        other = "the built-in link" if lnk.name in LINKS else "a link fit used before"
+        raise ValueError(
+            f"link {lnk.name!r} differs from {other} of that name: give it a name of its "
+            "own (GLMResult.link records the name, which predict resolves)."
+        )
 
 
 def _check_scalar(name: str, value, *, strictly_positive: bool) -> None:
@@ -182,9 +247,10 @@ def _fit_arrays(X, y, prior, off, l2, tol, *, settings: Settings, has_offset: bo
     return finish(settings, problem, final, has_offset=has_offset)
 
 
-def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: bool,
+def _fit_core(X, y, weights, offset, l2, tol, *, family: Family, link: Link, firth: bool,
               max_iter: int, group_size: int | None, separation: bool) -> GLMResult:
-    fam, lnk = FAMILIES[family], LINKS[link]
+    # family and link are the values themselves (hashable: static arguments of _fit_jit).
+    fam, lnk = family, link
     dtype = float_dtype_of(*[a for a in (X, y, weights, offset) if a is not None])
     X = jnp.asarray(X, dtype)
     y = jnp.asarray(y, dtype)
@@ -192,7 +258,7 @@ def _fit_core(X, y, weights, offset, l2, tol, *, family: str, link: str, firth: 
     prior = jnp.ones((n,), dtype) if weights is None else jnp.asarray(weights, dtype)
     off = jnp.zeros((n,), dtype) if offset is None else jnp.asarray(offset, dtype)
     settings = Settings(family=fam, link=lnk, firth=firth,
-                        newton=not firth and link != fam.canonical_link, max_iter=max_iter,
+                        newton=newton_steps(fam, lnk, firth=firth), max_iter=max_iter,
                         eps=float(jnp.finfo(dtype).eps), separation=separation)
     fit_one = functools.partial(_fit_arrays, settings=settings, has_offset=offset is not None)
 
@@ -211,9 +277,11 @@ _fit_jit = jax.jit(_fit_core, static_argnames=("family", "link", "firth", "max_i
                                               "group_size", "separation"))
 
 
-def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None,
-        offset=None, l2=0.0, firth: bool = False, tol=1e-8, max_iter: int = 25,
-        group_size: int | None = None, separation: bool = True) -> GLMResult:
+def fit(X: ArrayLike, y: ArrayLike, family: Family | str = "binomial",
+        link: Link | str | None = None, *, weights: ArrayLike | None = None,
+        offset: ArrayLike | None = None, l2: ArrayLike = 0.0, firth: bool = False,
+        tol: ArrayLike = 1e-8, max_iter: int = 25, group_size: int | None = None,
+        separation: bool = True) -> GLMResult:
     r"""Fit a generalised linear model to one data set by IRLS.
 
     Pure JAX, compiled once per shape, dtype and static setting: works unchanged under
@@ -229,13 +297,23 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
             column 0 is taken to be it (it is not penalised by ``l2``; the null model
             uses it when it is all ones).
         y: ``[n]`` response. Binomial: a proportion in ``[0, 1]`` (0/1 labels, or
-            successes / trials with ``weights`` = trials, as R's ``glm``); poisson: counts
-            ``>= 0``; gamma: ``> 0``.
-        family: ``"binomial"``, ``"poisson"``, ``"gaussian"`` or ``"gamma"``. Static.
-        link: ``None`` for the canonical link (logit, log, identity, inverse), or one of
+            successes / trials with ``weights`` = trials, as R's ``glm``); poisson and
+            negative binomial: counts ``>= 0``; gamma: ``> 0``.
+        family: a :class:`~models._families.Family` value (``glm.binomial``,
+            ``glm.poisson``, ``glm.gaussian``, ``glm.gamma``, ``glm.negative_binomial(alpha)``
+            or one of your own), or the name of a built-in one: ``"binomial"``,
+            ``"poisson"``, ``"gaussian"``, ``"gamma"``, ``"negative_binomial"`` (``alpha =
+            1``). A string and its value give the same fit. Static: equal values share one
+            compiled program.
+        link: ``None`` for the family's default link (logit, log, identity, inverse; log for
+            the negative binomial), or a :class:`~models._links.Link` value or name among
             the links the family allows (statsmodels' set): binomial logit, probit,
             cloglog, log, identity; poisson log, identity; gaussian and gamma identity,
-            log, inverse. Static.
+            log, inverse; negative binomial log, identity. A link of your own
+            needs a family that lists its name, and a name no other link has (the result
+            records the name, and :func:`predict` resolves it). Fisher scoring for the
+            family's canonical link, Newton steps near the MLE for any other
+            (:func:`models._families.newton_steps`). Static.
         weights: optional ``[n]`` prior weights, R's ``weights`` (statsmodels
             ``var_weights``): the deviance and the IRLS weights are multiplied by them.
             Zero weights drop observations (also from the residual df).
@@ -274,14 +352,17 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
         A :class:`GLMResult`; ``history`` has length ``max_iter``.
 
     Raises:
-        ValueError: before any tracing, for an unknown family or link, a link the family
-            does not allow, ``firth`` with anything but binomial + logit, wrong ranks or
+        ValueError: before any tracing, for an unknown family or link name, a malformed
+            Family value, a link the family does not allow (the message names the allowed
+            ones), a link of your own under a name another link has, ``firth`` with
+            anything but binomial + logit, wrong ranks or
             mismatched shapes of ``X``, ``y``, ``weights``, ``offset``, ``max_iter < 1``,
             ``tol <= 0``, ``l2 < 0`` (the last two when not traced).
 
     Example:
         >>> res = fit(X, y)                                   # logistic regression
         >>> res = fit(X, counts, "poisson", offset=jnp.log(exposure))
+        >>> res = fit(X, counts, negative_binomial(alpha=1.5), log)  # models.glm's names
         >>> batch = jax.jit(jax.vmap(fit))(X_batch, y_batch)  # [B, n, p], [B, n]
 
     References:
@@ -294,7 +375,7 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
     if not isinstance(firth, (bool, np.bool_)):
         raise ValueError(f"firth must be True or False, got {firth!r}.")
     firth = bool(firth)
-    if firth and (fam.name, lnk.name) != ("binomial", "logit"):
+    if firth and (fam, lnk) != (binomial, logit):
         raise ValueError(
             "firth=True is Firth's logistic regression: use family='binomial' with "
             f"link='logit' (got family={fam.name!r}, link={lnk.name!r})."
@@ -308,16 +389,28 @@ def fit(X, y, family: str = "binomial", link: str | None = None, *, weights=None
         # many sizes share a few compiled programs (models._rows).
         dtype = float_dtype_of(*[a for a in (X, y, weights, offset) if a is not None])
         X, y, weights, offset = pad(X, y, weights, offset, dtype)
-    return _fit_jit(X, y, weights, offset, l2, tol, family=fam.name, link=lnk.name,
+    return _fit_jit(X, y, weights, offset, l2, tol, family=fam, link=lnk,
                     firth=firth, max_iter=max_iter, group_size=check_group_size(group_size),
                     separation=bool(separation))
 
 
-def predict(result: GLMResult, X, *, offset=None) -> jax.Array:
+def _link_of(result: GLMResult) -> Link:
+    name = result.link
+    if name in LINKS:
+        return LINKS[name]
+    if name in _USER_LINKS:
+        return _USER_LINKS[name]
+    raise ValueError(f"predict: result.link {name!r} is not a link fit has used in this "
+                     "process; refit with the Link value first.")
+
+
+def predict(result: GLMResult, X: ArrayLike, *, offset: ArrayLike | None = None) -> jax.Array:
     """Fitted means ``mu = g^{-1}(X coef + offset)`` of a fit, for new rows ``X``.
 
-    Uses the link the fit was made with (stored as static metadata on the result), so the
-    call is ``predict(result, X)`` as for the perceptron and the MLP.
+    Uses the link the fit was made with: ``result.link`` records its name (static
+    metadata, so it passes through ``jit`` and ``vmap``), resolved among the built-in links
+    and the links of your own that :func:`fit` has used in this process. The call is
+    ``predict(result, X)`` as for the perceptron and the MLP.
 
     Args:
         result: a :class:`GLMResult` for one data set (``coef [p]``; for a batch use
@@ -329,9 +422,10 @@ def predict(result: GLMResult, X, *, offset=None) -> jax.Array:
         ``[m]`` means; for binomial, probabilities (clipped to ``[eps, 1 - eps]``).
 
     Raises:
-        ValueError: for shapes that do not match.
+        ValueError: for shapes that do not match, or a ``result.link`` that names no link
+            known to this process (a link of your own from a fit in another process).
     """
-    lnk = LINKS[result.link]
+    lnk = _link_of(result)
     coef = result.coef
     if np.ndim(coef) != 1:
         raise ValueError(

@@ -4,7 +4,7 @@ r"""The GLM fit as ``init``, ``step`` and ``finish`` over one problem pytree.
 :class:`Settings`, then runs ``finish(lax.while_loop(running, step, init(problem)))``, in
 the style of blackjax's kernels: the loop carry (:class:`LoopState`) and what the fit
 reports (:class:`GLMResult`) are different types. Three steps share the loop, chosen
-statically:
+statically from the family and link (:func:`models._families.newton_steps`):
 
 * **Fisher scoring** (IRLS, R's ``glm.fit``) for canonical links, where it *is* Newton's
   method: ``beta = (X^T W X + l2 P)^{-1} X^T W z``, with R's starting values, convergence
@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 from ._certificates import Checks, check, margin, sides_of, tolerance, verdict_dtype
+from ._families import is_canonical
 from ._firth import FirthDerivatives, direction
 from ._lanes import all_finite, when
 from ._linalg import Design, cho_solve, cholesky_skip_fast, cholesky_skip_inverse, drop
@@ -83,14 +84,21 @@ FIRTH_GRADIENT_FLOOR = 10.0
 """The gradient tolerance of column ``j`` is at least ``FIRTH_GRADIENT_FLOOR * eps *
 sum_i w_i |x_ij|``, the rounding of the gradient's sum; it only binds in float32."""
 
-# Loop codes: why the loop stopped (internal; the public code is Status).
+_T = TypeVar("_T")
+
+
+def _set(value: _T | None) -> _T:
+    """A state field that the static settings guarantee (``None`` would be another program)."""
+    assert value is not None
+    return value
+
+
 NEWTON_SWITCH = 0.1
 """Newton steps (non-canonical links) once the objective's relative change per step is below
-this; before, Fisher scoring, whose steps are the steadier far from the MLE. Measured on 72
-small data sets (9 links, n 30-1000, correlated columns): 305 iterations in all against 347
-with Newton from the second step and 345 with Fisher scoring throughout (which stopped up
-to 9e-4 short of the MLE), within 1e-7 of the MLE at the default ``tol``."""
+this; before, Fisher scoring, whose steps are the steadier far from the MLE (how the value
+was chosen: ``docs/glm-core.md``, "Fisher scoring, then Newton")."""
 
+# Loop codes: why the loop stopped (internal; the public code is Status).
 _RUNNING, _CONVERGED, _FAILED, _SEPARATION_STOP = 0, 1, 2, 3
 
 
@@ -125,8 +133,9 @@ class GLMResult:
     """The result of :func:`fit` for one data set (under ``vmap``: a leading batch axis).
 
     A frozen dataclass registered as a pytree: the arrays are leaves, while ``family`` and
-    ``link`` are static metadata (strings cannot be array leaves), so :func:`predict` needs
-    nothing but the result, and ``vmap``/``jit`` pass the result through unchanged.
+    ``link`` are static metadata, the names of the fit's family and link (strings cannot be
+    array leaves), so :func:`predict` needs nothing but the result, and ``vmap``/``jit``
+    pass the result through unchanged.
 
     Attributes:
         coef: ``[p]`` coefficients, one per column of ``X``; always finite. Aliased
@@ -142,11 +151,11 @@ class GLMResult:
             already fails (status ``NONFINITE``, ``n_iter`` 0), at the starting values.
         null_deviance: ``[]`` deviance of the intercept-only model (with the offset) when
             column 0 of ``X`` is all ones, else of ``eta = offset``, as R's ``glm``.
-        scale: ``[]`` dispersion: 1 for binomial and poisson; Pearson chi2 / (n - rank)
-            otherwise (statsmodels; ``n`` counts observations with positive weight, as R).
-            NaN when ``n <= rank``, where it is undefined (R: NaN; bse then NaN too), and
-            for a ``nonfinite`` fit whose statistics at the returned coefficients overflow
-            (bse too).
+        scale: ``[]`` dispersion: 1 for binomial, poisson and negative binomial (families
+            without ``estimates_scale``); Pearson chi2 / (n - rank) otherwise (statsmodels;
+            ``n`` counts observations with positive weight, as R). NaN when ``n <= rank``,
+            where it is undefined (R: NaN; bse then NaN too), and for a ``nonfinite`` fit
+            whose statistics at the returned coefficients overflow (bse too).
         n_iter: ``[]`` int32, iterations done (R's ``iter``).
         converged: ``[]`` bool, status is ``CONVERGED`` or ``RANK_DEFICIENT``.
         separated: ``[]`` bool, the binomial data are (quasi-)completely separated, so the
@@ -154,12 +163,15 @@ class GLMResult:
             (:mod:`models._separation`).
         separation: ``[]`` int32, a :class:`~models._separation.Separation` code: the
             verdict on the data (``overlap``, ``quasi``, ``complete``, ``undecided``), or
-            ``not_checked`` (other families, Firth, ``l2 > 0``) or ``invalid_input``.
+            ``not_checked`` (families without ``can_separate``, Firth, ``l2 > 0``) or
+            ``invalid_input``.
         status: ``[]`` int32, a :class:`~models._status.Status` code.
         history: ``[max_iter]`` objective (deviance, plus penalties) after each iteration;
             NaN after the stop.
-        family: the family's name (static).
-        link: the link's name (static).
+        family: the family's name, ``Family.name`` (static), e.g. ``"poisson"`` or
+            ``"negative_binomial(alpha=1.5)"``.
+        link: the link's name, ``Link.name`` (static); :func:`predict` resolves it to the
+            link value.
     """
 
     coef: jax.Array
@@ -193,7 +205,7 @@ def init(s: Settings, pb: Problem) -> LoopState:
         gram, rhs = start.gram, jnp.zeros((p,), dtype)
     else:
         objective = start.deviance
-        gram, rhs, observed, observed_rhs = pb.start_system  # normal_equations at eta
+        gram, rhs, observed, observed_rhs = _set(pb.start_system)  # normal_equations at eta
         extra = dict(observed=observed, observed_rhs=observed_rhs,
                      change=jnp.asarray(jnp.inf, dtype) if s.newton else None)
     return LoopState(
@@ -245,16 +257,16 @@ def _ml_step(s: Settings, pb: Problem, state: LoopState) -> LoopState:
     aliased = pb.dropped | lost
     first = state.n_iter == 0
     if s.newton:
-        observed = drop(state.observed + ridge(pb), aliased)
+        observed = drop(_set(state.observed) + ridge(pb), aliased)
         newton_factor = lax.linalg.cholesky(observed, symmetrize_input=False)
         pivots = jnp.diagonal(newton_factor) ** 2
         definite = (jnp.all(jnp.isfinite(newton_factor))
                     & jnp.all(pivots > BREAKDOWN_RTOL * eps * jnp.diagonal(observed)))
         # Fisher scoring while far away (its steps are the steadier there), Newton once
         # the objective changes by less than NEWTON_SWITCH (relative) per step.
-        use_newton = definite & ~first & (state.change < NEWTON_SWITCH)
+        use_newton = definite & ~first & (_set(state.change) < NEWTON_SWITCH)
         factor = jnp.where(use_newton, newton_factor, factor)
-        rhs = jnp.where(use_newton, state.observed_rhs, rhs)
+        rhs = jnp.where(use_newton, _set(state.observed_rhs), rhs)
     system_ok = jnp.all(jnp.isfinite(gram)) & jnp.all(jnp.isfinite(rhs))
     coef_full = cho_solve(factor, jnp.where(aliased, 0.0, rhs))
     old = state.objective
@@ -270,7 +282,7 @@ def _ml_step(s: Settings, pb: Problem, state: LoopState) -> LoopState:
     accept = system_ok & acceptable(new)
     converged = jnp.abs(new.objective - old) / (jnp.abs(new.objective) + 0.1) < pb.tol
     code = jnp.where(converged, _CONVERGED, _RUNNING)
-    if s.family.name == "binomial":
+    if s.family.can_separate:
         # Stop at a strict separation certificate once some fitted probability is
         # numerically 0 or 1 (R's warning), unpenalised fits only.
         stop = (fitted_extremes(new.mu, pb.positive, eps)
@@ -306,7 +318,7 @@ def _firth_tolerance(s: Settings, pb: Problem) -> jax.Array:
 def _firth_step(s: Settings, pb: Problem, state: LoopState) -> LoopState:
     eps = s.eps
     fisher = drop(state.gram + ridge(pb), pb.dropped)
-    derivs = FirthDerivatives(state.observed_rhs, state.observed)
+    derivs = FirthDerivatives(_set(state.observed_rhs), _set(state.observed))
     delta, _ = direction(derivs, fisher, state.factor, BREAKDOWN_RTOL * eps)
     system_ok = all_finite(delta)
     old = state.objective
@@ -381,7 +393,7 @@ def finish(s: Settings, pb: Problem, final: LoopState, *, has_offset: bool) -> G
 
     separated = jnp.zeros((), bool)
     separation = jnp.full((), Separation.NOT_CHECKED, jnp.int32)
-    if fam.name == "binomial" and not s.firth and s.separation:
+    if fam.can_separate and not s.firth and s.separation:
         checked = ~invalid & (pb.l2 == 0)
         checks = _separation_checks(s, pb, final, factor, aliased, checked,
                                     has_offset=has_offset)
@@ -447,7 +459,7 @@ def _separation_checks(s: Settings, pb: Problem, final: LoopState, factor, alias
         linear = X @ coef
         eta = linear + pb.off.astype(dtype)
         mu = s.link.inverse(eta)
-    if s.link.name == s.family.canonical_link:
+    if is_canonical(s.family, s.link):
         # mu'(eta) = V(mu): the score's weights are the prior weights, W = w V(mu).
         g = jnp.where(pb.positive, prior, 0.0)
         working = g * s.family.variance(mu)

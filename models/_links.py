@@ -15,6 +15,11 @@ identity  ``mu``                  ``eta``                  ``1``
 inverse   ``1 / mu``              ``1 / eta``              ``-1 / mu**2``
 ========  ======================  =======================  ==============================
 
+Links are values: :func:`models.glm.fit` takes one (or its name in :data:`LINKS`) as
+``link=``, and passes it to the compiled fit as a static argument (a ``Link`` is hashable;
+its functions compare by identity). A link of your own is a ``Link`` under a name no other
+link has, used with a family whose ``links`` name it; ``GLMResult.link`` records the name.
+
 ``inverse_deriv(eta)`` is ``d mu / d eta`` as a function of ``eta`` (R's ``mu.eta``); the IRLS
 uses it rather than ``1 / deriv(mu)`` because it stays accurate where ``mu`` is close to the
 edge of its range.
@@ -67,7 +72,8 @@ class Link(NamedTuple):
     """A GLM link function ``eta = link(mu)`` and what the IRLS needs of it.
 
     Attributes:
-        name: the link's name, e.g. ``"logit"``.
+        name: the link's name, e.g. ``"logit"``; what ``GLMResult.link`` records, and what
+            a family's ``links``, ``default_link`` and ``canonical_link`` refer to.
         link: ``mu -> eta``, elementwise.
         inverse: ``eta -> mu``, elementwise (clipped into the range, see the module notes).
         deriv: ``mu -> d eta / d mu``, elementwise.

@@ -37,10 +37,12 @@ class Settings(NamedTuple):
     Attributes:
         family, link: the GLM's family and link values.
         firth: Firth's penalised likelihood (binomial + logit).
-        newton: Newton on the observed information (a non-canonical link, not Firth).
+        newton: Newton on the observed information near the MLE: a link that is not the
+            family's canonical one, and not Firth (:func:`models._families.newton_steps`).
         max_iter: the iteration budget.
         eps: machine epsilon of the computing dtype.
-        separation: give the separation verdict (binomial, unpenalised fits).
+        separation: give the separation verdict (families with ``can_separate``: binomial;
+            unpenalised fits).
     """
 
     family: Family
@@ -201,8 +203,9 @@ def make_problem(s: Settings, X, y, prior, off, l2, tol) -> Problem:
     if s.firth:  # Firth starts elsewhere (beta = 0): the rank needs its own Gram
         gram0 = pb.design.gram(working0)
     else:  # the first step's system is at these weights: one product serves both
-        pb = pb._replace(start_system=normal_equations(s, pb, eta0, mu0))
-        gram0 = pb.start_system[0]
+        start_system = normal_equations(s, pb, eta0, mu0)
+        pb = pb._replace(start_system=start_system)
+        gram0 = start_system[0]
     dropped = design_aliased(X, working0, gram0, s.eps)
     pb = pb._replace(dropped=dropped & ~((l2 > 0) & (penalised > 0)))
     return pb._replace(invalid=invalid | ~start_values(s, pb)[2])

@@ -8,13 +8,15 @@ and raises before any tracing work is done. Data-dependent problems (NaN, labels
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["check_design", "check_choice", "check_positive_int", "float_dtype_of"]
+__all__ = ["check_design", "check_choice", "check_positive_int", "check_positive_float",
+           "float_dtype_of"]
 
 
 def float_dtype_of(*arrays) -> jnp.dtype:
@@ -105,3 +107,25 @@ def check_positive_int(name: str, value, *, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
     return int(value)
+
+
+def check_positive_float(name: str, value) -> float:
+    """Return ``value`` as a float if it is a concrete, finite real number ``> 0``.
+
+    For settings that are static (part of what a fit compiles), so a traced value is
+    refused as well.
+
+    Raises:
+        ValueError: naming ``name`` and the value, otherwise.
+    """
+    if isinstance(value, jax.core.Tracer):
+        raise ValueError(f"{name} must be a concrete number (it is static), got a traced "
+                         "value; pass a Python float.")
+    arr = np.asarray(value)
+    if arr.shape != () or arr.dtype == bool or not (
+            np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"{name} must be a real number > 0, got {value!r}.")
+    v = float(arr)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {v}.")
+    return v

@@ -4,19 +4,25 @@
 means, :class:`GLMResult` is what ``fit`` returns. ``separation`` decides by linear
 programming whether binomial data are completely, quasi-completely or not separated, with
 a certificate either way (:mod:`models._separation`); a binomial fit reports the same
-verdict in ``GLMResult.separation``. ``FAMILIES`` and ``LINKS`` map names to
-the family and link values; the values themselves are re-exported by name. The algorithm,
+verdict in ``GLMResult.separation``. Families and links are values (:class:`Family`,
+:class:`Link`) that ``fit`` takes as ``family=`` and ``link=``: the built-in ones are
+re-exported by name, ``negative_binomial(alpha)`` makes the negative binomial family with a
+fixed ``alpha``, and a family of your own is a ``Family`` too. Their names are aliases:
+``ALIASES`` maps every string ``fit`` accepts as ``family`` to its value (``FAMILIES``: those
+without a parameter), ``LINKS`` every link name. The algorithm,
 its references and the status codes are documented in :mod:`models._glm` and
 :mod:`models._status`. On CPU the fit forms and solves its linear systems with native
 kernels (:mod:`models._native`, compiled on first use); :func:`cpu_kernels` says which
 are in use, and ``GLMNN_NATIVE=0`` turns them off.
 """
 
+from ._families import ALIASES as ALIASES
 from ._families import FAMILIES as FAMILIES
 from ._families import Family as Family
 from ._families import binomial as binomial
 from ._families import gamma as gamma
 from ._families import gaussian as gaussian
+from ._families import negative_binomial as negative_binomial
 from ._families import poisson as poisson
 from ._glm import GLMResult as GLMResult
 from ._glm import fit as fit
@@ -47,6 +53,7 @@ __all__ = [
     "SEPARATION_NAMES",
     "Status",
     "FAMILIES",
+    "ALIASES",
     "LINKS",
     "Family",
     "Link",
@@ -54,6 +61,7 @@ __all__ = [
     "poisson",
     "gaussian",
     "gamma",
+    "negative_binomial",
     "logit",
     "probit",
     "cloglog",
