@@ -14,8 +14,8 @@ one process and round-robin so that a shared machine's load falls on every varia
 
 Each variant is compiled and run once untimed, then timed ``--repeats`` times (blocked),
 each timed call right after an untimed call of the same program. A *round* times every
-variant once. The table gives median fits/s, and the must-show ratios of issue 15 as
-medians of per-round ratios (:func:`summarise`): plain / best hand-chunked at ``B = 1000``
+variant once. The table gives median fits/s, and the ratios that say whether the public
+path is as fast as hand-chunking, as medians of per-round ratios (:func:`summarise`): plain / best hand-chunked at ``B = 1000``
 (the best chunk being the one of the highest median fits/s) and plain at ``B = 16,000`` /
 plain at 1000. Per-round ratios cancel the load that a shared machine puts on one round;
 the ratio of the medians, also printed, does not, and comparing with the largest of
@@ -141,7 +141,7 @@ class Summary(NamedTuple):
 
 
 def summarise(seconds: dict[str, list[float]], sizes: dict[str, int]) -> Summary:
-    """Median rates and the two ratios of issue 15 from per-round timings.
+    """Median rates and the public path's two ratios (module docstring) from per-round timings.
 
     Args:
         seconds: each variant's seconds, one per round, rounds in the same order for all

@@ -1,51 +1,15 @@
 """Benchmark presets: how big each benchmark case is, as data.
 
 ``smoke`` is what ``pytest bench/suite`` runs (tiny, timing disabled); ``quick`` is what
-``pytest --benchmark`` runs by default (about 10 minutes on a 2-core CPU: 9 min 40 s for
-the quick runs of 2026-12-07, with the quasi regime, the real-data regimes, the JAX peers
-and the figures' refits); ``gpu`` scales to
+``pytest --benchmark`` runs by default (about 10 minutes on a 2-core CPU); ``gpu`` scales to
 100,000 data sets per case and sweeps ``n_datasets`` over powers of ten for the throughput
-plot; ``gpu-dry`` is the ``gpu`` preset's whole matrix
-(every case, sweep point, table and plot) at tiny sizes, so a CPU run proves it before it
-meets a GPU (:func:`dry_run`): plain ``pytest`` runs the benchmark suite this way, timed
-once and published into a temporary folder (``tests/test_gpu_dry_run.py``), which keeps
-every benchmark module alive in CI.
+plot; ``gpu-dry`` is the ``gpu`` preset's whole matrix (every case, sweep point, table and
+plot) at tiny sizes, so a CPU run proves it before it meets a GPU (:func:`dry_run`): plain
+``pytest`` runs the benchmark suite this way, timed once and published into a temporary
+folder (``tests/test_gpu_dry_run.py``), which keeps every benchmark module alive in CI.
 
-The ``gpu`` preset is sized for one H200 in about 8 minutes for the whole
-``pytest --benchmark --bench-preset gpu``, compiles included. No GPU run has been made
-yet, so this is an estimate, made as follows (from the 2026-12-01 quick run on CPU):
-
-* **work per case**: :func:`bench.roofline.analytic_work` of each of the 44 fit and sweep
-  cases at ``n_datasets`` = 100,000, with the mean iterations that the quick run
-  measured for its model, regime and dtype (IRLS 3-5.5, Firth 3-11, perceptron 10 on
-  separable data and the full 100 epochs elsewhere, MLPs 137-2000 steps);
-* **ceilings**: the H200's ~4.3 TB/s copy bandwidth and ~67 TFLOP/s float32/float64
-  matmul peak (the data sheet: no H200 has been measured by ``measure_ceilings`` yet).
-  Against them every GLM and Firth case takes under 15 ms a call, a perceptron case
-  under 25 ms, an MLP-8 case ~450 ms (the bytes bound; a factor of five more for the
-  activations that the roofline model does not count gives ~2.2 s);
-* **latency**: a vmapped loop on a GPU is mostly kernel launches, not bytes: at ~5 us a
-  kernel, ~60 kernels an IRLS iteration, 3 a perceptron sample (200 an epoch) and ~40 an
-  MLP step, a perceptron case costs ~0.3 s a call and an MLP case ~0.4 s, whatever B is;
-* **calls**: 1 warm-up + 3 timed rounds + 1 evaluation per case: ~50 s in all for the
-  GLM, Firth and perceptron cases, ~2 min for the MLPs with the factor of five; a case
-  whose call is under 0.17 s times more rounds, to fill ``min_time_s`` = 0.5 s, which
-  adds at most 0.5 s to each of its ~50 fit, sweep, baseline and peer rows (~25 s);
-* **compiles**: the quick run's 70 s of fit compiles (1-3 s a case) taken three times
-  for XLA:GPU, plus ~1.5 s a case of evaluation and data-generation programs: ~4.8 min;
-* **the rest**: the reference libraries on their 20 data sets on the host (~15 s) and
-  pytest and publishing (~20 s).
-
-This covers the 44 synthetic fit and sweep cases that the 2026-12-01 quick run timed.
-The resampled real-data cases, the JAX peers and the figures' refits (issue 16) came
-later and are not in it: they add compilations (about 21 cases, and one refit per
-``norm_iterations``), so the first GPU run must say how far over the estimate they go.
-
-That is about 7.5-8 minutes, so the MLP and Firth cases keep the full 100,000 data sets
-(Firth's 211 kB per data set of ``[p^2, n]`` products are split into groups of at most
-8 GiB by :data:`models._batching.DEVICE_GROUP_BYTES`: three groups at 100,000). If a
-first GPU run finds the compiles or the MLP's launches slower than this, lower
-``mlp_n_datasets`` first: the MLP cases are the ones whose time grows with B.
+The ``gpu`` preset is sized for one H200 in about 8 minutes for the whole run; how that
+estimate was made is in ``docs/presets.md``.
 """
 
 from __future__ import annotations

@@ -232,7 +232,7 @@ def solve_lower(factor: jax.Array, rhs: jax.Array) -> jax.Array:
     p = factor.shape[0]
     if p > UNROLL_MAX or rhs.ndim > 1:
         return solve_triangular(factor, rhs, lower=True)
-    x = []
+    x: list[jax.Array] = []
     for i in range(p):
         acc = rhs[i]
         for k in range(i):
@@ -246,7 +246,7 @@ def solve_upper_transposed(factor: jax.Array, rhs: jax.Array) -> jax.Array:
     p = factor.shape[0]
     if p > UNROLL_MAX:
         return solve_triangular(factor, rhs, lower=True, trans=1)
-    x = [None] * p
+    x: list[jax.Array] = [jnp.zeros((), rhs.dtype)] * p
     for i in reversed(range(p)):
         acc = rhs[i]
         for k in range(i + 1, p):
@@ -339,10 +339,8 @@ class Design(NamedTuple):
         if n_blocks * rows != n:
             X = jnp.pad(X, ((0, n_blocks * rows - n), (0, 0)))
         blocks = X.reshape(n_blocks, rows, p)
-        # One transpose of the blocks. Written as X^T followed by a move of whole rows, XLA
-        # (in the whole fit, under vmap) made it two passes with an odd layout in between:
-        # 3 ms of a 13 ms chunk of 256 fits (n = 200, p = 11, float64). This form measured
-        # 6-13% more fits/s in interleaved runs, with bitwise equal results.
+        # One transpose of the blocks: written as X^T then a move of whole rows, XLA made it
+        # two passes with an odd layout between (docs/glm-core.md, "Per-op profile").
         blocks_t = jnp.transpose(blocks, (0, 2, 1))
         return cls(blocks, blocks_t, columns)
 
@@ -378,6 +376,6 @@ class Design(NamedTuple):
 
     def gram(self, working: jax.Array) -> jax.Array:
         """``X^T W X`` for weights ``working [n]``."""
-        # Through the same augmented product: measured 7% faster per fit than the bare
-        # [p, m] @ [m, p] one, which XLA rewrites into a product with a transposed operand.
+        # Through the same augmented product: XLA rewrites the bare [p, m] @ [m, p] one into a
+        # product with a transposed operand, which is slower (docs/glm-core.md).
         return self.normal_equations(working, working)[0]

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax import lax
+from jax.typing import ArrayLike
 
 from ._batching import CPU_LANES, check_group_size, lane_bytes, run_in_groups, vmapped_lanes
 from ._lanes import all_finite, binary_data_valid, tree_where, zero_invalid
@@ -36,12 +37,8 @@ from ._validate import check_choice, check_design, check_positive_int, float_dty
 
 __all__ = ["DEFAULT_LEARNING_RATE", "MLPResult", "default_optimizer", "fit", "predict"]
 
-#: Adam's step size when ``optimizer=None``. Measured on this suite's xor and circles data
-#: (32 data sets of n = 200, hidden=(8,), sigmoid, 2000 steps): with 0.05 the median data set
-#: fits every training point after about 140-190 steps and the worst still reaches 98%
-#: accuracy; 0.01 needs about three times as many steps and leaves some XOR sets short of
-#: 100%; 0.1 is faster again but leaves less room on harder data. For ``hidden=()`` it
-#: reaches the logistic MLE to ~1e-4 in a few hundred steps.
+#: Adam's step size when ``optimizer=None``: fast on this suite's xor and circles data
+#: without leaving harder data sets short (how it was chosen: ``docs/mlp.md``).
 DEFAULT_LEARNING_RATE = 0.05
 
 # One instance, so the default does not change the static-argument cache key between calls.
@@ -252,9 +249,9 @@ def _check_positive_float(name, value) -> float:
 
 
 def fit(
-    key,
-    X,
-    y,
+    key: jax.Array,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     hidden: Sequence[int] = (8,),
     activation: str = "sigmoid",
@@ -369,7 +366,7 @@ def fit(
     )
 
 
-def predict(result: MLPResult, X) -> jax.Array:
+def predict(result: MLPResult, X: ArrayLike) -> jax.Array:
     r"""Probabilities of class 1 from a fitted MLP.
 
     Uses ``result.params`` with the activation and gain the fit was trained with (stored as

@@ -72,7 +72,8 @@ def init_params(key, n_inputs: int, hidden: Sequence[int] = (8,), dtype=None) ->
     n_inputs = check_positive_int("n_inputs", n_inputs)
     dtype = jnp.dtype(dtype) if dtype is not None else jnp.result_type(float)
     widths = (n_inputs,) + hidden
-    shapes = [(fan_in, fan_out) for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True)]
+    shapes: list[tuple[int, ...]] = [(fan_in, fan_out) for fan_in, fan_out
+                                     in zip(widths[:-1], widths[1:], strict=True)]
     shapes.append((widths[-1],))
     # One draw for every weight, sliced per layer: a single threefry call compiles much
     # faster on CPU than one split and one draw per layer.

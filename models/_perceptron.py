@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.typing import ArrayLike
 
 from ._batching import check_group_size, lane_bytes, run_in_groups
 from ._lanes import binary_data_valid, lane_mask, zero_invalid
@@ -209,13 +210,14 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
             samples = (jnp.take_along_axis(X, order[:, None, :], axis=0),
                        jnp.take_along_axis(signs, order, axis=0))
         no_mistakes = jnp.zeros((lanes,), jnp.int32)
-        init = (state.w, no_mistakes, state.w_sum) if averaged else (state.w, no_mistakes)
+        init: tuple[jax.Array, ...] = ((state.w, no_mistakes) if state.w_sum is None
+                                       else (state.w, no_mistakes, state.w_sum))
         carry, _ = lax.scan(visit, init, samples)
         w, mistakes = carry[0], carry[1]
         w_sum = carry[2] if averaged else None
 
         finite = jnp.all(jnp.isfinite(w), axis=0)
-        if averaged:
+        if w_sum is not None:
             finite = finite & jnp.all(jnp.isfinite(w_sum), axis=0)
         # Pocket at epoch ends: O(n p) once per epoch instead of once per update; the
         # ratchet (strictly better only) keeps the earliest best weights.
@@ -234,7 +236,8 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
         new = _EpochState(
             epoch=jnp.where(finite, epoch, state.epoch),
             w=jnp.where(finite[None], w, state.w),
-            w_sum=jnp.where(finite[None], w_sum, state.w_sum) if averaged else None,
+            w_sum=(None if w_sum is None or state.w_sum is None
+                   else jnp.where(finite[None], w_sum, state.w_sum)),
             pocket_w=jnp.where(better[None], w, state.pocket_w),
             pocket_correct=jnp.where(better, correct, state.pocket_correct),
             n_updates=jnp.where(finite, state.n_updates + mistakes, state.n_updates),
@@ -349,8 +352,8 @@ def _check_lr(lr) -> float:
 
 
 def fit(
-    X,
-    y,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     max_epochs: int = DEFAULT_MAX_EPOCHS,
     lr: float = 1.0,
@@ -426,7 +429,7 @@ def fit(
     )
 
 
-def predict(result: PerceptronResult, X, *, weights: str = "coef") -> jax.Array:
+def predict(result: PerceptronResult, X: ArrayLike, *, weights: str = "coef") -> jax.Array:
     """Classify with a fitted perceptron: class 1 where ``X @ w > 0``, else class 0.
 
     Args:

@@ -45,6 +45,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 from jax.scipy.linalg import solve_triangular
+from jax.typing import ArrayLike
 
 from . import _lp, _native
 from ._batching import (
@@ -344,7 +345,8 @@ def _separation_core(X, y, weights, *, max_iter: int, group_size: int | None):
 _separation_jit = jax.jit(_separation_core, static_argnames=("max_iter", "group_size"))
 
 
-def separation(X, y, *, weights=None, max_iter: int = LP_MAX_ITER,
+def separation(X: ArrayLike, y: ArrayLike, *, weights: ArrayLike | None = None,
+               max_iter: int = LP_MAX_ITER,
                group_size: int | None = None) -> SeparationResult:
     r"""Decide whether binomial data are completely, quasi-completely or not separated.
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import enum
 
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 __all__ = ["Status", "STATUS_NAMES", "status_name", "status_counts"]
 
@@ -60,7 +61,7 @@ def status_name(code: int) -> str:
         ) from None
 
 
-def status_counts(status) -> dict[str, int]:
+def status_counts(status: ArrayLike) -> dict[str, int]:
     """Count each status in a batch of codes.
 
     Args:

@@ -28,7 +28,8 @@ References:
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -55,8 +56,8 @@ class StoppingRule(NamedTuple):
     bool. The state is a pytree of arrays (it rides along the loop under ``vmap``).
     """
 
-    init: object
-    update: object
+    init: Callable[[Any], Any]
+    update: Callable[[Any, jax.Array, jax.Array], tuple[Any, jax.Array]]
 
 
 def _spread(tol: float, max_iter: int) -> StoppingRule:
