@@ -3,7 +3,8 @@ do, destinations checked before anything runs, and publishing only after pytest-
 own end-of-run checks.
 
 Most checks drive real pytest subprocesses at the smoke preset on one or two cases; the
-decision itself (bench.suite.mode.run_mode) is also tested in process, switch by switch.
+decision itself (bench.suite.mode.run_mode) and the session's state
+(bench.suite.plugin.SessionState) are also tested in process.
 """
 
 from __future__ import annotations
@@ -12,22 +13,28 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
+from bench.suite.config import PYPROJECT, restart_command
 from bench.suite.mode import ModeError, run_mode
+from bench.suite.plugin import SessionState
+from bench.suite.workers import worker_args
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
-def pytest_run(*argv, timeout=300, prelude=""):
+def pytest_run(*argv, timeout=300, prelude="", env=None):
     """Run pytest in a subprocess from the project's folder (``prelude``: Python run first)."""
     code = f"{prelude}\nimport sys, pytest\nsys.exit(pytest.main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", code, "-p", "no:cacheprovider", *argv],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=ENV)
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env={**ENV, **(env or {})})
 
 
 def header(output: str) -> str:
@@ -119,16 +126,101 @@ def test_an_unwritable_benchmark_json_fails_before_anything_runs(tmp_path):
         "choose another folder."]
 
 
-def test_a_path_after_an_option_that_pytest_reads_as_a_test_path_is_said(tmp_path):
-    # pytest decides its root folder before it knows the options of plugins, so an existing
-    # path after `--benchmark-json ` made it the root: no pyproject.toml, nothing collected.
+@pytest.mark.parametrize("restart", [True, False])
+def test_a_path_after_an_option_that_pytest_reads_as_a_test_path(tmp_path, restart):
+    # pytest decides its root folder before it loads any plugin, so an existing path after
+    # `--benchmark-json ` made it the root: no pyproject.toml, so neither its -p of our plugin
+    # nor anything else it says. The entry point restarts the run with -c pyproject.toml
+    # (bench/suite/config.py); where it cannot (here: told it did already), the root
+    # conftest.py loads the plugin (--benchmark is known), which stops the run with the fix.
     existing = tmp_path / "old.json"
     existing.write_text("{}")
-    completed = pytest_run("--benchmark-json", str(existing), "--collect-only")
+    completed = pytest_run("--benchmark", "--benchmark-json", str(existing), "--collect-only",
+                           env={} if restart else {"GLMNN_PYTEST_RESTARTED": "1"})
     output = (completed.stdout + completed.stderr).strip()
+    if restart:
+        assert completed.returncode == 0, output[-2000:]
+        assert header(output).startswith("glmnn-bench: preset quick; only the benchmark suite")
+        return
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR, output[-2000:]
     assert f"write --benchmark-json={existing}" in output
     assert len(output.splitlines()) == 1
+
+
+def test_the_plugin_is_loaded_before_any_conftest():
+    # pyproject.toml's `-p bench.suite.plugin` loads it while pytest reads its command line,
+    # so its options parse (value after a space included) with no conftest at all.
+    completed = pytest_run("--noconftest", "--benchmark", "--bench-preset", "smoke",
+                           "--bench-no-publish", "--collect-only",
+                           "bench/suite/bench_machine.py")
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-2000:]
+    assert header(output).startswith("glmnn-bench: preset smoke; only the benchmark suite")
+
+
+@pytest.mark.parametrize("where", ["in the project", "outside", "outside, with a test path"])
+def test_an_existing_results_folder_after_the_option_with_a_space_is_its_value(tmp_path,
+                                                                               where):
+    # The README's command with a space instead of '=', one row, into a folder that exists.
+    # pytest finds pyproject.toml from a folder in the project, or from the test path named
+    # beside a folder elsewhere; a folder elsewhere with no test path makes it miss the
+    # file, and the run restarts with it (bench/suite/config.py).
+    if where == "in the project":
+        records = ROOT / ".benchmarks"  # git ignores it
+        records.mkdir(exist_ok=True)
+        results = pathlib.Path(tempfile.mkdtemp(prefix="test-results-dir-", dir=records))
+        paths = ("-k", "perceptron-overlap-float32 and test_fit")
+    else:
+        results = tmp_path / "results"
+        results.mkdir()
+        paths = ("-k", "perceptron-overlap-float32 and test_fit")
+        if where == "outside, with a test path":
+            paths = ("bench/suite/bench_fits.py", "-k", "perceptron-overlap-float32")
+    try:
+        completed = pytest_run("--benchmark", "--bench-preset=smoke",
+                               "--bench-results-dir", str(results),
+                               "--benchmark-json", str(tmp_path / "run.json"), *paths)
+        output = completed.stdout + completed.stderr
+        assert completed.returncode == 0, output[-3000:]
+        assert "1 passed" in output and "glmnn-bench: published" in output, output[-3000:]
+        (folder,) = [p for p in results.iterdir() if p.is_dir()]
+        assert (folder / "README.md").is_file()
+        assert f"glmnn-bench: published {folder}" in output
+    finally:
+        if where == "in the project":
+            shutil.rmtree(results, ignore_errors=True)
+
+
+def test_a_run_restarts_with_the_projects_configuration_at_most_once():
+    # The decision of bench/suite/config.py, case by case.
+    argv, args = ["python", "-m", "pytest", "--x", "/tmp"], ["--x", "/tmp"]
+    assert restart_command(argv, args, inipath=None, cwd=ROOT, env={}) == [
+        "python", "-m", "pytest", "-c", str(PYPROJECT), "--x", "/tmp"]
+    assert restart_command(argv, args, inipath=PYPROJECT, cwd=ROOT, env={}) is None
+    assert restart_command(argv, args, inipath=None, cwd=ROOT.parent, env={}) is None
+    assert restart_command(argv, args, inipath=None, cwd=ROOT,
+                           env={"GLMNN_PYTEST_RESTARTED": "1"}) is None
+    assert restart_command([*argv, "-c", "x.toml"], [*args, "-c", "x.toml"], inipath=None,
+                           cwd=ROOT, env={}) is None
+    # pytest.main() called from code, whose arguments are not the command line's
+    assert restart_command(["python", "script.py"], args, inipath=None, cwd=ROOT,
+                           env={}) is None
+
+
+def test_the_session_is_complete_only_when_every_test_ran_and_passed():
+    class Session:
+        testsfailed = 0
+
+    state = SessionState(run_mode(benchmark=True, preset="smoke"))
+    assert (state.expected, state.finished, state.published) == (None, 0, None)
+    assert not state.complete()  # collection has not finished
+    state.expected, state.session = 2, Session()
+    state.finished = 1
+    assert not state.complete()  # one test did not run to its end
+    state.finished = 2
+    assert state.complete()
+    state.session.testsfailed = 1
+    assert not state.complete()
 
 
 def test_the_readme_writes_every_path_option_with_an_equals_sign():
@@ -178,3 +270,18 @@ def test_a_subset_run_groups_by_case_and_says_it_is_a_subset(tmp_path):
     assert run["glmnn"]["suite_size"] > 4
     assert (f"- selection: **a subset**, 4 of the preset's {run['glmnn']['suite_size']} "
             "benchmark rows") in readme
+
+
+def test_plain_pytest_runs_on_one_worker_per_core_unless_told_otherwise():
+    # bench/suite/workers.py: what plain `pytest` adds to its line, case by case.
+    addopts = ["-ra", "-p", "bench.suite.plugin"]
+    assert worker_args(addopts, [], {}, cores=2) == ["-n", "2", "--dist", "loadfile"]
+    assert worker_args(addopts, [], {}, cores=64) == ["-n", "8", "--dist", "loadfile"]
+    assert worker_args([*addopts, "-k", "glm"], [], {}, cores=2)[:2] == ["-n", "2"]
+    for line in (["-n", "0"], ["-n0"], ["--numprocesses=3"], ["--dist", "load"], ["--pdb"],
+                 ["--benchmark"], ["--benchmark-only"], ["--bench-preset=smoke"], ["--co"],
+                 ["-p", "no:xdist"], ["--lf"]):
+        assert worker_args([*addopts, *line], [], {}, cores=2) == [], line
+    assert worker_args(addopts, ["tests/test_glm.py"], {}, cores=2) == []  # paths named
+    assert worker_args(addopts, [], {"PYTEST_XDIST_WORKER": "gw0"}, cores=2) == []  # nested
+    assert worker_args(addopts, [], {}, cores=1) == []

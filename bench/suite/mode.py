@@ -1,7 +1,7 @@
 """What a pytest run of this project will do, from the switches the user passed (no JAX).
 
-The root ``conftest.py`` owns ``--benchmark``; pytest-benchmark owns its own switches, and
-they are respected rather than overridden:
+The project's pytest plugin (:mod:`bench.suite.plugin`) owns ``--benchmark``;
+pytest-benchmark owns its own switches, and they are respected rather than overridden:
 
 ==========================================  ==========================================
 command                                     what runs
