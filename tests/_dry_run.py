@@ -1,9 +1,7 @@
-"""The ``gpu`` preset's dry run as a subprocess, started when the session's tests are known.
+"""The ``gpu`` preset's dry run as a subprocess (``tests/test_gpu_dry_run.py``).
 
-It is compile-bound and single-threaded for most of its two or so minutes, while the other
-tests leave part of the two cores idle, so ``tests/conftest.py`` starts it as soon as
-collection is done (if its test was selected) and moves its test to the end of the run;
-the test then waits for it (:func:`finish`).
+It is compile-bound and single-threaded for most of its two or so minutes; its test is
+collected first, so that under ``pytest -n`` one worker runs it beside the other tests.
 """
 
 from __future__ import annotations
@@ -14,11 +12,7 @@ import subprocess
 import sys
 from typing import NamedTuple
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-#: The node id of the test that checks the dry run.
-TEST_ID = "tests/test_gpu_dry_run.py::test_the_gpu_dry_run_passes_and_publishes"
 #: Seconds the test waits for the run.
 TIMEOUT_S = 900
 
@@ -31,9 +25,6 @@ class DryRun(NamedTuple):
     record: pathlib.Path
     log: pathlib.Path
 
-
-#: The session's dry run, once started (``config.stash``).
-STARTED = pytest.StashKey[DryRun]()
 
 
 def start(folder: pathlib.Path) -> DryRun:

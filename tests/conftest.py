@@ -1,43 +1,29 @@
-"""Test-wide JAX settings, and the ``gpu`` preset's dry run started beside the tests.
+"""Test-wide JAX settings and shared fixtures.
 
 Exactness is the point of most tests here, so float64 is on. As in optimistix and lineax,
 rank promotion is an error, so a silently broadcast ``[n] + [n, 1]`` fails loudly. Tests
 that check float32 ask for it explicitly.
 
-The dry run (``tests/_dry_run.py``) starts in a subprocess once collection is done, if its
-test was selected, and that test runs last: it waits for the run.
+The slowest tests go first (:data:`FIRST`): under ``pytest -n`` (the default, see
+``pyproject.toml``) a worker starts each of them at once, while the other workers share the
+rest, instead of one of them starting last and running alone.
 """
 
-import pathlib
-import shutil
-import tempfile
-
-import _dry_run
 import jax
 import pytest
 
-from models import _native, glm
+from models import _native
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
+#: Test files that run longest (a subprocess of minutes), in the order they should start.
+FIRST = ("tests/test_gpu_dry_run.py",)
+
 
 def pytest_collection_modifyitems(config, items):
-    # The dry run's test goes last: it waits for a run that started at collection's end.
-    items.sort(key=lambda item: item.nodeid == _dry_run.TEST_ID)
-
-
-def pytest_collection_finish(session):
-    config = session.config
-    if config.option.collectonly or not any(
-            item.nodeid == _dry_run.TEST_ID for item in session.items):
-        return
-    glm.cpu_kernels()  # built here first, so that the dry run finds them and does not rebuild
-    folder = tempfile.mkdtemp(prefix="glmnn-gpu-dry-run-")
-    run = _dry_run.start(pathlib.Path(folder))
-    config.stash[_dry_run.STARTED] = run
-    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
-    config.add_cleanup(lambda: _dry_run.stop(run))
+    rank = {path: i for i, path in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(FIRST)))
 
 
 # Hypothesis profiles for tests/test_properties.py (docs/robustness.md). Every new array shape

@@ -7,8 +7,9 @@ plots, so the first GPU run meets no code that has never run.
 
 This is how plain ``pytest`` runs the benchmark suite: once, here, rather than a second
 time in its own process at the smoke preset (the root ``conftest.py``). The run compiles
-every case of the matrix once, which is most of its time on a CPU; it starts beside the
-other tests, as soon as they are collected (``tests/_dry_run.py``).
+every case of the matrix once, which is most of its time on a CPU; its test is collected
+first (``tests/conftest.py``), so that under ``pytest -n`` one worker runs it while the
+others run the rest.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ def test_the_dry_run_is_the_gpu_matrix():
     assert suite_size(dry) == suite_size(gpu)
 
 
-def test_the_gpu_dry_run_passes_and_publishes(request, tmp_path):
-    # Started by tests/conftest.py when collection finished (else here), beside the other
-    # tests; this test runs last and waits for it.
-    run = request.config.stash.get(_dry_run.STARTED, None) or _dry_run.start(tmp_path)
-    status, output = _dry_run.finish(run)
+def test_the_gpu_dry_run_passes_and_publishes(tmp_path):
+    run = _dry_run.start(tmp_path)
+    try:
+        status, output = _dry_run.finish(run)
+    finally:
+        _dry_run.stop(run)  # an interrupted test leaves no run behind
     assert status == 0, output[-3000:]
     results, record = run.results, run.record
     (folder,) = [p for p in results.iterdir() if p.is_dir()]
