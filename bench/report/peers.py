@@ -17,9 +17,9 @@ from bench.report.formats import (
     fmt_ratio,
     fmt_seconds,
     missing,
-    pct_word,
 )
 from bench.report.matching import case_sort_key, matched_ours
+from bench.report.quotes import COUNT, PCT, RATE, SIG2, Sentence, quote
 from bench.report.tables import markdown_table
 
 __all__ = ["peer_rows", "peer_table", "skipped_peers", "peer_sentences", "fmt_difference",
@@ -90,37 +90,41 @@ def peer_table(cases: list[CaseRecord], skipped: dict | None = None) -> list[str
     return lines
 
 
-def _flag_words(peer: CaseRecord) -> str:
+def _flag_words(peer: CaseRecord) -> Sentence:
     if peer.converged_scope == "one for the whole batch":
         verdict = "converged=True" if (peer.converged_frac or 0) >= 0.5 else "converged=False"
-        return (f"{verdict} for the whole batch of {fmt_count(peer.n_datasets)} data sets "
-                f"(one flag per batch) after {fmt_count(peer.n_iter_max)} iterations")
-    return (f"converged on {pct_word(peer.converged_frac)} of {fmt_count(peer.n_datasets)} "
-            f"data sets in a median of {fmt_count(peer.n_iter_median)} iterations (max "
-            f"{fmt_count(peer.n_iter_max)})")
+        return Sentence(f"{verdict} for the whole batch of {{}} data sets (one flag per "
+                        "batch) after {} iterations", quote(peer, "n_datasets", COUNT),
+                        quote(peer, "n_iter_max", COUNT))
+    return Sentence("converged on {} of {} data sets in a median of {} iterations (max {})",
+                    quote(peer, "converged_frac", PCT),
+                    *(quote(peer, field, COUNT)
+                      for field in ("n_datasets", "n_iter_median", "n_iter_max")))
 
 
-def peer_sentences(cases: list[CaseRecord]) -> list[str]:
+def peer_sentences(cases: list[CaseRecord]) -> list[Sentence]:
     """What each peer reported on separable and on overlap data, beside what we report."""
     sentences = []
     for peer in peer_rows(cases):
         ours = matched_ours(cases, peer.model, peer.regime)
         if ours is None or peer.regime not in ("separable", "overlap"):
             continue
-        sentence = (f"On {peer.regime} data {peer.baseline} reported {_flag_words(peer)}, "
-                    f"at {fmt_rate(peer.fits_per_s)} fits/s; its coefficients differ from "
-                    f"ours by a median of {fmt_difference(peer.coef_diff_median)} (largest "
-                    f"entry per data set)")
+        sentence = (f"On {peer.regime} data {peer.baseline} reported " + _flag_words(peer)
+                    + Sentence(", at {} fits/s; its coefficients differ from ours by a "
+                               "median of {} (largest entry per data set)",
+                               quote(peer, "fits_per_s", RATE),
+                               quote(peer, "coef_diff_median", SIG2)))
         if peer.regime == "separable":
-            sentence += (f", where we report separation on {pct_word(ours.separated_frac)} "
-                         "of the same data sets")
+            sentence += Sentence(", where we report separation on {} of the same data sets",
+                                 quote(ours, "separated_frac", PCT))
             if (peer.converged_frac or 0) > 0 and (ours.separated_frac or 0) > 0:
                 sentence += ": its flag does not warn that no finite estimate exists"
             else:
                 sentence += (": it did not claim convergence, and it does not say why "
                              "(no separation status)")
         else:
-            sentence += (f"; ours converged on {pct_word(ours.converged_frac)} at "
-                         f"{fmt_rate(ours.fits_per_s)} fits/s")
+            sentence += Sentence("; ours converged on {} at {} fits/s",
+                                 quote(ours, "converged_frac", PCT),
+                                 quote(ours, "fits_per_s", RATE))
         sentences.append(sentence + ".")
     return sentences

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from bench import catalog
 from bench.record import FIT, CaseRecord
-from bench.report.formats import DASH, fmt_count, fmt_pct, missing, pct_word
+from bench.report.formats import DASH, fmt_count, fmt_pct, missing
 from bench.report.matching import matched_ours, models_in
+from bench.report.quotes import COUNT, PCT, Sentence, fixed, join, quote
 from bench.report.tables import lp_shares, markdown_table
 
 __all__ = ["resampled_table", "resampled_sentences", "RESAMPLED_LEGEND"]
@@ -58,7 +59,7 @@ def resampled_table(cases: list[CaseRecord]) -> list[str]:
     return markdown_table(header, rows)
 
 
-def resampled_sentences(cases: list[CaseRecord]) -> list[str]:
+def resampled_sentences(cases: list[CaseRecord]) -> list[Sentence]:
     """Per resampled regime: how often a resample was separated, and who converged."""
     sentences = []
     for regime in _present(cases):
@@ -66,27 +67,30 @@ def resampled_sentences(cases: list[CaseRecord]) -> list[str]:
         if glm is None:
             continue
         name = catalog.regime(regime).data.description.split(",")[0]
-        sentence = f"In the {regime} regime ({name}), of {fmt_count(glm.n_datasets)} bootstrap "
+        sentence = Sentence(f"In the {regime} regime ({{}}), of {{}} bootstrap ", fixed(name),
+                            quote(glm, "n_datasets", COUNT))
         if missing(glm.lp_complete_frac):
             sentence += "resamples"
         else:
-            sentence += (f"resamples the linear program found "
-                         f"{pct_word(glm.lp_complete_frac)} completely and "
-                         f"{pct_word(glm.lp_quasi_frac)} quasi-completely separated")
+            sentence += Sentence("resamples the linear program found {} completely and {} "
+                                 "quasi-completely separated", quote(glm, "lp_complete_frac", PCT),
+                                 quote(glm, "lp_quasi_frac", PCT))
             if glm.lp_undecided_frac:
-                sentence += f" ({pct_word(glm.lp_undecided_frac)} undecided)"
+                sentence += Sentence(" ({} undecided)", quote(glm, "lp_undecided_frac", PCT))
             sentence += ";"
-        sentence += (f" the GLM reported separation on {pct_word(glm.separated_frac)} and "
-                     f"converged on {pct_word(glm.converged_frac)}")
+        sentence += Sentence(" the GLM reported separation on {} and converged on {}",
+                             quote(glm, "separated_frac", PCT), quote(glm, "converged_frac", PCT))
         others = [(m, matched_ours(cases, m, regime)) for m in ("glm_firth", "perceptron")]
-        parts = [f"{m} on {pct_word(c.converged_frac)}" for m, c in others if c is not None]
+        parts = [Sentence(f"{m} on {{}}", quote(c, "converged_frac", PCT))
+                 for m, c in others if c is not None]
         if parts:
-            sentence += "; " + ", ".join(parts)
+            sentence += "; " + join(", ", parts)
         perceptron = matched_ours(cases, "perceptron", regime)
         if perceptron is not None and not missing(perceptron.converged_on_complete_frac):
-            sentence += (f" (the perceptron converged on "
-                         f"{pct_word(perceptron.converged_on_complete_frac)} of the completely "
-                         f"separated resamples within its {perceptron.max_iter} epochs, and "
-                         f"can converge on no other)")
+            sentence += Sentence(
+                " (the perceptron converged on {} of the completely separated resamples within "
+                "its {} epochs, and can converge on no other)",
+                quote(perceptron, "converged_on_complete_frac", PCT),
+                quote(perceptron, "max_iter", COUNT))
         sentences.append(sentence + ".")
     return sentences

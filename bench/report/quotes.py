@@ -1,0 +1,171 @@
+"""A reading sentence as data: a template and the numbers it quotes (no JAX).
+
+A :class:`Sentence` is a template whose ``{}`` slots are filled, in order, by its
+:class:`Quote` values. A quote says where its number comes from: a field of one case of
+the run, the case named by its record keys (:data:`IDENTITY`), or, for a derived number
+(a speedup, a share left over), the fields it is computed from and how (:data:`OPS`); and
+how it is written (:class:`Format`). :func:`render` writes a sentence. The README-number
+test (``tests/test_readme_numbers.py``) looks each quote up in the run's JSON and checks
+the number written for it, so a sentence cannot print a number that no quote accounts for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from bench.record import SCALING, CaseRecord
+from bench.report.formats import (
+    DASH,
+    fmt_accuracy,
+    fmt_count,
+    fmt_rate,
+    fmt_ratio,
+    missing,
+    pct_word,
+)
+
+__all__ = ["Format", "Ref", "Quote", "Sentence", "render", "quote", "derived", "fixed",
+           "join", "case_key", "field_of", "IDENTITY", "OPS", "PCT", "COUNT", "RATE",
+           "RATIO", "ACCURACY", "SIG2", "SIG3", "FIXED2", "TEXT"]
+
+#: The record fields that identify a case (a scaling case also by ``n_datasets``).
+IDENTITY = ("kind", "model", "regime", "dtype", "baseline")
+
+
+class Format(NamedTuple):
+    """How a quoted value is written: ``write(value)`` shows ``value * scale`` (None: text)."""
+
+    name: str
+    write: Callable[[object], str]
+    scale: float | None = 1
+
+
+def _digits(spec: str) -> Callable[[object], str]:
+    return lambda value: DASH if missing(value) else format(value, spec)
+
+
+PCT = Format("percentage", pct_word, 100)
+COUNT = Format("count", fmt_count)
+RATE = Format("fits per second", fmt_rate)
+RATIO = Format("speed ratio", fmt_ratio)
+ACCURACY = Format("accuracy", fmt_accuracy)
+SIG2 = Format("2 significant digits", _digits(".2g"))
+SIG3 = Format("3 significant digits", _digits(".3g"))
+FIXED2 = Format("2 decimals", _digits(".2f"))
+#: Words written as they are: a name or a constant of the prose, not a number of the run.
+TEXT = Format("text", str, None)
+
+
+def _ratios(values) -> list:
+    return [top / bottom for top, bottom in zip(values[::2], values[1::2])]
+
+
+#: A derived quote's value from its fields' values, in the order of its refs.
+OPS: dict[str, Callable[..., object]] = {
+    "value": lambda value: value,
+    "ratio": lambda top, bottom: top / bottom,
+    "one_minus": lambda value: 1 - value,
+    "sum": lambda *values: sum(values),
+    # refs in pairs (ours, theirs): the least and the largest ours / theirs, how many of
+    # them are above 1, how many pairs
+    "min_ratio": lambda *values: min(_ratios(values)),
+    "max_ratio": lambda *values: max(_ratios(values)),
+    "n_above_1": lambda *values: sum(ratio > 1 for ratio in _ratios(values)),
+    "n_pairs": lambda *values: len(values) // 2,
+}
+
+
+class Ref(NamedTuple):
+    """A field (``"status_counts.converged"`` reads into a mapping) of the case ``case``."""
+
+    case: tuple[tuple[str, object], ...]
+    field: str
+
+
+class Quote(NamedTuple):
+    """A value a sentence quotes: ``OPS[op]`` of its refs' fields, written by ``format``."""
+
+    refs: tuple[Ref, ...]
+    format: Format
+    op: str
+    value: object
+
+    @property
+    def text(self) -> str:
+        """The value as the sentence writes it."""
+        return self.format.write(self.value)
+
+    def compute(self, values) -> object:
+        """``OPS[op]`` of its refs' ``values`` (None where one is missing)."""
+        values = list(values)
+        return None if any(missing(v) for v in values) else OPS[self.op](*values)
+
+
+@dataclass(frozen=True, init=False)
+class Sentence:
+    """A template with a ``{}`` slot per quote, in order; ``+`` joins two (or a string)."""
+
+    template: str
+    quotes: tuple[Quote, ...]
+
+    def __init__(self, template: str = "", *quotes: Quote):
+        if template.count("{}") != len(quotes):
+            raise ValueError(f"{template!r} has not one slot per quote ({len(quotes)})")
+        object.__setattr__(self, "template", template)
+        object.__setattr__(self, "quotes", quotes)
+
+    def __add__(self, other: Sentence | str) -> Sentence:
+        other = other if isinstance(other, Sentence) else Sentence(other)
+        return Sentence(self.template + other.template, *self.quotes, *other.quotes)
+
+    def __radd__(self, other: str) -> Sentence:
+        return Sentence(other) + self
+
+
+def render(sentence: Sentence) -> str:
+    """The sentence's text: each ``{}`` of its template replaced by its quote's text."""
+    parts = sentence.template.split("{}")
+    return parts[0] + "".join(q.text + part for q, part in zip(sentence.quotes, parts[1:]))
+
+
+def join(separator: str, sentences) -> Sentence:
+    """The sentences (or strings) one after the other, ``separator`` between them."""
+    out = Sentence()
+    for index, sentence in enumerate(sentences):
+        out = out + (separator if index else "") + sentence
+    return out
+
+
+def case_key(case: CaseRecord) -> tuple[tuple[str, object], ...]:
+    """The record keys that identify ``case`` among the run's rows."""
+    names = IDENTITY + (("n_datasets",) if case.kind == SCALING else ())
+    return tuple((name, getattr(case, name)) for name in names
+                 if getattr(case, name) is not None)
+
+
+def field_of(case: CaseRecord, field: str):
+    """``case``'s ``field``; ``"a.b"`` is item ``b`` of field ``a`` (None where absent)."""
+    head, *path = field.split(".")
+    value = getattr(case, head)
+    for part in path:
+        value = (value or {}).get(part)
+    return value
+
+
+def quote(case: CaseRecord, field: str, fmt: Format) -> Quote:
+    """``case``'s ``field``, written by ``fmt``."""
+    return Quote((Ref(case_key(case), field),), fmt, "value", field_of(case, field))
+
+
+def derived(op: str, fmt: Format, *fields: tuple[CaseRecord, str]) -> Quote:
+    """``OPS[op]`` of the ``(case, field)`` values, written by ``fmt``."""
+    refs = tuple(Ref(case_key(case), field) for case, field in fields)
+    value = Quote(refs, fmt, op, None).compute(field_of(case, field) for case, field in fields)
+    return Quote(refs, fmt, op, value)
+
+
+def fixed(words) -> Quote:
+    """Words of the prose with a digit in them (a constant, a name), written as they are."""
+    return Quote((), TEXT, "value", str(words))
