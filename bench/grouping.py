@@ -15,11 +15,11 @@ one process and round-robin so that a shared machine's load falls on every varia
 Each variant is compiled and run once untimed, then timed ``--repeats`` times (blocked),
 each timed call right after an untimed call of the same program. A *round* times every
 variant once. The table gives median fits/s, and the ratios that say whether the public
-path is as fast as hand-chunking, as medians of per-round ratios (:func:`summarise`): plain / best hand-chunked at ``B = 1000``
-(the best chunk being the one of the highest median fits/s) and plain at ``B = 16,000`` /
-plain at 1000. Per-round ratios cancel the load that a shared machine puts on one round;
-the ratio of the medians, also printed, does not, and comparing with the largest of
-several noisy medians favours the chunked side.
+path is as fast as hand-chunking, as medians of per-round ratios (:func:`summarise`):
+plain / best hand-chunked at ``B = 1000`` (the best chunk being the one of the highest
+median fits/s) and plain at ``B = 16,000`` / plain at 1000. Per-round ratios cancel the
+load that a shared machine puts on one round; the ratio of the medians, also printed, does
+not, and comparing with the largest of several noisy medians favours the chunked side.
 """
 
 from __future__ import annotations
