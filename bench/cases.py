@@ -95,16 +95,21 @@ def dataset_bytes(case: Case) -> int:
     """About how many bytes one data set of ``case`` holds while it is generated and fitted.
 
     The design matrix twice (the generator's features and ``X``), plus what the fit keeps
-    per data set: the GLM a few ``p x p`` matrices (Gram, its factor, the covariance), the
-    perceptron and the MLP one more copy of ``X``. An estimate, to bound a chunk's memory;
+    per data set (its family's ``fit_bytes``: the GLM a few ``p x p`` matrices; the
+    perceptron and the MLP one more copy of ``X``). An estimate, to bound a chunk's memory;
     it is not measured. What a whole chunk program needs is :func:`chunk_bytes`.
     """
     itemsize = 8 if case.dtype == "float64" else 4
     p, rows = case.n_features + 1, case.n_samples + case.n_test
-    data = 2 * rows * p * itemsize
-    if catalog.model(case.model).family == "glm":
-        return data + 4 * p * p * itemsize
-    return data
+    return 2 * rows * p * itemsize + _fit_bytes(case, p, itemsize)[0]
+
+
+def _fit_bytes(case: Case, p: int, itemsize: int) -> tuple[int, int]:
+    """``(per data set, per program)`` bytes the fit holds beside the data (its family's)."""
+    entry = catalog.model(case.model)
+    fit_bytes = catalog.family(entry.family).fit_bytes
+    return (0, 0) if fit_bytes is None else fit_bytes(case.n_samples, p, itemsize,
+                                                      entry.settings)
 
 
 #: Copies of a data set's design matrix that the chunk program of ``python -m bench run``
@@ -118,15 +123,13 @@ def chunk_bytes(case: Case, chunk_size: int) -> int:
     """About how many bytes the chunk program of ``case`` needs for ``chunk_size`` data sets.
 
     :data:`PROGRAM_COPIES` design matrices per data set, plus what one data set needs
-    whatever the chunk size: the GLM's ``p x p`` matrices, and Firth's exact Hessian, which
-    builds a ``[p^2, n]`` array and two of ``p^3`` values (XLA keeps one data set's at a
-    time, at any chunk size: 1 GB at 400 features, 433 GB at 3,000). An estimate, to refuse
-    sizes that a device cannot hold before anything is compiled.
+    whatever the chunk size (its family's ``fit_bytes``): the GLM's ``p x p`` matrices, and
+    Firth's exact Hessian, which builds a ``[p^2, n]`` array and two of ``p^3`` values (XLA
+    keeps one data set's at a time, at any chunk size: 1 GB at 400 features, 433 GB at
+    3,000). An estimate, to refuse sizes that a device cannot hold before anything is
+    compiled.
     """
     itemsize = 8 if case.dtype == "float64" else 4
     p, rows = case.n_features + 1, case.n_samples + case.n_test
-    entry = catalog.model(case.model)
-    fixed = 4 * p * p * itemsize if entry.family == "glm" else 0
-    if entry.settings.get("firth"):
-        fixed += (p * p * case.n_samples + 2 * p**3) * itemsize
+    fixed = _fit_bytes(case, p, itemsize)[1]
     return chunk_size * PROGRAM_COPIES * rows * p * itemsize + fixed

@@ -1,63 +1,74 @@
-"""What each model and regime of the benchmark is, said once (no JAX).
+"""What each model, regime, reference library and figure of the benchmark is (no JAX).
 
-Every other module reads this catalog and keeps no copy: the matrix (:mod:`bench.cases`),
-the data generators (:mod:`bench.datasets`, one per regime), the fits
-(:mod:`bench.adapters`, one per family), the reference libraries (:mod:`bench.baselines`),
-the pytest-benchmark suite, the work model of the roofline columns, and the tables, sentences
-and plots of :mod:`bench.report`. A model's place in :data:`MODELS` is its place in every
-table; likewise for :data:`REGIMES`.
+The catalog collects the family modules of :mod:`bench.families` (one per model family:
+its family entry, adapter, work model, models, reference libraries and their pairings) and
+holds the regimes, the JAX peers and the figures. Every other module reads it and keeps no
+copy: the matrix (:mod:`bench.cases`), the data generators (:mod:`bench.datasets`), the
+fits (:mod:`bench.adapters`), the reference libraries (:mod:`bench.baselines`), the
+pytest-benchmark suite, the work model of the roofline columns, and the tables, sentences
+and plots of :mod:`bench.report`. A model's place in :func:`models` is its place in every
+table; likewise for :func:`regimes`.
 
-Adding a model variant is one :class:`Model` entry (``tests/test_catalog.py`` adds an MLP
-with 16 hidden units this way and checks that it reaches every table and plot); a test walks
-the catalog and fails when an entry lacks a piece (a label, an adapter for its family, a work
-model, a generator for a regime).
+Everything is read at call time, from :data:`MODULES`: a new family is one module and one
+line there; a plugin adds a model, a library with its pairing, or a figure by registering
+a module of its own (:func:`register`; ``tests/test_catalog.py`` adds one of each this way
+and checks that they reach every table and plot); a test walks the catalog and fails when
+an entry lacks a piece (a label, an adapter for its family, a work model, a generator for a
+regime).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable
 from typing import NamedTuple
 
+from bench.families import glm, mlp, perceptron
+from bench.families.base import (
+    LABEL_RESPONSES,
+    RESPONSES,
+    Figure,
+    Library,
+    Model,
+    ModelFamily,
+    Pairing,
+    WorkModel,
+    resolve,
+)
+
 __all__ = [
-    "Family", "Regime", "RealData", "Model", "Pairing", "Peer", "FAMILIES", "REGIMES",
-    "MODELS", "PEERS", "CLASSIFICATION_REGIMES", "RESAMPLED_REGIMES", "GLM_MAX_ITER",
-    "HISTORY_POINTS", "model", "models", "regime", "regimes", "family_of", "budget",
-    "history_step", "n_datasets_cap", "regime_sizes", "peers", "CatalogError",
+    "ModelFamily", "Regime", "RealData", "Model", "Library", "Pairing", "Figure", "Peer",
+    "WorkModel", "MODULES", "REGIMES", "PEERS", "FIGURES", "CLASSIFICATION_REGIMES",
+    "RESAMPLED_REGIMES", "RESPONSES", "LABEL_RESPONSES", "CORE_PACKAGES", "register",
+    "families", "family", "family_of", "models", "model", "regimes", "regime", "libraries",
+    "library", "pairings", "figures", "figure", "figure_of_row", "peers",
+    "software_packages", "budget", "n_datasets_cap", "regime_sizes", "resolve",
+    "CatalogError",
 ]
 
-#: IRLS iterations of every GLM entry, R's ``glm.control(maxit = 25)``.
-GLM_MAX_ITER = 25
-#: Histories longer than this are subsampled (every k-th step) for the published curves.
-HISTORY_POINTS = 200
+#: The modules whose families, models, reference libraries, pairings, figures and regimes
+#: the catalog holds, in table order (:mod:`bench.families.base` says which attributes).
+#: A new family: its module here. A plugin: :func:`register`.
+MODULES: list[types.ModuleType] = [perceptron, glm, mlp]
 
 
 class CatalogError(ValueError):
     """A name that the catalog does not hold; the message lists the names it does."""
 
 
-class Family(NamedTuple):
-    """What the models of one family share.
+def register(module: types.ModuleType) -> types.ModuleType:
+    """Add ``module``'s entries to the catalog (once; a plugin calls this on import).
 
-    Attributes:
-        name: ``"perceptron"``, ``"glm"`` or ``"mlp"``; also the key of its adapter in
-            :mod:`bench.adapters` and its pytest marker.
-        iteration_unit: what one iteration is, plural, for tables and plot axes.
-        loss_name: the loss its history records (``final_loss`` is its last value).
-        mistake_bound: its updates have Novikoff's bound on separable data (the tables and
-            plots show the ratio for these models only).
-        n_datasets_cap: a :class:`~bench.presets.Preset` field capping its data sets per
-            case (the slowest family fits fewer), or None.
-        replayed_rule: the name of another library's stopping rule that its adapter
-            replays on each fit's history (the tables show where it would have stopped),
-            or None.
+    Its ``FAMILY``, ``MODELS``, ``LIBRARIES``, ``PAIRINGS``, ``FIGURES`` and ``REGIMES``,
+    each optional (:mod:`bench.families.base`), follow those already registered.
     """
+    if module not in MODULES:
+        MODULES.append(module)
+    return module
 
-    name: str
-    iteration_unit: str
-    loss_name: str
-    mistake_bound: bool = False
-    n_datasets_cap: str | None = None
-    replayed_rule: str | None = None
+
+def _gathered(attribute: str) -> tuple:
+    return tuple(entry for module in MODULES for entry in getattr(module, attribute, ()))
 
 
 class RealData(NamedTuple):
@@ -81,83 +92,45 @@ class RealData(NamedTuple):
 
 
 class Regime(NamedTuple):
-    """One kind of data (the generator is ``bench.datasets.GENERATORS[name]``).
+    """One kind of data.
 
     Attributes:
         name: the regime's name.
-        response: the GLM family of its responses (``"binomial"``: 0/1 labels).
+        response: what its responses are, one of :data:`RESPONSES` (``"binomial"``: 0/1
+            labels).
         color: its colour in the plots.
         data: for a resampled regime, the real data set whose bootstrap resamples it draws
             (its sizes are the data's, not the preset's); None for a synthetic regime.
+        min_features: the fewest features it can be drawn with.
+        generator: its generator, for a regime that :mod:`bench.datasets` does not hold
+            (a family module's or a plugin's own): a callable or ``"module:function"``,
+            with the signature of the generators there (JAX).
     """
 
     name: str
     response: str
     color: str
     data: RealData | None = None
+    min_features: int = 1
+    generator: Callable | str | None = None
 
+    @property
+    def labelled(self) -> bool:
+        """Its responses are class labels, so accuracy applies."""
+        return self.response in LABEL_RESPONSES
 
-class Pairing(NamedTuple):
-    """A reference library that fits the same model on some of its regimes.
+    @property
+    def two_class(self) -> bool:
+        """Its responses are 0/1 labels, so the linear program decides their separation."""
+        return self.response == "binomial"
 
-    Attributes:
-        library: a key of ``bench.baselines.LIBRARIES``.
-        regimes: the regimes it is timed on.
-    """
-
-    library: str
-    regimes: tuple[str, ...]
-
-
-#: ``(n, p, itemsize, settings) -> (FLOPs, bytes)`` of one iteration on one data set.
-WorkModel = Callable[[int, int, int, Mapping], tuple[float, float]]
-
-
-class Model(NamedTuple):
-    """One model of the matrix.
-
-    Attributes:
-        name: its name in tables, ids and ``--model``.
-        label: what it is, in words (the convergence table's header).
-        family: a key of :data:`FAMILIES`.
-        regimes: the regimes it runs on, in table order.
-        dtypes: the dtypes it runs in.
-        settings: the keyword settings its family's adapter fits it with (GLM ``family``,
-            ``firth`` and optionally ``separation``; MLP ``hidden``).
-        budget: its iteration budget: a number, or the :class:`~bench.presets.Preset` field
-            that holds it.
-        work: its analytic work model (see :mod:`bench.roofline`).
-        color: its colour in the plots.
-        scaling: ``(regime, dtype)`` of its throughput sweep over ``n_datasets``, or None.
-        baselines: the reference libraries timed against it.
-    """
-
-    name: str
-    label: str
-    family: str
-    regimes: tuple[str, ...]
-    dtypes: tuple[str, ...]
-    settings: Mapping
-    budget: int | str
-    work: WorkModel
-    color: str
-    scaling: tuple[str, str] | None = None
-    baselines: tuple[Pairing, ...] = ()
-
-
-FAMILIES: dict[str, Family] = {
-    "perceptron": Family("perceptron", "epochs", "mistakes / n per epoch", mistake_bound=True),
-    "glm": Family("glm", "iterations", "deviance / n"),
-    "mlp": Family("mlp", "gradient steps", "cross-entropy", n_datasets_cap="mlp_n_datasets",
-                  replayed_rule="scikit-learn's rule"),
-}
 
 REGIMES: tuple[Regime, ...] = (
     Regime("separable", "binomial", "tab:blue"),
     Regime("overlap", "binomial", "tab:orange"),
     Regime("quasi", "binomial", "tab:cyan"),
-    Regime("xor", "binomial", "tab:green"),
-    Regime("circles", "binomial", "tab:red"),
+    Regime("xor", "binomial", "tab:green", min_features=2),
+    Regime("circles", "binomial", "tab:red", min_features=2),
     Regime("poisson", "poisson", "tab:purple"),
     Regime("gamma", "gamma", "tab:brown"),
     Regime("gaussian", "gaussian", "tab:gray"),
@@ -177,93 +150,11 @@ REGIMES: tuple[Regime, ...] = (
         "iris versicolor (0) vs virginica (1), 4 measurements: not linearly separable")),
 )
 
-#: The synthetic regimes with 0/1 labels.
+#: The synthetic regimes with 0/1 labels (of :data:`REGIMES`).
 CLASSIFICATION_REGIMES = tuple(r.name for r in REGIMES
                                if r.response == "binomial" and r.data is None)
 #: The bootstrap-resampled real data sets (all with 0/1 labels).
 RESAMPLED_REGIMES = tuple(r.name for r in REGIMES if r.data is not None)
-_CLASSIFIERS = CLASSIFICATION_REGIMES + RESAMPLED_REGIMES
-
-
-# ----------------------------------------------------------------------- work models
-# Per data set of n points and p columns (intercept included), per iteration. These are
-# lower bounds on what a straightforward implementation does, so the GFLOP/s they give are
-# conservative.
-
-
-def glm_work(n: int, p: int, itemsize: int, settings: Mapping) -> tuple[float, float]:
-    """IRLS's FLOPs and bytes of one iteration.
-
-    ``np(p + 1) + 8np + p^3/3`` FLOPs (symmetric Gram, gradient, linear predictor,
-    Cholesky), one read of X, y and the weights; Firth's exact Hessian adds
-    ``2np(p + 1) + 2np^2 + 2np^3 + p^3/3`` and two more reads of X.
-    """
-    flops = n * p * (p + 1) + 8 * n * p + p**3 / 3
-    moved = n * (p + 2) * itemsize
-    if settings.get("firth"):
-        # Newton on the exact Hessian: L^-1 X^T (np^2), the curvature Gram (np(p + 1)), the
-        # p^2 products of whitened rows (np^2) and their product with X (2np^3), and the
-        # Gram and Cholesky of the line search's candidate (np(p + 1) + p^3/3).
-        flops += 2 * n * p * (p + 1) + 2 * n * p * p + 2 * n * p**3 + p**3 / 3
-        moved += 2 * n * p * itemsize
-    return flops, moved
-
-
-def perceptron_work(n: int, p: int, itemsize: int, settings: Mapping) -> tuple[float, float]:
-    """``4np`` FLOPs per epoch (score, update), one read of X and y."""
-    del settings
-    return 4 * n * p, n * (p + 1) * itemsize
-
-
-def mlp_work(n: int, p: int, itemsize: int, settings: Mapping) -> tuple[float, float]:
-    """The MLP's FLOPs and bytes of one full-batch step.
-
-    ``6n`` FLOPs per weight (forward and backward) plus ``6n`` for the loss, one read of X
-    and y: ``6nph + 6nh + 6n`` with one hidden layer of ``h`` units, ``6np + 6n`` with none.
-    """
-    widths = (p, *settings.get("hidden", ()), 1)
-    weights = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
-    return 6 * n * weights + 6 * n, n * (p + 1) * itemsize
-
-
-_BINOMIAL_GLM = (Pairing("statsmodels_glm", ("overlap", "separable", "quasi")),
-                 Pairing("sklearn_logistic", ("overlap", "separable", "quasi")))
-
-MODELS: tuple[Model, ...] = (
-    Model("perceptron", "Rosenblatt perceptron", "perceptron", _CLASSIFIERS,
-          ("float32",), {}, "perceptron_epochs", perceptron_work, "tab:blue",
-          scaling=("separable", "float32"),
-          baselines=(Pairing("sklearn_perceptron", ("separable", "overlap")),)),
-    Model("glm", "binomial GLM (logit), IRLS", "glm", _CLASSIFIERS,
-          ("float32", "float64"), {"family": "binomial", "firth": False}, GLM_MAX_ITER,
-          glm_work, "tab:orange", scaling=("overlap", "float64"), baselines=_BINOMIAL_GLM),
-    # The same fit without its separation verdict (``separation=False``), timed in the same
-    # run: what the verdict costs the headline row.
-    Model("glm_no_verdict", "binomial GLM (logit), IRLS, separation=False", "glm",
-          ("overlap",), ("float64",), {"family": "binomial", "firth": False,
-                                       "separation": False}, GLM_MAX_ITER, glm_work,
-          "sienna"),
-    Model("glm_firth", "Firth logistic regression, exact Newton", "glm", _CLASSIFIERS,
-          ("float32", "float64"), {"family": "binomial", "firth": True}, GLM_MAX_ITER,
-          glm_work, "tab:olive"),
-    Model("glm_poisson", "Poisson GLM (log), IRLS", "glm", ("poisson",),
-          ("float32", "float64"), {"family": "poisson", "firth": False}, GLM_MAX_ITER,
-          glm_work, "tab:purple", baselines=(Pairing("statsmodels_glm", ("poisson",)),)),
-    Model("glm_gamma", "gamma GLM (inverse), IRLS", "glm", ("gamma",),
-          ("float32", "float64"), {"family": "gamma", "firth": False}, GLM_MAX_ITER,
-          glm_work, "tab:brown", baselines=(Pairing("statsmodels_glm", ("gamma",)),)),
-    Model("mlp0", "MLP hidden=() (logistic regression by adam)", "mlp",
-          _CLASSIFIERS, ("float32",), {"hidden": ()}, "mlp_steps", mlp_work,
-          "tab:cyan"),
-    Model("mlp8", "MLP hidden=(8,) sigmoid", "mlp", _CLASSIFIERS, ("float32",),
-          {"hidden": (8,)}, "mlp_steps", mlp_work, "tab:green", scaling=("xor", "float32"),
-          baselines=(Pairing("sklearn_mlp", ("xor", "circles")),)),
-)
-
-
-def models() -> tuple[Model, ...]:
-    """Every model, in table order (read at call time, so a test may extend the catalog)."""
-    return MODELS
 
 
 def _named(entries: tuple, name: str, what: str):
@@ -274,18 +165,9 @@ def _named(entries: tuple, name: str, what: str):
                        f"{', '.join(e.name for e in entries)} (bench/catalog.py).")
 
 
-def model(name: str) -> Model:
-    """The catalog entry of model ``name``.
-
-    Raises:
-        CatalogError: naming the models, if there is no such model.
-    """
-    return _named(MODELS, name, "model")
-
-
 def regimes() -> tuple[Regime, ...]:
-    """Every regime, in table order."""
-    return REGIMES
+    """Every regime, in table order (then those of registered modules)."""
+    return REGIMES + _gathered("REGIMES")
 
 
 def regime(name: str) -> Regime:
@@ -294,12 +176,58 @@ def regime(name: str) -> Regime:
     Raises:
         CatalogError: naming the regimes, if there is no such regime.
     """
-    return _named(REGIMES, name, "regime")
+    return _named(regimes(), name, "regime")
 
 
-def family_of(name: str) -> Family:
-    """The :class:`Family` of model ``name`` (:class:`CatalogError` if it is unknown)."""
-    return FAMILIES[model(name).family]
+# ----------------------------------------------------------------------- families, models
+
+
+def families() -> tuple[ModelFamily, ...]:
+    """Every model family, in table order."""
+    return tuple(m.FAMILY for m in MODULES if getattr(m, "FAMILY", None) is not None)
+
+
+def family(name: str) -> ModelFamily:
+    """The :class:`ModelFamily` called ``name`` (:class:`CatalogError` if none is)."""
+    return _named(families(), name, "model family")
+
+
+def __getattr__(name: str):
+    # ``FAMILIES``: {name: ModelFamily}, read at call time (bench/suite/plugin.py and
+    # bench/selection.py read it); new code calls families() or family(name).
+    if name == "FAMILIES":
+        return {f.name: f for f in families()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _resolved(entry: Model, all_regimes: tuple[Regime, ...]) -> Model:
+    if isinstance(entry.regimes, str):
+        return entry._replace(regimes=tuple(r.name for r in all_regimes
+                                            if r.response == entry.regimes))
+    return entry
+
+
+def models() -> tuple[Model, ...]:
+    """Every model, in table order, its ``regimes`` as names.
+
+    Read at call time from :data:`MODULES`, so a test or a plugin may extend the catalog.
+    """
+    all_regimes = regimes()
+    return tuple(_resolved(entry, all_regimes) for entry in _gathered("MODELS"))
+
+
+def model(name: str) -> Model:
+    """The catalog entry of model ``name``.
+
+    Raises:
+        CatalogError: naming the models, if there is no such model.
+    """
+    return _named(models(), name, "model")
+
+
+def family_of(name: str) -> ModelFamily:
+    """The :class:`ModelFamily` of model ``name`` (:class:`CatalogError` if it is unknown)."""
+    return family(model(name).family)
 
 
 def budget(entry: Model, preset) -> int:
@@ -307,14 +235,9 @@ def budget(entry: Model, preset) -> int:
     return int(getattr(preset, entry.budget) if isinstance(entry.budget, str) else entry.budget)
 
 
-def history_step(max_iter: int) -> int:
-    """The stride that keeps a history of ``max_iter`` entries to :data:`HISTORY_POINTS`."""
-    return max(1, -(-max_iter // HISTORY_POINTS))
-
-
 def n_datasets_cap(entry: Model, preset) -> int:
     """Data sets per case of ``entry``: the preset's, or its family's smaller cap."""
-    cap = FAMILIES[entry.family].n_datasets_cap
+    cap = family(entry.family).n_datasets_cap
     return preset.n_datasets if cap is None else min(preset.n_datasets, getattr(preset, cap))
 
 
@@ -330,6 +253,94 @@ def regime_sizes(name: str, preset) -> tuple[int, int, int]:
     return data.n_samples, data.n_features, data.n_samples
 
 
+# ----------------------------------------------------------------------- reference libraries
+
+
+def libraries() -> dict[str, Library]:
+    """Every reference library, by key, in table order."""
+    return {key: value for module in MODULES
+            for key, value in getattr(module, "LIBRARIES", {}).items()}
+
+
+def library(name: str) -> Library:
+    """The reference library ``name`` (:class:`CatalogError` naming them if unknown)."""
+    known = libraries()
+    if name not in known:
+        raise CatalogError(f"unknown library {name!r}; choose one of {', '.join(known)}.")
+    return known[name]
+
+
+def pairings() -> tuple[Pairing, ...]:
+    """Every (library, model, regimes) pairing, in the order of their modules."""
+    return _gathered("PAIRINGS")
+
+
+#: The packages whose versions every run records, before the reference libraries'.
+CORE_PACKAGES = ("jax", "jaxlib", "optax", "numpy")
+
+
+def software_packages() -> tuple[str, ...]:
+    """The distributions whose versions a run records and its README lists.
+
+    JAX's stack (:data:`CORE_PACKAGES`), then every reference library's ``package`` (its
+    ``module`` when it names none), in the order of :func:`libraries`.
+    """
+    packages = dict.fromkeys(CORE_PACKAGES)
+    packages.update(dict.fromkeys(lib.package or lib.module for lib in libraries().values()))
+    return tuple(packages)
+
+
+# ----------------------------------------------------------------------- figures
+
+
+def _figure_models(name: str) -> tuple[Model, ...]:
+    return tuple(m for m in models() if name in m.figures)
+
+
+def _boundary_rows(preset) -> tuple[str, ...]:
+    del preset
+    return ("boundaries",) if _figure_models("boundaries") else ()
+
+
+def _norm_rows(preset) -> tuple[str, ...]:
+    del preset
+    return tuple(f"norm-{m.name}" for m in _figure_models("coef_norm"))
+
+
+#: The figures of every run, in the order of the README's plots. A figure with ``rows`` is
+#: drawn from fits of its own (``bench/suite/bench_figures.py`` makes them); the others from
+#: the benchmark rows. Registered modules' ``FIGURES`` follow (:func:`figures`).
+FIGURES: tuple[Figure, ...] = (
+    Figure("boundaries", "boundaries.png", "bench.report.figures:plot_boundaries",
+           _boundary_rows, "bench.figures:boundary_record"),
+    Figure("convergence", "convergence.png", "bench.report.plots:plot_convergence"),
+    Figure("convergence_log", "convergence_log.png",
+           "bench.report.plots:plot_log_convergence"),
+    Figure("coef_norm", "coef_norm.png", "bench.report.figures:plot_coef_norms", _norm_rows,
+           "bench.figures:norm_record"),
+    Figure("throughput", "throughput.png", "bench.report.plots:plot_throughput"),
+    Figure("novikoff", "novikoff.png", "bench.report.plots:plot_novikoff"),
+)
+
+
+def figures() -> tuple[Figure, ...]:
+    """Every figure, in the order of the README's plots."""
+    return FIGURES + _gathered("FIGURES")
+
+
+def figure(name: str) -> Figure:
+    """The figure called ``name`` (:class:`CatalogError` naming them if unknown)."""
+    return _named(figures(), name, "figure")
+
+
+def figure_of_row(row: str, preset) -> Figure:
+    """The figure whose fits include the benchmark row ``row`` at ``preset``."""
+    for entry in figures():
+        if entry.rows is not None and row in entry.rows(preset):
+            return entry
+    raise CatalogError(f"no figure has the row {row!r}")
+
+
 # ----------------------------------------------------------------------- JAX peers
 
 
@@ -337,7 +348,7 @@ class Peer(NamedTuple):
     """A JAX library that fits the same model on a batch of data sets, in the same run.
 
     Attributes:
-        name: its key (``bench.peers.PEERS[name]`` fits it) and pytest id.
+        name: its key (``bench.peers.PEER_FITS[name]`` fits it) and pytest id.
         label: its name in tables.
         module: the module it needs (a missing one skips its rows, with the reason).
         model: the catalog model whose data sets (float64 case) and budget it fits.

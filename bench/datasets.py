@@ -50,24 +50,13 @@ import numpy as np
 from bench import catalog, realdata
 from bench.cases import MAX_DATASETS
 
-__all__ = [
-    "Datasets",
-    "REGIMES",
-    "CLASSIFICATION_REGIMES",
-    "RESAMPLED_REGIMES",
-    "GENERATORS",
-    "make",
-    "make_one",
-    "make_from_keys",
-    "dataset_keys",
-    "check_args",
-]
+__all__ = ["Datasets", "SYNTHETIC_REGIMES", "CLASSIFICATION_REGIMES", "GENERATORS",
+           "generator", "make", "make_one", "make_from_keys", "dataset_keys", "check_args"]
 
-#: The synthetic regimes (sized by the caller), in table order, and those with 0/1 labels;
-#: the resampled real data sets (sized by their data), all from :mod:`bench.catalog`.
-REGIMES = tuple(r.name for r in catalog.REGIMES if r.data is None)
+#: The synthetic regimes (sized by the caller), in table order, and those with 0/1 labels
+#: (the resampled real data sets are :data:`bench.catalog.RESAMPLED_REGIMES`).
+SYNTHETIC_REGIMES = tuple(r.name for r in catalog.REGIMES if r.data is None)
 CLASSIFICATION_REGIMES = catalog.CLASSIFICATION_REGIMES
-RESAMPLED_REGIMES = catalog.RESAMPLED_REGIMES
 
 _GAMMA_SHAPE = 5.0
 
@@ -126,8 +115,9 @@ def check_args(regime: str, *, n_datasets: int = 1, n_samples: int, n_features: 
     if real is not None and n_test not in (None, real.n_samples):
         raise ValueError(f"regime {regime!r} tests on its {real.n_samples} original rows: "
                          f"pass n_test={real.n_samples} or None (got {n_test!r}).")
-    if regime in ("xor", "circles") and n_features < 2:
-        raise ValueError(f"regime {regime!r} needs n_features >= 2, got {n_features}.")
+    least = catalog.regime(regime).min_features
+    if n_features < least:
+        raise ValueError(f"regime {regime!r} needs n_features >= {least}, got {n_features}.")
     if n_test is None:
         n_test = n_samples
     if isinstance(n_test, bool) or not isinstance(n_test, (int, np.integer)) or n_test < 1:
@@ -328,18 +318,30 @@ def _bootstrap(regime):
     return generate
 
 
-#: The generator of each regime of :mod:`bench.catalog` (a test checks that none lacks one);
-#: every resampled regime of the catalog gets :func:`_bootstrap`'s, so adding a real data set
-#: is its catalog entry alone.
+#: The generator of each regime of :data:`bench.catalog.REGIMES` (a test checks that none
+#: lacks one); every resampled regime of the catalog gets :func:`_bootstrap`'s, so adding a
+#: real data set is its catalog entry alone. A regime of a family module or a plugin brings
+#: its own (``Regime.generator``; :func:`generator`).
 GENERATORS = {"separable": _separable, "overlap": _overlap, "quasi": _quasi, "xor": _xor,
               "circles": _circles, "poisson": _poisson, "gamma": _gamma, "gaussian": _gaussian,
               **{name: _bootstrap(name) for name in catalog.RESAMPLED_REGIMES}}
 
 
+def generator(regime: str):
+    """The generator of ``regime``: its own (``Regime.generator``), else this module's.
+
+    Raises:
+        bench.catalog.CatalogError: for a regime the catalog lacks; KeyError for one
+            without a generator.
+    """
+    own = catalog.regime(regime).generator
+    return GENERATORS[regime] if own is None else catalog.resolve(own)
+
+
 def _generate(regime, key, n_total, n_features, margin, signal, dtype):
     """One data set of ``n_total`` points: ``(X [n_total, p], y [n_total], coef_true [p])``."""
     keys = jax.random.split(key, 4)
-    return GENERATORS[regime](keys, n_total, n_features, margin, signal, dtype)
+    return generator(regime)(keys, n_total, n_features, margin, signal, dtype)
 
 
 def make_one(regime: str, key: jax.Array, *, n_samples: int, n_features: int,
@@ -385,7 +387,7 @@ def make(
     """Generate a batch of synthetic data sets.
 
     Args:
-        regime: one of :data:`REGIMES` (see the module docstring).
+        regime: a regime of :func:`bench.catalog.regimes` (see the module docstring).
         key: a ``jax.random`` key; data set ``i`` uses ``fold_in(key, start + i)``.
         n_datasets: ``B``, the number of data sets, >= 1.
         n_samples: ``n``, training points per data set, >= 2.

@@ -1,16 +1,18 @@
-"""The fits behind the run's pictures, made in the run itself with the suite's code paths.
+"""The fits behind the run's built-in figures, made in the run with the suite's code paths.
 
-* :func:`boundary_fits`: one data set with two features per synthetic classification
-  regime, fitted by each model of :data:`BOUNDARY_MODELS` through its adapter
-  (:mod:`bench.adapters`, the fit every benchmark row times), under ``jax.vmap`` on a batch
-  of one. A linear model gives its coefficients (the report draws the line
-  ``coef . (1, x1, x2) = 0`` from them); an MLP its probabilities on a grid (the report
-  draws the 0.5 contour), from ``models.mlp.predict``.
-* :func:`norm_paths`: ``||coef||`` after each iteration ``k`` of the GLM and Firth fits on
-  separable data sets: the fit run with ``max_iter = k`` stops after exactly the first
-  ``k`` iterations of the full fit, so its coefficients are the ``k``-th iterate.
+Each function makes one benchmark row of a figure of :func:`bench.catalog.figures`
+(``Figure.record``); ``bench/suite/bench_figures.py`` runs them.
 
-Both return plain Python values for a :class:`~bench.record.CaseRecord`.
+* :func:`boundary_record` (``boundaries``): one data set with two features per synthetic
+  classification regime, fitted by each model whose ``figures`` name ``"boundaries"``
+  through its adapter (:mod:`bench.adapters`, the fit every benchmark row times), under
+  ``jax.vmap`` on a batch of one. A ``"line"`` family gives its coefficients (the report
+  draws the line ``coef . (1, x1, x2) = 0`` from them); a ``"contour"`` family its
+  adapter's probabilities on a grid (the report draws the 0.5 contour).
+* :func:`norm_record` (``coef_norm``, row ``norm-<model>``): ``||coef||`` after each
+  iteration ``k`` of a model whose ``figures`` name ``"coef_norm"``, on separable data sets:
+  the fit run with ``max_iter = k`` stops after exactly the first ``k`` iterations of the
+  full fit, so its coefficients are the ``k``-th iterate.
 """
 
 from __future__ import annotations
@@ -20,22 +22,26 @@ import jax.numpy as jnp
 import numpy as np
 
 from bench import catalog, datasets, runner
-from bench.adapters import batched_fit
+from bench.adapters import adapter, batched_fit
 from bench.cases import Case
 from bench.presets import Preset
-from models import glm, mlp, status_counts, status_name
+from bench.record import BOUNDARY, TRAJECTORY, CaseRecord
+from bench.timing import device_info
+from models import status_counts, status_name
 
-__all__ = ["BOUNDARY_MODELS", "BOUNDARY_REGIMES", "NORM_MODELS", "GRID_POINTS",
-           "boundary_fits", "norm_paths"]
+__all__ = ["BOUNDARY_REGIMES", "GRID_POINTS", "boundary_models", "boundary_fits",
+           "boundary_record", "norm_paths", "norm_record"]
 
-#: The models whose boundaries are drawn, and on which regimes (two features each).
-BOUNDARY_MODELS = ("perceptron", "glm", "mlp0", "mlp8")
+#: The regimes whose boundaries are drawn (two features each).
 BOUNDARY_REGIMES = catalog.CLASSIFICATION_REGIMES
-#: The models whose coefficient norm is followed on separable data.
-NORM_MODELS = ("glm", "glm_firth")
-#: Grid points per axis for an MLP's probabilities (recorded to 4 significant digits: the
-#: 0.5 contour needs no more, and the run's JSON stays small).
+#: Grid points per axis for a contour family's probabilities (recorded to 4 significant
+#: digits: the 0.5 contour needs no more, and the run's JSON stays small).
 GRID_POINTS = 41
+
+
+def boundary_models() -> tuple[str, ...]:
+    """The models drawn in the boundary figure (``"boundaries"`` in their ``figures``)."""
+    return tuple(m.name for m in catalog.models() if "boundaries" in m.figures)
 
 
 def _dtype(model: str) -> str:
@@ -54,6 +60,12 @@ def _grid(points: np.ndarray) -> np.ndarray:
     low, high = float(points.min()), float(points.max())
     pad = 0.08 * (high - low)
     return np.linspace(low - pad, high + pad, GRID_POINTS)
+
+
+def _grid_design(grid: np.ndarray) -> np.ndarray:
+    """``[m, 3]`` rows ``(1, x1, x2)`` of the grid, ``x1`` varying fastest."""
+    x1, x2 = np.meshgrid(grid, grid)
+    return np.stack([np.ones(x1.size), x1.ravel(), x2.ravel()], axis=1)
 
 
 def boundary_fits(preset: Preset) -> dict:
@@ -76,15 +88,16 @@ def boundary_fits(preset: Preset) -> dict:
     out = {regime: {"points": X[i, :, 1:].tolist(), "labels": y[i].tolist(),
                     "grid": grids[i].tolist(), "models": {}}
            for i, regime in enumerate(BOUNDARY_REGIMES)}
-    for model in BOUNDARY_MODELS:
+    for model in boundary_models():
         result = _fit_batch(model, preset, X, y)
-        mlp_family = catalog.model(model).family == "mlp"
-        if mlp_family:
-            probability = np.asarray(jax.vmap(mlp.predict)(
+        contour = catalog.family_of(model).boundary == "contour"
+        if contour:
+            predict = adapter(model, preset).predict
+            probability = np.asarray(jax.vmap(predict)(
                 result, jnp.asarray(grid_X, _dtype(model))), np.float64)
         for i, regime in enumerate(BOUNDARY_REGIMES):
             fit = {"status": status_name(int(result.status[i])), "dtype": _dtype(model)}
-            if mlp_family:
+            if contour:
                 grid_p = probability[i].reshape(GRID_POINTS, GRID_POINTS)
                 fit["probability"] = [[float(f"{v:.4g}") for v in row] for row in grid_p]
             else:
@@ -93,10 +106,15 @@ def boundary_fits(preset: Preset) -> dict:
     return out
 
 
-def _grid_design(grid: np.ndarray) -> np.ndarray:
-    """``[m, 3]`` rows ``(1, x1, x2)`` of the grid, ``x1`` varying fastest."""
-    x1, x2 = np.meshgrid(grid, grid)
-    return np.stack([np.ones(x1.size), x1.ravel(), x2.ravel()], axis=1)
+def _common(preset: Preset) -> dict:
+    return dict(preset=preset.name, seed=preset.seed, **device_info())
+
+
+def boundary_record(row: str, preset: Preset) -> CaseRecord:
+    """The ``boundary`` row of the boundary figure (:func:`boundary_fits`)."""
+    fits = boundary_fits(preset)
+    return CaseRecord(kind=BOUNDARY, name=row, model="figures", n_samples=preset.n_samples,
+                      fits=fits, **_common(preset))
 
 
 def norm_paths(model: str, preset: Preset) -> dict:
@@ -109,16 +127,16 @@ def norm_paths(model: str, preset: Preset) -> dict:
         ``n_datasets``.
     """
     entry = catalog.model(model)
+    family = catalog.family(entry.family)
     n_datasets = min(catalog.n_datasets_cap(entry, preset), preset.norm_datasets)
     case = Case(model, "separable", "float64", n_datasets, preset.n_samples,
                 preset.n_features, preset.n_test)
     data = runner.prepare_data(case, preset)
-    settings = entry.settings
+    keys = datasets.dataset_keys(runner.case_keys(preset)[1], 0, n_datasets)
     norms, stopped, statuses = [], [], None
     for k in preset.norm_iterations:
-        fit = jax.jit(jax.vmap(lambda X, y, k=k: glm.fit(
-            X, y, settings["family"], firth=settings["firth"], max_iter=k)))
-        result = fit(data.X_train, data.y_train)
+        fit = jax.jit(jax.vmap(family.adapter(entry.settings, k).fit))
+        result = fit(keys, data.X_train, data.y_train)
         norms.append(np.linalg.norm(np.asarray(result.coef), axis=1))
         # Stopped by its own rule before iteration k, so its coefficients are frozen (the
         # status cannot say it: a fit cut off at k is also certified separated or not).
@@ -129,3 +147,11 @@ def norm_paths(model: str, preset: Preset) -> dict:
             "norm_median": median.tolist(), "norm_q25": q25.tolist(),
             "norm_q75": q75.tolist(), "stopped_frac": stopped,
             "final_status_counts": status_counts(statuses)}
+
+
+def norm_record(row: str, preset: Preset) -> CaseRecord:
+    """The ``trajectory`` row ``norm-<model>`` of the coefficient-norm figure."""
+    model = row.removeprefix("norm-")
+    return CaseRecord(kind=TRAJECTORY, name=row, model=model, regime="separable",
+                      dtype="float64", n_samples=preset.n_samples,
+                      **norm_paths(model, preset), **_common(preset))

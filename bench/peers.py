@@ -1,7 +1,7 @@
 """The JAX peers: libraries a JAX user would pick to fit many GLMs at once (JAX).
 
 Each is fitted as its documentation recommends for many data sets, at the stopping rule
-nearest ours (:data:`bench.catalog.PEERS` says which, in words, for the tables):
+nearest ours (:func:`bench.catalog.peers` says which, in words, for the tables):
 
 * ``tfp_glm``: ``tfp.glm.fit(X, y, tfp.glm.Bernoulli())`` from TensorFlow Probability's JAX
   substrate, called once on the whole batch ``X [B, n, p]`` (its native batching). It
@@ -25,12 +25,13 @@ import jax
 import jax.numpy as jnp
 
 from bench import catalog
+from bench.families.glm import GLM_MAX_ITER
 
-__all__ = ["PeerFit", "PEERS", "batched_fit", "unavailable", "TOLERANCE", "MAX_ITER"]
+__all__ = ["PeerFit", "PEER_FITS", "batched_fit", "unavailable", "TOLERANCE", "MAX_ITER"]
 
 #: The tolerance and iteration budget every peer runs at: our GLM's ``tol`` and R's maxit.
 TOLERANCE = 1e-8
-MAX_ITER = catalog.GLM_MAX_ITER
+MAX_ITER = GLM_MAX_ITER
 
 
 class PeerFit(NamedTuple):
@@ -77,8 +78,10 @@ def _glmax(tolerance: float, max_iter: int) -> Callable:
     return jax.vmap(one)
 
 
-#: ``(tolerance, max_iter) -> fit(X [B, n, p], y [B, n]) -> PeerFit``, per catalog peer.
-PEERS: dict[str, Callable[[float, int], Callable]] = {"tfp_glm": _tfp_glm, "glmax": _glmax}
+#: ``(tolerance, max_iter) -> fit(X [B, n, p], y [B, n]) -> PeerFit``, per catalog peer
+#: (their descriptions are :func:`bench.catalog.peers`).
+PEER_FITS: dict[str, Callable[[float, int], Callable]] = {"tfp_glm": _tfp_glm,
+                                                          "glmax": _glmax}
 
 
 def unavailable(name: str) -> str | None:
@@ -99,4 +102,4 @@ def batched_fit(name: str, *, tolerance: float = TOLERANCE,
     Raises:
         ImportError: its library is not installed (:func:`unavailable` says so first).
     """
-    return PEERS[name](tolerance, max_iter)
+    return PEER_FITS[name](tolerance, max_iter)

@@ -29,21 +29,22 @@ from bench.temporaries import TMP_PREFIX, remove_stale, temporary_name
 __all__ = ["CaseRecord", "RunRecord", "RecordError", "FORMAT", "KINDS", "read_run",
            "load_json", "case_from_json", "case_to_json", "run_to_json", "write_run",
            "write_atomically", "case_fields", "incomplete_reason", "TMP_PREFIX", "PEER",
-           "BOUNDARY", "TRAJECTORY"]
+           "BOUNDARY", "TRAJECTORY", "FIGURE"]
 
 #: The ``format`` of the record that ``python -m bench run`` writes.
 FORMAT = "glmnn-bench run record"
 SCHEMA = 1
 
 DATASETS, FIT, SCALING, BASELINE, CEILINGS = "datasets", "fit", "scaling", "baseline", "ceilings"
-#: A JAX peer's batched fit; one regime's boundary-figure fits; a coefficient-norm path.
-PEER, BOUNDARY, TRAJECTORY = "peer", "boundary", "trajectory"
-KINDS = (DATASETS, FIT, SCALING, BASELINE, CEILINGS, PEER, BOUNDARY, TRAJECTORY)
+#: A JAX peer's batched fit; one regime's boundary-figure fits; a coefficient-norm path; the
+#: fits of any other figure (``figure`` names it, ``data`` holds what it draws).
+PEER, BOUNDARY, TRAJECTORY, FIGURE = "peer", "boundary", "trajectory", "figure"
+KINDS = (DATASETS, FIT, SCALING, BASELINE, CEILINGS, PEER, BOUNDARY, TRAJECTORY, FIGURE)
 _ALL = frozenset(KINDS)
 _OURS = frozenset({FIT, SCALING})
 _TIMED = frozenset({DATASETS, FIT, SCALING, BASELINE, PEER})
 _FIT_LIKE = _OURS | {BASELINE, PEER}
-_FIGURES = frozenset({BOUNDARY, TRAJECTORY})
+_FIGURES = frozenset({BOUNDARY, TRAJECTORY, FIGURE})
 
 _HOW_TO_GET_A_RUN = (
     "run `pytest --benchmark` (it writes .benchmarks/glmnn-<preset>-<stamp>.json) and pass "
@@ -73,7 +74,7 @@ class CaseRecord:
     model: str | None = _for(_ALL, required=_ALL - {CEILINGS})
     regime: str | None = _for(_TIMED | _FIGURES, required=_TIMED | {TRAJECTORY})
     dtype: str | None = _for(_TIMED | _FIGURES, required=_FIT_LIKE)
-    n_datasets: int | None = _for(_TIMED | {TRAJECTORY}, required=_FIT_LIKE)
+    n_datasets: int | None = _for(_TIMED | {TRAJECTORY, FIGURE}, required=_FIT_LIKE)
     baseline: str | None = _for({BASELINE, PEER}, required={BASELINE, PEER})
     n_samples: int | None = _for(_TIMED | _FIGURES)
     n_features: int | None = _for(_TIMED)
@@ -150,6 +151,8 @@ class CaseRecord:
     norm_q75: list[float | None] | None = _for({TRAJECTORY})
     stopped_frac: list[float] | None = _for({TRAJECTORY})
     final_status_counts: dict[str, int] | None = _for({TRAJECTORY})
+    figure: str | None = _for({FIGURE}, required={FIGURE})
+    data: dict | None = _for({FIGURE}, required={FIGURE})
 
     def __post_init__(self):
         """Reject a row that does not hold what its kind needs."""

@@ -36,13 +36,13 @@ from bench.timing import compile_ahead, device_info
 from models import STATUS_NAMES, glm
 from models.glm import Separation
 
-__all__ = ["Evaluation", "Prepared", "prepare", "prepare_data", "run", "evaluate",
+__all__ = ["FitOutcome", "Prepared", "prepare", "prepare_data", "run", "evaluate",
            "evaluate_one", "evaluate_chunk", "lp_verdicts", "summarize", "history_summary",
            "gap_summary", "default_chunk_size", "memory_chunk_size", "case_keys",
            "case_record"]
 
 
-class Evaluation(NamedTuple):
+class FitOutcome(NamedTuple):
     """Per-data-set outcome of one case, ``[B]`` unless noted.
 
     Attributes:
@@ -50,14 +50,14 @@ class Evaluation(NamedTuple):
         n_iter: iterations (GLM), epochs (perceptron) or steps (MLP) run.
         converged: bool.
         separated: bool, the GLM's separation flag (False for the other models).
-        train_accuracy: training accuracy (NaN for non-binary families).
-        test_accuracy: held-out accuracy (NaN for non-binary families).
+        train_accuracy: training accuracy (NaN where the responses are not labels).
+        test_accuracy: held-out accuracy (NaN where the responses are not labels).
         final_loss: GLM deviance / n, MLP mean cross-entropy, perceptron mistakes / n in its
             last epoch.
         n_updates: perceptron updates (0 for the other models).
         novikoff_ratio: ``n_updates / (R / gamma)^2`` on separable data (NaN otherwise).
         finite: bool, every fitted parameter is finite.
-        replay_stopped: bool, the family's replayed rule (:attr:`bench.catalog.Family.
+        replay_stopped: bool, the family's replayed rule (:attr:`bench.catalog.ModelFamily.
             replayed_rule`) would have stopped the fit within its history (False where the
             family has none).
         replay_n_iter: int32, the iterations the fit would have run under that rule.
@@ -65,7 +65,7 @@ class Evaluation(NamedTuple):
             (:func:`models.glm.separation`; ``not_checked`` for other families' data).
         history: ``[B, T]`` the loss/deviance/mistakes history, forward-filled after the stop
             (a stopped fit keeps its final value) and subsampled to at most
-            :data:`bench.catalog.HISTORY_POINTS` points.
+            :data:`bench.families.base.HISTORY_POINTS` points.
     """
 
     status: jax.Array
@@ -200,8 +200,8 @@ def run(prepared: Prepared) -> list:
     return jax.block_until_ready(outputs)
 
 
-def evaluate_one(model: Adapter, regime: str, result, data, verdict) -> Evaluation:
-    """The :class:`Evaluation` of one fitted data set (traceable; vmap it for a batch).
+def evaluate_one(model: Adapter, regime: str, result, data, verdict) -> FitOutcome:
+    """The :class:`FitOutcome` of one fitted data set (traceable; vmap it for a batch).
 
     ``verdict`` is the linear program's verdict on the data set (:func:`lp_verdicts`).
     """
@@ -217,12 +217,12 @@ def evaluate_one(model: Adapter, regime: str, result, data, verdict) -> Evaluati
         ratio = fields["n_updates"] / (radius / gamma) ** 2
     else:
         ratio = jnp.asarray(jnp.nan, data.X_train.dtype)
-    return Evaluation(history=history, novikoff_ratio=ratio, lp_verdict=verdict, **fields)
+    return FitOutcome(history=history, novikoff_ratio=ratio, lp_verdict=verdict, **fields)
 
 
 def _verdicts(regime: str, X, y):
     """``[B]`` the verdict of :func:`models.glm.separation` on each data set (traceable)."""
-    if catalog.regime(regime).response != "binomial":
+    if not catalog.regime(regime).two_class:
         return jnp.full(y.shape[:1], Separation.NOT_CHECKED, jnp.int32)
     return jax.vmap(glm.separation)(X, y).verdict
 
@@ -255,7 +255,7 @@ def evaluate_chunk(model: Adapter, case: Case, result, data, n_valid, verdicts=N
     ``verdicts [C]`` are the data sets' separation verdicts, decided here if not given.
 
     Returns:
-        ``(Evaluation [C], ChunkStats)``; padding rows are evaluated but not counted.
+        ``(FitOutcome [C], ChunkStats)``; padding rows are evaluated but not counted.
     """
     if verdicts is None:
         verdicts = _verdicts(case.regime, data.X_train, data.y_train)
@@ -264,12 +264,12 @@ def evaluate_chunk(model: Adapter, case: Case, result, data, n_valid, verdicts=N
     valid = jnp.arange(data.y_train.shape[0]) < n_valid
     stats = reduce_chunk(evaluation, valid, max_iter=model.max_iter, n_samples=case.n_samples,
                          n_test=case.n_test,
-                         binary=catalog.regime(case.regime).response == "binomial")
+                         binary=catalog.regime(case.regime).labelled)
     return evaluation, stats
 
 
 def evaluate(prepared: Prepared, outputs: list):
-    """Evaluate every chunk's fits; return ``(Evaluation [B], merged ChunkStats)``.
+    """Evaluate every chunk's fits; return ``(FitOutcome [B], merged ChunkStats)``.
 
     The statistics are reduced chunk by chunk, so ``lane_efficiency`` reflects the chunks
     that actually ran.
@@ -328,7 +328,7 @@ def gap_summary(history) -> dict:
     return {"gap_median": median, "gap_q25": q25, "gap_q75": q75}
 
 
-def summarize(evaluation: Evaluation, stats, *, history_step: int = 1) -> dict:
+def summarize(evaluation: FitOutcome, stats, *, history_step: int = 1) -> dict:
     """Plain Python numbers and lists for ``extra_info`` from a case's evaluation.
 
     Returns:
@@ -370,7 +370,7 @@ def case_record(case: Case, preset: Preset, summary: dict, *, seconds: float, ti
     """
     entry = catalog.model(case.model)
     fits = case.n_datasets if fits is None else fits
-    if catalog.FAMILIES[entry.family].replayed_rule is None:
+    if catalog.family(entry.family).replayed_rule is None:
         summary = {**summary, "replay_stop_frac": None, "replay_stop_median": None}
     fields = dict(
         kind=case.kind, name=case.id, model=case.model, model_label=entry.label,

@@ -126,7 +126,7 @@ def test_other_families_have_their_support():
     assert abs(resid.std() - 1.0) < 0.05
 
 
-@pytest.mark.parametrize("regime", datasets.REGIMES)
+@pytest.mark.parametrize("regime", datasets.SYNTHETIC_REGIMES)
 def test_same_key_same_arrays_bitwise(regime):
     kw = dict(n_datasets=1000, n_samples=25, n_features=3)  # shapes shared with the test above
     a, b = make64(regime, seed=7, **kw), make64(regime, seed=7, **kw)
@@ -136,7 +136,7 @@ def test_same_key_same_arrays_bitwise(regime):
     assert not np.array_equal(np.asarray(a.X_train), np.asarray(c.X_train))
 
 
-@pytest.mark.parametrize("regime", datasets.REGIMES)
+@pytest.mark.parametrize("regime", datasets.SYNTHETIC_REGIMES)
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 def test_shapes_dtypes_and_dataset_i_alone_equals_dataset_i_in_a_batch_of_1000(regime, dtype):
     key, i = jax.random.key(11), 637
@@ -224,7 +224,7 @@ def _generator_text(regime, n_features):
     return program.lower(keys).as_text()
 
 
-@pytest.mark.parametrize("regime", datasets.REGIMES)
+@pytest.mark.parametrize("regime", datasets.SYNTHETIC_REGIMES)
 def test_the_generator_program_does_not_grow_with_n_features(regime):
     # Counted in the lowered program, not timed: the straight-line sum had one multiply and
     # one add per feature, so at n_features = 2000 it took 38-58 s and 2.4 GB to compile.

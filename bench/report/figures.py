@@ -1,5 +1,8 @@
 """The figures of a run's own fits: decision boundaries and coefficient norms (no JAX).
 
+The ``draw`` of the ``boundaries`` and ``coef_norm`` figures of :func:`bench.catalog.figures`
+(their fits: :mod:`bench.figures`).
+
 ``boundaries.png``
     one row per synthetic classification regime, one column per model: the two-feature
     points, and the boundary the model drew, from the ``boundary`` row's fitted values: a
@@ -22,13 +25,13 @@ from bench import catalog
 from bench.record import BOUNDARY, TRAJECTORY, CaseRecord
 from bench.report.matching import model_order, regime_order
 
-__all__ = ["line_endpoints", "plot_boundaries", "plot_coef_norms", "Figure"]
+__all__ = ["line_endpoints", "plot_boundaries", "plot_coef_norms", "canvas"]
 
 _DPI = 110
 _CLASS_COLORS = ("tab:blue", "tab:red")
 
 
-def Figure(**kwargs):  # noqa: N802 - the matplotlib class, imported late
+def canvas(**kwargs):
     """A matplotlib ``Figure`` (the Agg canvas), imported only when a figure is drawn."""
     from matplotlib.figure import Figure as MatplotlibFigure
 
@@ -91,7 +94,7 @@ def plot_boundaries(cases: list[CaseRecord], path: pathlib.Path):
     models = sorted({m for r in regimes for m in fits[r]["models"]}, key=model_order)
     # Fixed margins: a constrained layout of 16 panels took half the drawing time, and every
     # publish (the tests publish often) draws this figure.
-    figure = Figure(figsize=(2.6 * len(models), 2.6 * len(regimes) + 0.4))
+    figure = canvas(figsize=(2.6 * len(models), 2.6 * len(regimes) + 0.4))
     axes = figure.subplots(len(regimes), len(models), squeeze=False)
     figure.subplots_adjust(left=0.08, right=0.98, bottom=0.05, top=0.91, wspace=0.25,
                            hspace=0.3)
@@ -130,7 +133,7 @@ def plot_coef_norms(cases: list[CaseRecord], path: pathlib.Path):
                   key=lambda c: model_order(c.model))
     if not rows:
         return None
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    figure = canvas(figsize=(6.4, 4.2), layout="constrained")
     ax = figure.subplots()
     colors = {m.name: m.color for m in catalog.models()}
     for row in rows:

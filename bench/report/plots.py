@@ -1,7 +1,9 @@
 """The plots of a published run, drawn from the cases' ``extra_info`` with matplotlib (Agg).
 
-PNG files, each written only when the run has the rows it needs (``boundaries.png`` and
-``coef_norm.png``, of the run's own figure fits, are drawn by :mod:`.figures`):
+PNG files, one per figure of :func:`bench.catalog.figures`, in its order, each written only
+when the run has the rows it needs (``boundaries.png`` and ``coef_norm.png``, of the run's
+own figure fits, are drawn by :mod:`.figures`; a plugin's figures by their own ``draw``).
+These are drawn here:
 
 ``convergence.png``
     per model, the median over data sets of the loss history (deviance / n, cross-entropy,
@@ -14,9 +16,10 @@ PNG files, each written only when the run has the rows it needs (``boundaries.pn
     fits per second against ``n_datasets``, log-log, one line per model (``kind ==
     "scaling"`` rows), with the reference libraries' fits per second as dotted lines.
 ``novikoff.png``
-    the perceptron's largest ``n_updates / (R/γ)²`` per separable case, against the bound
-    at 1, and its mean number of updates in every regime. Only per-case summaries are
-    recorded, so these are bars per case, not one point per data set.
+    the largest ``n_updates / (R/γ)²`` per separable case of the models whose family has
+    Novikoff's mistake bound (the perceptron), against the bound at 1, and their mean
+    number of updates in every regime. Only per-case summaries are recorded, so these are
+    bars per case, not one point per data set.
 
 matplotlib is the ``plot`` extra: without it :func:`write_plots` raises
 :class:`PlotsUnavailable` and the run is published without plots. Figures are built with
@@ -33,7 +36,6 @@ from typing import NamedTuple
 
 from bench import catalog
 from bench.record import BASELINE, FIT, SCALING, CaseRecord
-from bench.report.figures import plot_boundaries, plot_coef_norms
 from bench.report.formats import missing, positive
 from bench.report.matching import matched_ours, model_order, regime_order
 
@@ -237,16 +239,29 @@ def plot_throughput(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None:
     )
 
 
+def _has_mistake_bound(model: str) -> bool:
+    try:
+        return catalog.family_of(model).mistake_bound
+    except catalog.CatalogError:  # a model of an older run, no longer in the catalog
+        return False
+
+
 def plot_novikoff(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None:
-    """The perceptron's largest ``n_updates / (R/γ)²`` per case, and its mean updates."""
-    perceptron = sorted((c for c in cases if c.kind == FIT and c.model ==
-                         "perceptron"), key=lambda c: regime_order(c.regime))
-    bounded = [c for c in perceptron if not missing(c.novikoff_max_ratio)]
+    """The largest ``n_updates / (R/γ)²`` per case, and the mean updates.
+
+    Of the models whose family has Novikoff's bound (``mistake_bound``: the perceptron).
+    """
+    rows = sorted((c for c in cases if c.kind == FIT and _has_mistake_bound(c.model)),
+                  key=lambda c: (model_order(c.model), regime_order(c.regime)))
+    bounded = [c for c in rows if not missing(c.novikoff_max_ratio)]
     if not bounded:
         return None
+    # More than one such model: each bar says whose it is.
+    prefix = ((lambda c: f"{c.model} ") if len({c.model for c in rows}) > 1
+              else (lambda c: ""))
     figure = _figure(figsize=(8.4, 3.6), layout="constrained")
     ratio_ax, updates_ax = figure.subplots(1, 2)
-    labels = [f"{c.regime} {c.dtype}\n(B={c.n_datasets})" for c in bounded]
+    labels = [f"{prefix(c)}{c.regime} {c.dtype}\n(B={c.n_datasets})" for c in bounded]
     ratios = [c.novikoff_max_ratio for c in bounded]
     bars = ratio_ax.bar(labels, ratios, color="tab:blue", width=0.4)
     ratio_ax.bar_label(bars, fmt="%.3g", fontsize=8)
@@ -258,12 +273,13 @@ def plot_novikoff(cases: list[CaseRecord], path: pathlib.Path) -> Plot | None:
     ratio_ax.set_ylabel("max over data sets of n_updates / (R/γ)²", fontsize=8)
     ratio_ax.set_title("Worst data set against the bound", fontsize=10)
     ratio_ax.legend(fontsize=7)
-    update_labels = [c.regime for c in perceptron]
-    updates = [c.n_updates_mean or 0.0 for c in perceptron]
+    update_labels = [f"{prefix(c)}{c.regime}" for c in rows]
+    updates = [c.n_updates_mean or 0.0 for c in rows]
     updates_ax.bar(update_labels, updates, color=[_regime_color(c.regime)
-                                                  for c in perceptron], width=0.5)
+                                                  for c in rows], width=0.5)
     updates_ax.set_ylabel("mean updates per data set", fontsize=8)
-    updates_ax.set_title(f"Updates within {perceptron[0].max_iter} epochs", fontsize=10)
+    unit = catalog.family_of(rows[0].model).iteration_unit
+    updates_ax.set_title(f"Updates within {rows[0].max_iter} {unit}", fontsize=10)
     for ax in (ratio_ax, updates_ax):
         ax.tick_params(labelsize=7)
     figure.savefig(path, dpi=_DPI)
@@ -293,16 +309,13 @@ def write_plots(cases: list[CaseRecord], folder: str | pathlib.Path) -> list[Plo
     """
     folder = pathlib.Path(folder)
     _figure()  # fail early, before any file, if matplotlib is missing
-    drawn = [
-        _plot(plot_boundaries(cases, folder / "boundaries.png"), "boundaries.png"),
-        plot_convergence(cases, folder / "convergence.png"),
-        plot_log_convergence(cases, folder / "convergence_log.png"),
-        _plot(plot_coef_norms(cases, folder / "coef_norm.png"), "coef_norm.png"),
-        plot_throughput(cases, folder / "throughput.png"),
-        plot_novikoff(cases, folder / "novikoff.png"),
-    ]
+    drawn = [_plot(catalog.resolve(figure.draw)(cases, folder / figure.filename),
+                   figure.filename) for figure in catalog.figures()]
     return [plot for plot in drawn if plot is not None]
 
 
-def _plot(title_caption, filename: str) -> Plot | None:
-    return None if title_caption is None else Plot(filename, *title_caption)
+def _plot(drawn, filename: str) -> Plot | None:
+    """A figure's ``draw`` result as a :class:`Plot`: it gives one, or (title, caption)."""
+    if drawn is None or isinstance(drawn, Plot):
+        return drawn
+    return Plot(filename, *drawn)

@@ -73,21 +73,21 @@ def _convergence_rows(model: str, columns: list[CaseRecord]) -> list[list[str]]:
     def row(label, render):
         return [label, *(render(case) for case in columns)]
 
-    family = catalog.family_of(model)
+    entry = catalog.model(model)
+    family = catalog.family(entry.family)
     budget = next((c.max_iter for c in columns if c.max_iter is not None), None)
     rows = [
         row("data sets", lambda c: fmt_count(c.n_datasets)),
         row("converged %", lambda c: fmt_pct(c.converged_frac)),
     ]
-    if family.name == "glm" or any(c.separated_frac for c in columns):
+    if family.separation_flag or any(c.separated_frac for c in columns):
         rows.append(row("separated %", lambda c: fmt_pct(c.separated_frac)))
     if any(not missing(c.lp_complete_frac) for c in columns):
         rows.append(row("LP: complete / quasi %", lp_shares))
         if family.mistake_bound:
             rows.append(row("converged % of LP-complete",
                             lambda c: fmt_pct(c.converged_on_complete_frac)))
-        if catalog.model(model).settings.get("family") == "binomial" and not (
-                catalog.model(model).settings.get("firth")):
+        if family.verdict_status is not None and family.verdict_status(entry.settings):
             rows.append(row("status = LP verdict %",
                             lambda c: fmt_pct(c.separated_agrees_frac)))
     rows += [

@@ -116,7 +116,7 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
     The data sets are those of our float64 case of the same model and regime (float32 when
     the model has no float64 case), converted to float64.
     """
-    library, entry = baselines.LIBRARIES[pair.library], catalog.model(pair.model)
+    library, entry = catalog.library(pair.library), catalog.model(pair.model)
     dtype = "float64" if "float64" in entry.dtypes else entry.dtypes[0]
     case = Case(pair.model, pair.regime, dtype, catalog.n_datasets_cap(entry, preset),
                 preset.n_samples, preset.n_features, preset.n_test)

@@ -15,16 +15,14 @@ from bench import baselines, catalog
 from bench.cases import all_cases, runs_regime
 from bench.presets import Preset
 
-__all__ = ["MATRICES", "params", "suite_size", "CEILINGS_CASE", "FIGURES", "PeerCase"]
+__all__ = ["MATRICES", "params", "suite_size", "CEILINGS_CASE", "figure_rows", "PeerCase"]
 
 #: The one ``case`` of the machine's ceilings row.
 CEILINGS_CASE = "ceilings"
-#: The rows behind the figures: the boundaries, and the coefficient norm of each model.
-FIGURES = ("boundaries", "norm-glm", "norm-glm_firth")
 
 
 class PeerCase(NamedTuple):
-    """One JAX peer row: a peer of :data:`bench.catalog.PEERS` on one of its regimes."""
+    """One JAX peer row: a peer of :func:`bench.catalog.peers` on one of its regimes."""
 
     peer: str
     regime: str
@@ -66,9 +64,19 @@ def _peers(preset: Preset) -> list:
             for peer in catalog.peers() for regime in peer.regimes]
 
 
+def figure_rows(preset: Preset) -> list[str]:
+    """The rows behind the figures that have fits of their own, in figure order.
+
+    Those of :func:`bench.catalog.figures`: the boundaries, the coefficient norm of each
+    model, a plugin's.
+    """
+    return [row for figure in catalog.figures() if figure.rows is not None
+            for row in figure.rows(preset)]
+
+
 def _figures(preset: Preset) -> list:
-    del preset
-    return [pytest.param(name, id=name, marks=pytest.mark.figures) for name in FIGURES]
+    return [pytest.param(row, id=row, marks=pytest.mark.figures)
+            for row in figure_rows(preset)]
 
 
 def _machine(preset: Preset) -> list:

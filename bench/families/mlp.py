@@ -1,0 +1,146 @@
+"""The MLP family: full-batch adam, its work, and its reference library.
+
+The fit is :func:`models.mlp.fit`; the reference is scikit-learn's ``MLPClassifier``.
+Importing this module imports no JAX; :func:`adapter` does, when it is called.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+
+from bench.families.base import Library, Model, ModelFamily, Pairing
+
+__all__ = ["FAMILY", "MODELS", "LIBRARIES", "PAIRINGS", "adapter", "work", "sklearn_mlp",
+           "SKLEARN_ACTIVATIONS"]
+
+
+def work(n: int, p: int, itemsize: int, settings: Mapping) -> tuple[float, float]:
+    """The MLP's FLOPs and bytes of one full-batch step.
+
+    ``6n`` FLOPs per weight (forward and backward) plus ``6n`` for the loss, one read of X
+    and y: ``6nph + 6nh + 6n`` with one hidden layer of ``h`` units, ``6np + 6n`` with none.
+    """
+    widths = (p, *settings.get("hidden", ()), 1)
+    weights = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    return 6 * n * weights + 6 * n, n * (p + 1) * itemsize
+
+
+def _options(settings: Mapping) -> dict:
+    options = dict(settings)
+    if "hidden" in options:
+        options["hidden"] = tuple(options["hidden"])  # static: hashable
+    return options
+
+
+def adapter(settings: Mapping, max_iter: int):
+    """The MLP's fit of one data set, and its evaluation.
+
+    Every setting (``hidden``, ``activation``, ``gain``, ...) is passed on to
+    :func:`models.mlp.fit`.
+    """
+    import jax.numpy as jnp
+
+    from bench.families import fitting
+    from models import mlp
+
+    options = _options(settings)
+
+    def fit(key, X, y):
+        return mlp.fit(key, X, y, max_iter=max_iter, **options)
+
+    def predict(result, X):
+        return mlp.predict(result, X)
+
+    def evaluate(result, data):
+        last = jnp.maximum(result.n_iter - 1, 0)
+        return dict(
+            status=result.status, n_iter=result.n_iter, converged=result.converged,
+            separated=jnp.zeros((), bool),
+            **fitting.accuracies(lambda X: predict(result, X), data),
+            final_loss=result.history[last], n_updates=jnp.zeros((), jnp.int32),
+            finite=fitting.finite(result.params), history=result.history,
+            # Where scikit-learn's MLPClassifier rule would have stopped this very run.
+            **dict(zip(("replay_stopped", "replay_n_iter"), mlp.sklearn_stop(result.history))),
+        )
+
+    return fitting.make_adapter(fit, evaluate, max_iter, predict)
+
+
+FAMILY = ModelFamily("mlp", "gradient steps", "cross-entropy", adapter,
+                     n_datasets_cap="mlp_n_datasets", replayed_rule="scikit-learn's rule",
+                     boundary="contour")
+
+
+# ----------------------------------------------------------------------- reference
+
+#: scikit-learn's name of each of our hidden activations.
+SKLEARN_ACTIVATIONS = {"sigmoid": "logistic", "tanh": "tanh", "relu": "relu"}
+
+
+def sklearn_mlp(X, y, hidden: tuple[int, ...], steps: int, learning_rate: float,
+                activation: str = "sigmoid"):
+    """scikit-learn's MLPClassifier: adam, full batch, ``steps`` steps, no early stop.
+
+    ``activation`` is ours (``"sigmoid"``, ``"tanh"``, ``"relu"``), given to scikit-learn
+    under its own name (:data:`SKLEARN_ACTIVATIONS`).
+    """
+    from sklearn.neural_network import MLPClassifier
+
+    if activation not in SKLEARN_ACTIVATIONS:
+        raise ValueError(f"scikit-learn's MLPClassifier has no activation {activation!r}; "
+                         f"choose one of {', '.join(SKLEARN_ACTIVATIONS)}.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return MLPClassifier(
+            hidden_layer_sizes=hidden, activation=SKLEARN_ACTIVATIONS[activation],
+            solver="adam", learning_rate_init=learning_rate, batch_size=X.shape[0],
+            max_iter=steps, tol=0.0, n_iter_no_change=steps + 1, shuffle=False, alpha=0.0,
+            random_state=0,
+        ).fit(X, y)
+
+
+#: Our settings that change only our stopping rule or grouping, not the steps taken.
+_STOPPING_ONLY = {"tol", "stopping", "n_iter_no_change", "group_size"}
+
+
+def _sklearn_fit(X, y, settings: Mapping, budget: int):
+    from models.mlp import DEFAULT_LEARNING_RATE
+
+    unmatched = set(settings) - {"hidden", "activation"} - _STOPPING_ONLY
+    if settings.get("gain", 1.0) == 1.0:
+        unmatched.discard("gain")
+    if unmatched:
+        raise ValueError(f"scikit-learn's MLPClassifier has no equivalent of the settings "
+                         f"{sorted(unmatched)}.")
+    return sklearn_mlp(X, y, tuple(settings.get("hidden", (8,))), budget,
+                       DEFAULT_LEARNING_RATE, settings.get("activation", "sigmoid"))
+
+
+def _sklearn_converged(fitted, budget: int) -> bool:
+    # Timed at equal work (its early stop is off), judged by its own default rule
+    # (tol=1e-4, n_iter_no_change=10) replayed on its own loss curve: converged when that
+    # rule would give n_iter_ < max_iter. The rule changes no step before it fires, so this
+    # is what the same fit with the rule on reports.
+    from models.mlp import sklearn_stop
+
+    return int(sklearn_stop(np.asarray(fitted.loss_curve_))[1]) < budget
+
+
+LIBRARIES = {
+    "sklearn_mlp": Library("scikit-learn MLPClassifier", "sklearn", _sklearn_fit,
+                           _sklearn_converged, subset_divisor=4, package="scikit-learn"),
+}
+
+MODELS = (
+    Model("mlp0", "MLP hidden=() (logistic regression by adam)", "mlp", "binomial",
+          ("float32",), {"hidden": ()}, "mlp_steps", work, "tab:cyan",
+          figures=("boundaries",)),
+    Model("mlp8", "MLP hidden=(8,) sigmoid", "mlp", "binomial", ("float32",),
+          {"hidden": (8,), "activation": "sigmoid"}, "mlp_steps", work, "tab:green",
+          scaling=("xor", "float32"), figures=("boundaries",)),
+)
+
+PAIRINGS = (Pairing("sklearn_mlp", "mlp8", ("xor", "circles")),)
