@@ -2,7 +2,7 @@
 
 Tables: the checker knows each column and convergence row as a template of the fields it
 shows (``{field}``; ``{field%}`` in percent). Sentences: the report's builders give each as
-data (:mod:`bench.report.quotes`); the README must hold its text, and each quote is looked up
+data (:mod:`bench.quotes`); the README must hold its text, and each quote is looked up
 in the JSON row its case keys name (not in the report's records) and checked against the
 number written for it. A number matches when it equals the value rounded to the digits
 shown; a digit outside a quote, or a row, column or sentence not known here, is a problem.
@@ -19,9 +19,9 @@ from collections import Counter
 import pytest
 from _golden import enriched, normalized_tables
 
+from bench.quotes import Sentence
 from bench.record import read_run
 from bench.report import publish, run_metadata
-from bench.report.quotes import Sentence
 from bench.report.sentences import quoted_sentences, render
 
 DATA = pathlib.Path(__file__).parent / "data"

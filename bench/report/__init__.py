@@ -1,9 +1,11 @@
 """Reporting: a run's record in, tables, sentences, plots, a run folder and comparisons out.
 
 It imports no JAX (as pytest-benchmark's own ``compare`` never imports the timed code), so
-publishing and comparing runs needs no accelerator stack. One module per concern:
+publishing and comparing runs needs no accelerator stack. How each kind of number is
+written (:mod:`bench.formats`) and what a sentence is made of (:mod:`bench.quotes`) live
+beside the package, so that the family modules, which hold the sentences about their own
+models, use them without loading the report. One module per concern:
 
-* :mod:`.formats`: how each kind of number is written;
 * :mod:`.matching`: table order, our case for each baseline, the key runs are compared on;
 * :mod:`.tables`: the convergence, speed, baseline and scaling tables (tabulate);
 * :mod:`.sentences`: the sentences that read the numbers;

@@ -1,5 +1,8 @@
 """Which cases go together: table order, our case for a baseline, the key compare matches on.
 
+Our case for a model and regime is :func:`bench.quotes.matched_ours` (the family modules'
+sentences pick their cases with it too).
+
 Orders come from :mod:`bench.catalog` (a model's or regime's place there is its place in
 every table); names the catalog does not hold follow, in alphabetical order.
 """
@@ -9,11 +12,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from bench import catalog
-from bench.record import BASELINE, FIT, CaseRecord
-from bench.report.formats import positive
+from bench.formats import positive
+from bench.quotes import matched_ours
+from bench.record import BASELINE, CaseRecord
 
 __all__ = ["order", "model_order", "regime_order", "case_sort_key", "models_in",
-           "matched_ours", "Speedup", "speedups", "CASE_KEY_FIELDS", "case_key"]
+           "Speedup", "speedups", "CASE_KEY_FIELDS", "case_key"]
 
 #: The fields that identify a case (the key :mod:`bench.report.compare` matches on): cases of
 #: other sizes are not comparable.
@@ -45,16 +49,6 @@ def case_sort_key(case: CaseRecord):
 def models_in(cases: list[CaseRecord]) -> list[str]:
     """The models of ``cases``, in table order."""
     return sorted({c.model for c in cases}, key=model_order)
-
-
-def matched_ours(cases: list[CaseRecord], model: str, regime: str) -> CaseRecord | None:
-    """Our ``kind == "fit"`` case for (model, regime): float64 if there is one, else float32."""
-    candidates = [c for c in cases if c.kind == FIT and c.model == model and c.regime == regime]
-    for dtype in ("float64", "float32"):
-        for case in candidates:
-            if case.dtype == dtype:
-                return case
-    return candidates[0] if candidates else None
 
 
 class Speedup(NamedTuple):

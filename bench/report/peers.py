@@ -8,8 +8,7 @@ same model and regime. A peer skipped for want of its library is listed with the
 from __future__ import annotations
 
 from bench import catalog
-from bench.record import PEER, CaseRecord
-from bench.report.formats import (
+from bench.formats import (
     DASH,
     fmt_count,
     fmt_pct,
@@ -18,8 +17,9 @@ from bench.report.formats import (
     fmt_seconds,
     missing,
 )
-from bench.report.matching import case_sort_key, matched_ours
-from bench.report.quotes import COUNT, PCT, RATE, SIG2, Sentence, quote
+from bench.quotes import COUNT, PCT, RATE, SIG2, Sentence, matched_ours, quote
+from bench.record import PEER, CaseRecord
+from bench.report.matching import case_sort_key
 from bench.report.tables import markdown_table
 
 __all__ = ["peer_rows", "peer_table", "skipped_peers", "peer_sentences", "fmt_difference",

@@ -35,9 +35,10 @@ import pathlib
 from typing import NamedTuple
 
 from bench import catalog
+from bench.formats import missing, positive
+from bench.quotes import matched_ours
 from bench.record import BASELINE, FIT, SCALING, CaseRecord
-from bench.report.formats import missing, positive
-from bench.report.matching import matched_ours, model_order, regime_order
+from bench.report.matching import model_order, regime_order
 
 __all__ = ["Plot", "PlotsUnavailable", "write_plots", "plot_convergence",
            "plot_log_convergence", "plot_throughput", "plot_novikoff"]

@@ -5,8 +5,8 @@ Everything in it is generated from the run's record; see :func:`render_readme`.
 
 from __future__ import annotations
 
+from bench.formats import fmt_count
 from bench.record import FIT, RunRecord
-from bench.report.formats import fmt_count
 from bench.report.matching import case_sort_key
 from bench.report.peers import PEER_LEGEND, peer_table
 from bench.report.resampled import RESAMPLED_LEGEND, resampled_table

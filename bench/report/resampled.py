@@ -9,10 +9,10 @@ tables show the same cases in full, beside the synthetic regimes.
 from __future__ import annotations
 
 from bench import catalog
+from bench.formats import DASH, fmt_count, fmt_pct, missing
+from bench.quotes import COUNT, PCT, Sentence, fixed, join, matched_ours, quote
 from bench.record import FIT, CaseRecord
-from bench.report.formats import DASH, fmt_count, fmt_pct, missing
-from bench.report.matching import matched_ours, models_in
-from bench.report.quotes import COUNT, PCT, Sentence, fixed, join, quote
+from bench.report.matching import models_in
 from bench.report.tables import lp_shares, markdown_table
 
 __all__ = ["resampled_table", "resampled_sentences", "RESAMPLED_LEGEND"]

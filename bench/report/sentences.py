@@ -4,8 +4,8 @@ A sentence whose cases are missing from the run is left out. The sentences are c
 particular catalog models (the perceptron against Novikoff's bound, the binomial GLM on
 separable data, the MLP with a hidden layer on curved boundaries), so they name them.
 
-Each builder takes the run's cases and returns a :class:`~bench.report.quotes.Sentence`, a
-list of them, or None: a template and the values it quotes (:mod:`bench.report.quotes`),
+Each builder takes the run's cases and returns a :class:`~bench.quotes.Sentence`, a
+list of them, or None: a template and the values it quotes (:mod:`bench.quotes`),
 never a number formatted into its text. The wording that depends on the data ("grew",
 "fell", "ours was faster in every case") is chosen here; :data:`BUILDERS` is their order.
 """
@@ -13,11 +13,8 @@ never a number formatted into its text. The wording that depends on the data ("g
 from __future__ import annotations
 
 from bench import catalog
-from bench.record import FIT, SCALING, CaseRecord
-from bench.report.formats import DASH, missing, positive
-from bench.report.matching import Speedup, matched_ours, models_in, speedups
-from bench.report.peers import peer_sentences
-from bench.report.quotes import (
+from bench.formats import DASH, missing, positive
+from bench.quotes import (
     ACCURACY,
     COUNT,
     FIXED2,
@@ -29,9 +26,13 @@ from bench.report.quotes import (
     derived,
     fixed,
     join,
+    matched_ours,
     quote,
     render,
 )
+from bench.record import FIT, SCALING, CaseRecord
+from bench.report.matching import Speedup, models_in, speedups
+from bench.report.peers import peer_sentences
 from bench.report.resampled import resampled_sentences
 
 __all__ = ["reading_sentences", "quoted_sentences", "BUILDERS", "UNTIMED"]

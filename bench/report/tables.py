@@ -10,8 +10,7 @@ from collections.abc import Iterable
 from tabulate import tabulate
 
 from bench import catalog
-from bench.record import CEILINGS, FIT, SCALING, CaseRecord
-from bench.report.formats import (
+from bench.formats import (
     DASH,
     dtype_short,
     fmt_accuracy,
@@ -24,6 +23,7 @@ from bench.report.formats import (
     fmt_seconds,
     missing,
 )
+from bench.record import CEILINGS, FIT, SCALING, CaseRecord
 from bench.report.matching import case_sort_key, models_in, speedups
 
 __all__ = ["markdown_table", "text_table", "convergence_tables", "speed_table",

@@ -1,5 +1,10 @@
 """A reading sentence as data: a template and the numbers it quotes (no JAX).
 
+The words that the report (:mod:`bench.report.sentences`) and the family modules
+(:mod:`bench.families`, each with the sentences about its own models) build their sentences
+from; it imports neither, so a family module can use it without loading the report, which
+reads the catalog.
+
 A :class:`Sentence` is a template whose ``{}`` slots are filled, in order, by its
 :class:`Quote` values. A quote says where its number comes from: a field of one case of
 the run, the case named by its record keys (:data:`IDENTITY`), or, for a derived number
@@ -15,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from bench.record import SCALING, CaseRecord
-from bench.report.formats import (
+from bench.formats import (
     DASH,
     fmt_accuracy,
     fmt_count,
@@ -25,10 +29,11 @@ from bench.report.formats import (
     missing,
     pct_word,
 )
+from bench.record import FIT, SCALING, CaseRecord
 
-__all__ = ["Format", "Ref", "Quote", "Sentence", "render", "quote", "derived", "fixed",
-           "join", "case_key", "field_of", "IDENTITY", "OPS", "PCT", "COUNT", "RATE",
-           "RATIO", "ACCURACY", "SIG2", "SIG3", "FIXED2", "TEXT"]
+__all__ = ["Format", "Ref", "Quote", "Sentence", "render", "quote", "pct", "derived", "fixed",
+           "join", "case_key", "field_of", "matched_ours", "IDENTITY", "OPS", "PCT", "COUNT",
+           "RATE", "RATIO", "ACCURACY", "SIG2", "SIG3", "FIXED2", "TEXT"]
 
 #: The record fields that identify a case (a scaling case also by ``n_datasets``).
 IDENTITY = ("kind", "model", "regime", "dtype", "baseline")
@@ -159,6 +164,11 @@ def quote(case: CaseRecord, field: str, fmt: Format) -> Quote:
     return Quote((Ref(case_key(case), field),), fmt, "value", field_of(case, field))
 
 
+def pct(case: CaseRecord, field: str = "converged_frac") -> Quote:
+    """``case``'s share ``field`` (its converged share by default), as a percentage."""
+    return quote(case, field, PCT)
+
+
 def derived(op: str, fmt: Format, *fields: tuple[CaseRecord, str]) -> Quote:
     """``OPS[op]`` of the ``(case, field)`` values, written by ``fmt``."""
     refs = tuple(Ref(case_key(case), field) for case, field in fields)
@@ -169,3 +179,13 @@ def derived(op: str, fmt: Format, *fields: tuple[CaseRecord, str]) -> Quote:
 def fixed(words) -> Quote:
     """Words of the prose with a digit in them (a constant, a name), written as they are."""
     return Quote((), TEXT, "value", str(words))
+
+
+def matched_ours(cases: list[CaseRecord], model: str, regime: str) -> CaseRecord | None:
+    """Our ``kind == "fit"`` case for (model, regime): float64 if there is one, else float32."""
+    candidates = [c for c in cases if c.kind == FIT and c.model == model and c.regime == regime]
+    for dtype in ("float64", "float32"):
+        for case in candidates:
+            if case.dtype == dtype:
+                return case
+    return candidates[0] if candidates else None

@@ -1,5 +1,7 @@
 """How the published tables and sentences write numbers (one function per kind of number).
 
+It imports nothing of ours: the report and the family modules' sentences both use it.
+
 Each takes a value and returns its text, with ``–`` for a value that is missing or not
 finite, so a table never prints ``nan`` or ``None``.
 """
