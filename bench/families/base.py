@@ -17,7 +17,7 @@ a library or a figure):
 ``FIGURES``
     :class:`Figure` values: a figure, the fits it needs and how it is drawn.
 ``REGIMES``
-    regimes of its own (a :class:`bench.catalog.Regime` with its ``generator``).
+    regimes of its own (a :class:`bench.regimes.Regime` with its ``generator``).
 
 Nothing here imports JAX: the report reads these values, and it never loads JAX.
 """
