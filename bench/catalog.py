@@ -10,22 +10,24 @@ columns, and the tables, sentences and plots of :mod:`bench.report`. A model's p
 :func:`models` is its place in every table; likewise for :func:`regimes`.
 
 Everything is read at call time, from :data:`MODULES`: a new family is one module and one
-line there; a plugin adds a model, a library with its pairing, or a figure by registering
-a module of its own (:func:`register`; ``tests/test_catalog.py`` adds one of each this way
-and checks that they reach every table and plot); a test walks the catalog and fails when
-an entry lacks a piece (a label, an adapter for its family, a work model, a generator for a
-regime).
+line there; a plugin adds a model, a library with its pairing, a figure or a sentence by
+registering a module of its own (:func:`register`; ``tests/test_catalog.py`` registers one
+of each and checks that they reach every table, plot and sentence of their kind); a test
+walks the catalog and fails when an entry lacks a piece (a label, an adapter for its
+family, a work model, a generator for a regime).
 """
 
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
 from typing import NamedTuple
 
 from bench.families import glm, mlp, perceptron
 from bench.families.base import (
     LABEL_RESPONSES,
     RESPONSES,
+    SENTENCE_TOPICS,
     Figure,
     Library,
     Model,
@@ -45,11 +47,11 @@ from bench.regimes import (
 __all__ = [
     "ModelFamily", "Regime", "RealData", "Model", "Library", "Pairing", "Figure", "Peer",
     "WorkModel", "MODULES", "REGIMES", "PEERS", "FIGURES", "CLASSIFICATION_REGIMES",
-    "RESAMPLED_REGIMES", "RESPONSES", "LABEL_RESPONSES", "CORE_PACKAGES", "register",
-    "families", "family", "family_of", "models", "model", "regimes", "regime", "libraries",
-    "library", "pairings", "figures", "figure", "figure_of_row", "peers",
-    "software_packages", "budget", "n_datasets_cap", "regime_sizes", "resolve",
-    "CatalogError",
+    "RESAMPLED_REGIMES", "RESPONSES", "LABEL_RESPONSES", "CORE_PACKAGES", "SENTENCE_TOPICS",
+    "register", "families", "family", "family_of", "models", "model", "separation_reference",
+    "regimes", "regime", "libraries", "library", "pairings", "figures", "figure",
+    "figure_of_row", "peers", "sentences", "software_packages", "budget", "n_datasets_cap",
+    "regime_sizes", "resolve", "CatalogError",
 ]
 
 #: The modules whose families, models, reference libraries, pairings, figures and regimes
@@ -65,8 +67,8 @@ class CatalogError(ValueError):
 def register(module: types.ModuleType) -> types.ModuleType:
     """Add ``module``'s entries to the catalog (once; a plugin calls this on import).
 
-    Its ``FAMILY``, ``MODELS``, ``LIBRARIES``, ``PAIRINGS``, ``FIGURES`` and ``REGIMES``,
-    each optional (:mod:`bench.families.base`), follow those already registered.
+    Its ``FAMILY``, ``MODELS``, ``LIBRARIES``, ``PAIRINGS``, ``FIGURES``, ``REGIMES`` and
+    ``SENTENCES``, each optional (:mod:`bench.families.base`), follow those already registered.
     """
     if module not in MODULES:
         MODULES.append(module)
@@ -143,6 +145,14 @@ def model(name: str) -> Model:
         CatalogError: naming the models, if there is no such model.
     """
     return _named(models(), name, "model")
+
+
+def separation_reference() -> Model | None:
+    """The model whose separation status a table shows for all, or None.
+
+    The first with ``separation_reference`` set (a test checks that one model at most is).
+    """
+    return next((entry for entry in models() if entry.separation_reference), None)
 
 
 def family_of(name: str) -> ModelFamily:
@@ -259,6 +269,32 @@ def figure_of_row(row: str, preset) -> Figure:
         if entry.rows is not None and row in entry.rows(preset):
             return entry
     raise CatalogError(f"no figure has the row {row!r}")
+
+
+# ----------------------------------------------------------------------- sentences
+
+
+def sentences(topic: str) -> tuple[Callable, ...]:
+    """The reading-sentence builders of ``topic``, of every module, in catalog order.
+
+    Each module's ``SENTENCES`` maps topics of :data:`SENTENCE_TOPICS` to builders
+    (:mod:`bench.families.base`); :mod:`bench.report.sentences` places each topic among the
+    report's own sentences.
+
+    Raises:
+        CatalogError: for a topic not in :data:`SENTENCE_TOPICS`, or a module whose
+            ``SENTENCES`` has one (the report would never read its builders).
+    """
+    for module in MODULES:
+        unknown = sorted(set(getattr(module, "SENTENCES", {})) - set(SENTENCE_TOPICS))
+        if unknown:
+            raise CatalogError(f"{module.__name__}.SENTENCES has the topics {unknown}; "
+                               f"choose among {', '.join(SENTENCE_TOPICS)}.")
+    if topic not in SENTENCE_TOPICS:
+        raise CatalogError(f"unknown sentence topic {topic!r}; choose one of "
+                           f"{', '.join(SENTENCE_TOPICS)}.")
+    return tuple(build for module in MODULES
+                 for build in getattr(module, "SENTENCES", {}).get(topic, ()))
 
 
 # ----------------------------------------------------------------------- JAX peers

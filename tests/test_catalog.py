@@ -26,8 +26,11 @@ from _golden import recording_plots
 from matplotlib.colors import is_color_like
 
 from bench import baselines, cases, catalog, datasets
+from bench.families import glm
 from bench.presets import PRESETS, Preset, get_preset
-from bench.report import publish
+from bench.quotes import Sentence
+from bench.record import read_run
+from bench.report import publish, sentences
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SMOKE = get_preset("smoke")
@@ -151,6 +154,9 @@ def model_problems(entry: catalog.Model) -> list[str]:
         problems.append("a sweep on its own regime and dtype")
     if not set(entry.figures) <= {f.name for f in catalog.figures()}:
         problems.append(f"known figures ({entry.figures})")
+    family = {f.name: f for f in catalog.families()}.get(entry.family)
+    if entry.separation_reference and not (family and family.separation_flag):
+        problems.append("a family with a separation flag, as the separation reference")
     return problems
 
 
@@ -207,6 +213,18 @@ def figure_problems(figure: catalog.Figure) -> list[str]:
     return problems
 
 
+def sentence_problems(module: types.ModuleType) -> list[str]:
+    """What a module's ``SENTENCES`` lacks: known topics, and a callable for each builder."""
+    sentences = getattr(module, "SENTENCES", {})
+    problems = []
+    unknown = sorted(set(sentences) - set(catalog.SENTENCE_TOPICS))
+    if unknown:
+        problems.append(f"known sentence topics ({unknown})")
+    if not all(callable(build) for builders in sentences.values() for build in builders):
+        problems.append("a callable for each builder")
+    return problems
+
+
 def regime_problems(regime: catalog.Regime) -> list[str]:
     """What a regime entry lacks."""
     problems = []
@@ -251,6 +269,18 @@ def test_every_regime_has_a_generator(regime):
     assert regime_problems(regime) == []
 
 
+@pytest.mark.parametrize("module", catalog.MODULES, ids=lambda m: m.__name__)
+def test_every_modules_sentences_have_a_topic_and_a_builder(module):
+    assert sentence_problems(module) == []
+
+
+def test_every_sentence_topic_has_its_place_in_the_readme_and_one_model_is_the_reference():
+    assert [item for item in sentences.ORDER if isinstance(item, str)] == list(
+        catalog.SENTENCE_TOPICS)
+    references = [m.name for m in catalog.models() if m.separation_reference]
+    assert references == [catalog.separation_reference().name] == ["glm"]
+
+
 def test_names_are_unique_and_generators_are_the_catalogs():
     for names in ([m.name for m in catalog.models()], [f.name for f in catalog.families()],
                   [f.name for f in catalog.figures()], [f.filename for f in catalog.figures()],
@@ -266,6 +296,7 @@ def test_names_are_unique_and_generators_are_the_catalogs():
     (dict(regimes=("spiral",)), "catalog regimes"),
     (dict(color="not-a-colour"), "a plot colour"),
     (dict(figures=("spirals",)), "known figures"),
+    (dict(separation_reference=True), "a family with a separation flag"),
 ])
 def test_the_walk_fails_on_an_entry_that_lacks_a_piece(broken, lacking):
     entry = catalog.model("mlp8")._replace(**broken)
@@ -281,6 +312,9 @@ def test_the_walk_fails_on_a_pairing_figure_or_regime_that_lacks_a_piece():
         "a PNG file name", "functions that import (AttributeError(\"module "
         "'bench.report.plots' has no attribute 'nothing'\"))"]
     assert regime_problems(catalog.Regime("spiral", "binomial", "tab:pink")) == ["a generator"]
+    gossip = types.SimpleNamespace(SENTENCES={"gossip": (print,), "speed": ("not callable",)})
+    assert sentence_problems(gossip) == ["known sentence topics (['gossip'])",
+                                         "a callable for each builder"]
 
 
 def test_unknown_names_raise_instead_of_falling_back():
@@ -290,6 +324,25 @@ def test_unknown_names_raise_instead_of_falling_back():
         catalog.regime("spiral")
     with pytest.raises(catalog.CatalogError, match="unknown library 'weka'"):
         catalog.library("weka")
+
+
+def test_a_registered_modules_sentence_takes_its_topics_place(monkeypatch):
+    def plugin_sentence(cases):
+        return Sentence("A registered module's sentence.") if cases else None
+
+    monkeypatch.setattr(catalog, "MODULES", list(catalog.MODULES))
+    catalog.register(types.SimpleNamespace(__name__="plugin", SENTENCES={
+        "speed": (plugin_sentence,)}))
+    builders = sentences.builders()
+    assert builders.index(plugin_sentence) == builders.index(glm.SENTENCES["speed"][-1]) + 1
+    rows = list(read_run(ROOT / "tests" / "data" / "smoke-run.json").cases)
+    text = sentences.reading_sentences(rows)  # (no verdict-cost or throughput sentence)
+    assert text[-1] == "A registered module's sentence." and text[-2].startswith("Against ")
+    with pytest.raises(catalog.CatalogError, match="unknown sentence topic 'rumour'"):
+        catalog.sentences("rumour")
+    catalog.register(types.SimpleNamespace(__name__="gossip", SENTENCES={"gossip": ()}))
+    with pytest.raises(catalog.CatalogError, match="gossip.SENTENCES has the topics"):
+        sentences.builders()  # a topic the report has no place for fails, not vanishes
 
 
 def test_a_response_stands_for_its_regimes_and_families_keep_their_old_map():

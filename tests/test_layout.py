@@ -8,6 +8,9 @@
   never calls (a family's adapter imports JAX when it is called), and publishing a run is
   run to check that it loads none;
 * no module imports another module's private (``_name``) name;
+* the report's code names no catalog model: a sentence or table about a particular model
+  lives with its family (:mod:`bench.families`), and the report reads the families'
+  properties and the catalog's flags;
 * no module of ``bench/`` is over :data:`MAX_LINES` lines.
 """
 
@@ -161,8 +164,13 @@ def _is_jax(target: str) -> bool:
     return target.split(".")[0] in ("jax", "jaxlib")
 
 
+#: The report's code: its package, and the words its sentences and tables are made of.
+REPORTING = {m for m in MODULES if m.startswith("bench.report")} | {"bench.formats",
+                                                                      "bench.quotes"}
+
+
 def test_reporting_imports_no_jax():
-    reporting = {m for m in MODULES if m.startswith("bench.report")}
+    reporting = REPORTING
     assert len(reporting) >= 8
     # The report's own modules: no JAX anywhere, not even inside a function.
     own = sorted({(importer, target) for importer, target, _ in IMPORTS
@@ -211,6 +219,36 @@ def test_no_module_imports_another_modules_private_name():
             offenders.append((importer, reached))  # another package's private module
     offenders += [use for module in MODULES for use in _private_uses(module)]
     assert offenders == []
+
+
+def _string_constants(tree: ast.AST) -> list[tuple[int, str]]:
+    """``(line, value)`` of every string constant of ``tree`` but its docstrings."""
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                       ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in docstrings]
+
+
+def test_the_report_names_no_catalog_model():
+    from bench import catalog
+
+    names = {entry.name for entry in catalog.models()}
+    assert {"perceptron", "glm", "glm_firth", "mlp8"} <= names
+    offenders = [(module, line, value) for module in sorted(REPORTING)
+                 for line, value in _string_constants(ast.parse(MODULES[module].read_text(
+                     encoding="utf-8"))) if value in names]
+    assert offenders == [], ("the report names catalog models; a sentence or table about "
+                             f"a particular model belongs to its family module: {offenders}")
+
+
+def test_the_model_name_check_sees_code_not_docstrings():
+    source = '''"""glm"""\nclass A:\n    """glm"""\n    x = ("glm", f"{y} glm", "the glm")\n'''
+    assert sorted(_string_constants(ast.parse(source))) == [(4, " glm"), (4, "glm"),
+                                                            (4, "the glm")]
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("bench")))

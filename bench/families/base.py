@@ -18,6 +18,11 @@ a library or a figure):
     :class:`Figure` values: a figure, the fits it needs and how it is drawn.
 ``REGIMES``
     regimes of its own (a :class:`bench.regimes.Regime` with its ``generator``).
+``SENTENCES``
+    ``{topic: builders}``: the README's reading sentences about its models, by topic of
+    :data:`SENTENCE_TOPICS`. A builder takes the run's cases and returns a
+    :class:`bench.quotes.Sentence`, a list of them, or None where the run lacks its cases;
+    the report places each topic's builders, in catalog order, among its own sentences.
 
 Nothing here imports JAX: the report reads these values, and it never loads JAX.
 """
@@ -29,7 +34,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 __all__ = ["ModelFamily", "Model", "Library", "Pairing", "Figure", "WorkModel", "resolve",
-           "HISTORY_POINTS", "history_step", "RESPONSES", "LABEL_RESPONSES"]
+           "HISTORY_POINTS", "history_step", "RESPONSES", "LABEL_RESPONSES",
+           "SENTENCE_TOPICS"]
 
 #: Histories longer than this are subsampled (every k-th step) for the published curves.
 HISTORY_POINTS = 200
@@ -38,6 +44,11 @@ HISTORY_POINTS = 200
 #: labels (accuracy applies).
 RESPONSES = ("binomial", "multinomial", "poisson", "gamma", "gaussian")
 LABEL_RESPONSES = ("binomial", "multinomial")
+
+#: The topics of a family module's ``SENTENCES``, in the README's order: what a model does
+#: where the classes are separated (theorems, separation verdicts); how often and how fast
+#: it converges elsewhere; how accurate it is; what its speed costs or buys.
+SENTENCE_TOPICS = ("separation", "convergence", "accuracy", "speed")
 
 
 def history_step(max_iter: int) -> int:
@@ -124,6 +135,10 @@ class Model(NamedTuple):
         scaling: ``(regime, dtype)`` of its throughput sweep over ``n_datasets``, or None.
         figures: the names of the figures of its own fits it is drawn in
             (``"boundaries"``, ``"coef_norm"``).
+        separation_reference: its separation status is the one a table shows beside the
+            linear program's verdict where one model speaks for all (the resampled real
+            data's ``separated %``); one model at most, of a family with a
+            ``separation_flag``.
     """
 
     name: str
@@ -137,6 +152,7 @@ class Model(NamedTuple):
     color: str
     scaling: tuple[str, str] | None = None
     figures: tuple[str, ...] = ()
+    separation_reference: bool = False
 
 
 class Library(NamedTuple):

@@ -1,7 +1,9 @@
-"""The GLM family: IRLS, its work, and its reference libraries.
+"""The GLM family: IRLS, its work, its reference libraries and its sentences.
 
 The fit is :func:`models.glm.fit`; the references are statsmodels' ``GLM`` and
-scikit-learn's ``LogisticRegression``.
+scikit-learn's ``LogisticRegression``. The README's sentences about it read its separation
+status against the linear program's verdict (on synthetic and on resampled real data),
+Firth's penalty, its convergence on overlap data and what its verdict costs.
 
 Importing this module imports no JAX; :func:`adapter` does, when it is called.
 """
@@ -13,10 +15,27 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from bench import regimes
 from bench.families.base import Library, Model, ModelFamily, Pairing
+from bench.formats import DASH, missing, positive
+from bench.quotes import (
+    COUNT,
+    FIXED2,
+    PCT,
+    RATE,
+    Sentence,
+    derived,
+    fixed,
+    join,
+    matched_ours,
+    pct,
+    quote,
+)
+from bench.record import CaseRecord
 
-__all__ = ["FAMILY", "MODELS", "LIBRARIES", "PAIRINGS", "GLM_MAX_ITER", "adapter", "work",
-           "fit_bytes", "statsmodels_family", "statsmodels_glm", "sklearn_logistic"]
+__all__ = ["FAMILY", "MODELS", "LIBRARIES", "PAIRINGS", "SENTENCES", "GLM_MAX_ITER",
+           "adapter", "work", "fit_bytes", "statsmodels_family", "statsmodels_glm",
+           "sklearn_logistic"]
 
 #: IRLS iterations of every GLM entry, R's ``glm.control(maxit = 25)``.
 GLM_MAX_ITER = 25
@@ -180,7 +199,7 @@ _BINOMIAL = {"family": "binomial", "firth": False}
 MODELS = (
     Model("glm", "binomial GLM (logit), IRLS", "glm", "binomial", ("float32", "float64"),
           _BINOMIAL, GLM_MAX_ITER, work, "tab:orange", scaling=("overlap", "float64"),
-          figures=("boundaries", "coef_norm")),
+          figures=("boundaries", "coef_norm"), separation_reference=True),
     # The same fit without its separation verdict (``separation=False``), timed in the same
     # run: what the verdict costs the headline row.
     Model("glm_no_verdict", "binomial GLM (logit), IRLS, separation=False", "glm",
@@ -205,3 +224,162 @@ PAIRINGS = (
     Pairing("statsmodels_glm", "glm_poisson", ("poisson",)),
     Pairing("statsmodels_glm", "glm_gamma", ("gamma",)),
 )
+
+
+# ----------------------------------------------------------------------- sentences
+
+
+def _lp_clause(case: CaseRecord) -> Sentence:
+    """``", where the linear program found X% completely and Y% quasi-completely ..."``."""
+    if missing(case.lp_complete_frac):
+        return Sentence()
+    clause = Sentence(", where the linear program found {} completely and {} "
+                      "quasi-completely separated", pct(case, "lp_complete_frac"),
+                      pct(case, "lp_quasi_frac"))
+    if case.lp_undecided_frac:
+        clause += Sentence(" ({} undecided)", pct(case, "lp_undecided_frac"))
+    return clause
+
+
+def _statuses(case: CaseRecord) -> Sentence:
+    """The non-zero status counts, ``"max_iter 3, separated 1"`` (as the tables write them)."""
+    counts = [name for name, count in (case.status_counts or {}).items() if count]
+    return join(", ", (Sentence(f"{name} {{}}", quote(case, f"status_counts.{name}", COUNT))
+                       for name in counts)) if counts else Sentence(DASH)
+
+
+def _separation(cases: list[CaseRecord]) -> list[Sentence]:
+    """The binomial GLM's status on the separated regimes, read against the LP's verdict."""
+    sentences = []
+    for regime, what in (("separable", "separable data"),
+                         ("quasi", "quasi-separated data (a rare exposure whose exposed rows "
+                                   "all had the outcome)")):
+        glm = matched_ours(cases, "glm", regime)
+        if glm is None:
+            continue
+        sentence = (f"On {what}" + _lp_clause(glm) + Sentence(
+            f", our IRLS GLM ({glm.dtype}) reported separation on {{}} of data sets and "
+            "convergence on {}", pct(glm, "separated_frac"), pct(glm)))
+        agrees = glm.separated_agrees_frac
+        if not missing(agrees) and agrees >= 0.9995:
+            sentence += ": its status matched the linear program's verdict on every one"
+        elif not missing(agrees):
+            sentence += (Sentence(": its status matched the linear program's verdict on {} "
+                                  "(statuses: ", pct(glm, "separated_agrees_frac"))
+                         + _statuses(glm) + ")")
+        if regime == "quasi":
+            others = [(m, matched_ours(cases, m, regime)) for m in ("perceptron", "glm_firth")]
+            parts = [Sentence(f"{m} converged on {{}}", pct(c))
+                     for m, c in others if c is not None]
+            if parts:
+                sentence += ("; " + join(" and ", parts) + " (no line splits the classes, so "
+                             "the perceptron cannot stop; Firth's estimate is finite)")
+        sentences.append(sentence + ".")
+    return sentences
+
+
+def _firth(cases: list[CaseRecord]) -> Sentence | None:
+    """Firth's estimate on separable data, where plain IRLS reports separation."""
+    firth = matched_ours(cases, "glm_firth", "separable")
+    glm = matched_ours(cases, "glm", "separable")
+    if firth is None:
+        return None
+    sentence = Sentence("Firth's penalised likelihood converged on {} of separable data sets",
+                        pct(firth))
+    if glm is not None:
+        sentence += Sentence(", where plain IRLS reported separation on {}",
+                             pct(glm, "separated_frac"))
+        if (firth.converged_frac or 0) > (glm.converged_frac or 0):
+            sentence += ": the penalty gives the estimate a finite value there"
+        else:
+            sentence += ": the penalty did not help it converge more often"
+    return sentence + "."
+
+
+def _overlap(cases: list[CaseRecord]) -> Sentence | None:
+    """The GLM on overlap data, beside the same model by gradient steps and the perceptron."""
+    glm = matched_ours(cases, "glm", "overlap")
+    if glm is None:
+        return None
+    sentence = Sentence(
+        "On overlap data (labels drawn from the logistic model) the GLM converged on {} of "
+        "data sets in a median of {} IRLS iterations (p90 {}, max {})", pct(glm),
+        *(quote(glm, field, COUNT) for field in ("n_iter_median", "n_iter_p90", "n_iter_max")))
+    mlp0 = matched_ours(cases, "mlp0", "overlap")
+    if mlp0 is not None:
+        sentence += Sentence(
+            "; the same model trained by gradient steps (mlp0) converged on {} within its "
+            "{}-step budget (median {} steps)", pct(mlp0), quote(mlp0, "max_iter", COUNT),
+            quote(mlp0, "n_iter_median", COUNT))
+    perceptron = matched_ours(cases, "perceptron", "overlap")
+    if perceptron is not None:
+        sentence += Sentence(", and the perceptron on {} within {} epochs", pct(perceptron),
+                             quote(perceptron, "max_iter", COUNT))
+    return sentence + "."
+
+
+def _resampled(cases: list[CaseRecord]) -> list[Sentence]:
+    """Per resampled real data set: how often a resample was separated, and who converged."""
+    sentences = []
+    for entry in regimes.REGIMES:  # (not REGIMES here: the catalog would read them as ours)
+        regime = entry.name
+        glm = matched_ours(cases, "glm", regime) if entry.data is not None else None
+        if glm is None:
+            continue
+        name = entry.data.description.split(",")[0]
+        sentence = Sentence(f"In the {regime} regime ({{}}), of {{}} bootstrap ", fixed(name),
+                            quote(glm, "n_datasets", COUNT))
+        if missing(glm.lp_complete_frac):
+            sentence += "resamples"
+        else:
+            sentence += Sentence("resamples the linear program found {} completely and {} "
+                                 "quasi-completely separated", quote(glm, "lp_complete_frac", PCT),
+                                 quote(glm, "lp_quasi_frac", PCT))
+            if glm.lp_undecided_frac:
+                sentence += Sentence(" ({} undecided)", quote(glm, "lp_undecided_frac", PCT))
+            sentence += ";"
+        sentence += Sentence(" the GLM reported separation on {} and converged on {}",
+                             quote(glm, "separated_frac", PCT), quote(glm, "converged_frac", PCT))
+        others = [(m, matched_ours(cases, m, regime)) for m in ("glm_firth", "perceptron")]
+        parts = [Sentence(f"{m} on {{}}", quote(c, "converged_frac", PCT))
+                 for m, c in others if c is not None]
+        if parts:
+            sentence += "; " + join(", ", parts)
+        perceptron = matched_ours(cases, "perceptron", regime)
+        if perceptron is not None and not missing(perceptron.converged_on_complete_frac):
+            sentence += Sentence(
+                " (the perceptron converged on {} of the completely separated resamples within "
+                "its {} epochs, and can converge on no other)",
+                quote(perceptron, "converged_on_complete_frac", PCT),
+                quote(perceptron, "max_iter", COUNT))
+        sentences.append(sentence + ".")
+    return sentences
+
+
+def _verdict_cost(cases: list[CaseRecord]) -> Sentence | None:
+    """The separation verdict's cost: the GLM's overlap row against the same fit without it.
+
+    The two rows are timed a minute or so apart, so the ratio of their fastest rounds is
+    given beside that of their medians: a slow spell on a shared machine moves a median.
+    """
+    with_lp = matched_ours(cases, "glm", "overlap")
+    without = matched_ours(cases, "glm_no_verdict", "overlap")
+    if (with_lp is None or without is None or with_lp.dtype != without.dtype
+            or not positive(with_lp.fits_per_s) or not positive(without.fits_per_s)):
+        return None
+    sentence = Sentence(
+        "With its separation verdict the GLM fitted overlap data at {} fits/s "
+        f"({with_lp.dtype}) against {{}} for the same fit with separation=False "
+        "(glm_no_verdict), {} of its speed by the medians",
+        quote(with_lp, "fits_per_s", RATE), quote(without, "fits_per_s", RATE),
+        derived("ratio", FIXED2, (with_lp, "fits_per_s"), (without, "fits_per_s")))
+    if positive(with_lp.seconds_min) and positive(without.seconds_min):
+        sentence += Sentence(" and {} by the fastest rounds", derived(
+            "ratio", FIXED2, (without, "seconds_min"), (with_lp, "seconds_min")))
+    return sentence + ("; its ratio to any reference library timed on the same data moves "
+                       "by the same factor.")
+
+
+#: The README's sentences about the GLMs, by topic (:mod:`bench.families.base`).
+SENTENCES = {"separation": (_separation,), "convergence": (_firth, _overlap, _resampled),
+             "speed": (_verdict_cost,)}

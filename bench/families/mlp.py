@@ -1,6 +1,8 @@
-"""The MLP family: full-batch adam, its work, and its reference library.
+"""The MLP family: full-batch adam, its work, its reference library and its sentences.
 
-The fit is :func:`models.mlp.fit`; the reference is scikit-learn's ``MLPClassifier``.
+The fit is :func:`models.mlp.fit`; the reference is scikit-learn's ``MLPClassifier``; the
+README's sentences about it compare the hidden layer's accuracy with the GLM's where no line
+splits the classes.
 Importing this module imports no JAX; :func:`adapter` does, when it is called.
 """
 
@@ -12,9 +14,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from bench.families.base import Library, Model, ModelFamily, Pairing
+from bench.formats import missing
+from bench.quotes import ACCURACY, COUNT, Sentence, fixed, matched_ours, quote
+from bench.record import CaseRecord
 
-__all__ = ["FAMILY", "MODELS", "LIBRARIES", "PAIRINGS", "adapter", "work", "sklearn_mlp",
-           "SKLEARN_ACTIVATIONS"]
+__all__ = ["FAMILY", "MODELS", "LIBRARIES", "PAIRINGS", "SENTENCES", "adapter", "work",
+           "sklearn_mlp", "SKLEARN_ACTIVATIONS"]
 
 
 def work(n: int, p: int, itemsize: int, settings: Mapping) -> tuple[float, float]:
@@ -144,3 +149,37 @@ MODELS = (
 )
 
 PAIRINGS = (Pairing("sklearn_mlp", "mlp8", ("xor", "circles")),)
+
+
+# ----------------------------------------------------------------------- sentences
+
+
+def _curved_boundaries(cases: list[CaseRecord]) -> list[Sentence]:
+    """The MLP with a hidden layer against the GLM's line, where no line splits the classes."""
+    sentences = []
+    for regime in ("xor", "circles"):
+        mlp, glm = matched_ours(cases, "mlp8", regime), matched_ours(cases, "glm", regime)
+        if mlp is None or glm is None or missing(mlp.train_accuracy_mean) or missing(
+                glm.train_accuracy_mean):
+            continue
+        gap = mlp.train_accuracy_mean - glm.train_accuracy_mean
+        sentence = Sentence(
+            f"On {regime} the MLP with a hidden layer reached {{}} mean train accuracy ({{}} "
+            "test) vs {} ({}) for the GLM",
+            *(quote(case, field, ACCURACY) for case in (mlp, glm)
+              for field in ("train_accuracy_mean", "test_accuracy_mean")))
+        steps = quote(mlp, "max_iter", COUNT)
+        if gap >= 0.05:
+            sentence += ": the hidden layer lets it draw a curved boundary that a line cannot"
+        elif gap <= -0.05:
+            sentence += Sentence(": the GLM did better, which the theory does not predict "
+                                 "(the MLP may be under-trained at {} steps)", steps)
+        else:
+            sentence += Sentence(": no real difference (within {}; the MLP had {} steps and "
+                                 "may need more)", fixed("0.05"), steps)
+        sentences.append(sentence + ".")
+    return sentences
+
+
+#: The README's sentences about the MLPs, by topic (:mod:`bench.families.base`).
+SENTENCES = {"accuracy": (_curved_boundaries,)}

@@ -1,6 +1,7 @@
-"""The perceptron family: Rosenblatt's rule, its work and its reference library.
+"""The perceptron family: Rosenblatt's rule, its work, its reference library, its sentences.
 
-The fit is :func:`models.perceptron.fit`; the reference is scikit-learn's ``Perceptron``.
+The fit is :func:`models.perceptron.fit`; the reference is scikit-learn's ``Perceptron``;
+the README's sentences about it check Rosenblatt's convergence theorem and Novikoff's bound.
 Importing this module imports no JAX; :func:`adapter` does, when it is called.
 """
 
@@ -10,8 +11,11 @@ import warnings
 from collections.abc import Mapping
 
 from bench.families.base import Library, Model, ModelFamily, Pairing
+from bench.formats import missing
+from bench.quotes import COUNT, PCT, SIG3, Sentence, derived, fixed, join, matched_ours, pct, quote
+from bench.record import CaseRecord
 
-__all__ = ["FAMILY", "MODELS", "LIBRARIES", "PAIRINGS", "adapter", "work",
+__all__ = ["FAMILY", "MODELS", "LIBRARIES", "PAIRINGS", "SENTENCES", "adapter", "work",
            "sklearn_perceptron"]
 
 
@@ -89,3 +93,62 @@ MODELS = (
 )
 
 PAIRINGS = (Pairing("sklearn_perceptron", "perceptron", ("separable", "overlap")),)
+
+
+# ----------------------------------------------------------------------- sentences
+
+
+def _convergence(cases: list[CaseRecord]) -> Sentence | None:
+    """Where the perceptron converged: on separable data only, as Rosenblatt's theorem says."""
+    separable = matched_ours(cases, "perceptron", "separable")
+    others = [(regime, matched_ours(cases, "perceptron", regime))
+              for regime in ("overlap", "quasi", "xor", "circles")]
+    others = [(regime, case) for regime, case in others if case is not None]
+    if separable is None or not others:
+        return None
+    sentence = (Sentence("The perceptron converged on {} of separable data sets and on ",
+                         pct(separable))
+                + join(", ", (Sentence(f"{{}} of {regime}", pct(case))
+                              for regime, case in others)) + " data sets")
+    best_other = max(case.converged_frac for _, case in others)
+    if separable.converged_frac > best_other:
+        sentence += (": it stops only when a separating line exists, as Rosenblatt's "
+                     "convergence theorem says")
+    else:
+        sentence += (": it converged no more often on separable data than elsewhere, which "
+                     "is not what the convergence theorem predicts")
+    if not missing(separable.converged_on_complete_frac) and (
+            separable.lp_complete_frac or 0) < 0.9995:
+        sentence += Sentence(
+            " (the linear program found {} of them completely separated, and the perceptron "
+            "converged on {} of those)", pct(separable, "lp_complete_frac"),
+            pct(separable, "converged_on_complete_frac"))
+    if 1 - separable.converged_frac > 0:
+        sentence += Sentence("; {} of separable data sets ran out of the {}-epoch budget",
+                             derived("one_minus", PCT, (separable, "converged_frac")),
+                             quote(separable, "max_iter", COUNT))
+    return sentence + "."
+
+
+def _novikoff(cases: list[CaseRecord]) -> Sentence | None:
+    """The perceptron's updates on separable data against Novikoff's bound (R/γ)²."""
+    separable = matched_ours(cases, "perceptron", "separable")
+    ratio = None if separable is None else separable.novikoff_max_ratio
+    if missing(ratio):
+        return None
+    shown = quote(separable, "novikoff_max_ratio", SIG3)
+    if ratio <= 1:
+        sentence = Sentence("No separable data set needed more perceptron updates than "
+                            "Novikoff's bound (R/γ)²: the largest ratio n_updates / (R/γ)² "
+                            "was {}", shown)
+        if 0 < ratio < 0.5:
+            sentence += Sentence(", so the worst case used {} of the bound",
+                                 pct(separable, "novikoff_max_ratio"))
+        return sentence + "."
+    return Sentence("At least one separable data set needed more perceptron updates than "
+                    "Novikoff's bound (R/γ)² allows (largest ratio {} > {}): either the "
+                    "perceptron or the margin used for the bound is wrong.", shown, fixed(1))
+
+
+#: The README's sentences about the perceptron, by topic (:mod:`bench.families.base`).
+SENTENCES = {"separation": (_convergence, _novikoff)}
