@@ -1,4 +1,9 @@
-"""What machine and software a benchmark ran on: recorded with every published run."""
+"""What machine and software a benchmark ran on: recorded with every published run.
+
+The software is the version of every distribution the catalog names
+(:func:`bench.catalog.software_packages`: JAX's stack, then each reference library's
+package, a registered module's included), under ``"packages"``.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,10 @@ import subprocess
 
 import jax
 
+from bench import catalog
 from models import glm
 
-__all__ = ["machine_info", "git_commit", "cpu_model"]
+__all__ = ["machine_info", "package_versions", "git_commit", "cpu_model"]
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -22,6 +28,11 @@ def _version(package: str) -> str | None:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def package_versions() -> dict[str, str | None]:
+    """``{distribution: installed version}`` of the catalog's packages (None: not installed)."""
+    return {package: _version(package) for package in catalog.software_packages()}
 
 
 def cpu_model() -> str:
@@ -49,15 +60,10 @@ def git_commit() -> dict:
 
 
 def machine_info() -> dict:
-    """Versions, JAX backend and devices, CPU model, core count and git commit."""
+    """Package versions, JAX backend and devices, CPU model, core count and git commit."""
     devices = jax.devices()
     return {
-        "jax": _version("jax"),
-        "jaxlib": _version("jaxlib"),
-        "optax": _version("optax"),
-        "numpy": _version("numpy"),
-        "statsmodels": _version("statsmodels"),
-        "scikit_learn": _version("scikit-learn"),
+        "packages": package_versions(),
         "backend": jax.default_backend(),
         "device_kind": devices[0].device_kind,
         "device_count": len(devices),

@@ -114,7 +114,8 @@ def enriched(data: dict) -> dict:
     fields (values that reach every branch: undecided data sets, statuses that disagree),
     its separable rows a ``quasi`` twin, and the GLM's overlap row a ``glm_no_verdict`` twin
     at 0.95 of its speed; the MLPs fit 2 data sets (their cap), and the run is a subset of
-    its preset.
+    its preset. Its machine records its packages as a run now does (``"packages"``: the
+    catalog's, in its order, and one more that is not installed).
     """
     for benchmark in list(data["benchmarks"]):
         info, twin = benchmark["extra_info"], json.loads(json.dumps(benchmark))
@@ -141,6 +142,11 @@ def enriched(data: dict) -> dict:
                 row["extra_info"]["timed"], row["stats"]["min"] = True, fastest
             data["benchmarks"].append(twin)
     data["glmnn"]["suite_size"] = len(data["benchmarks"]) + 8
+    machine = data["machine_info"]["glmnn"]
+    old = {key.replace("_", "-"): machine.pop(key) for key in (
+        "jax", "jaxlib", "optax", "numpy", "statsmodels", "scikit_learn")}
+    machine["packages"] = {**{name: old[name] for name in (
+        "jax", "jaxlib", "optax", "numpy", "scikit-learn", "statsmodels")}, "glmax": None}
     return data
 
 

@@ -345,6 +345,20 @@ def test_a_registered_modules_sentence_takes_its_topics_place(monkeypatch):
         sentences.builders()  # a topic the report has no place for fails, not vanishes
 
 
+def test_a_run_records_the_version_of_every_package_of_the_catalog(monkeypatch):
+    from bench import machine
+
+    monkeypatch.setattr(catalog, "MODULES", list(catalog.MODULES))
+    catalog.register(types.SimpleNamespace(__name__="plugin", LIBRARIES={"stub": catalog.Library(
+        "stub", "no_such_module", print, package="no-such-distribution")}))
+    monkeypatch.setattr(machine.glm, "cpu_kernels", lambda: "not built here")
+    versions = machine.machine_info()["packages"]
+    assert list(versions) == list(catalog.software_packages())
+    assert list(versions)[-1] == "no-such-distribution" and versions[
+        "no-such-distribution"] is None
+    assert versions["numpy"] == np.__version__
+
+
 def test_a_response_stands_for_its_regimes_and_families_keep_their_old_map():
     assert catalog.model("glm").regimes == (catalog.CLASSIFICATION_REGIMES
                                             + catalog.RESAMPLED_REGIMES)

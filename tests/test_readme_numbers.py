@@ -129,10 +129,10 @@ COLUMNS = {"model": "{model}", "regime": "{regime}", "dtype": "{dtype}",
            "data": None, "rows × features": "{n_samples} × {n_features}",
            "resamples (glm)": "{n_datasets}", "LP: complete / quasi %": LP,
            "separated % (glm)": "{separated_frac%}"}
-#: Machine-table row -> cell template.
-MACHINE = {"CPU": "{cpu_model}, {cpu_count} cores", "pytest-benchmark": "{version}",
-           **{p.replace("_", "-"): f"{{{p}}}" for p in ("jax", "jaxlib", "optax", "numpy",
-                                                          "statsmodels", "scikit_learn")}}
+#: Machine-table row -> cell template (and a row per package the run recorded).
+MACHINE = {"CPU": "{cpu_model}, {cpu_count} cores", "pytest-benchmark": "{version}"}
+#: The package versions an older run recorded, each under a key of its own.
+OLD_PACKAGES = ("jax", "jaxlib", "optax", "numpy", "statsmodels", "scikit_learn")
 #: Heading -> (the kind of its rows, what it says instead where it may have no table).
 TABLES = {"### Ours": ("fit", None), "### Reference libraries": ("baseline", None),
           "### JAX peers": ("peer", "No JAX peer row ran in this run."),
@@ -203,6 +203,11 @@ def _check_header(readme: str, run: Run) -> list[str]:
     machine = dict(_tables(readme, "## Machine and software", "\n## ")[0])
     info = {**run.data["machine_info"]["glmnn"], "version": run.data["version"]}
     problems += [f"machine: {k}" for k, t in MACHINE.items() if not _cell(machine[k], t, info)]
+    packages = info.get("packages") or {k.replace("_", "-"): info.get(k) for k in OLD_PACKAGES}
+    rows = [row for row in machine if row in packages]
+    problems += [f"machine: {p}" for p, version in packages.items()
+                 if machine.get(p) != (version or "not installed")]
+    problems += [] if rows == list(packages) else [f"machine: packages {rows}"]
     ceilings = next((r for r in run.rows if r["kind"] == "ceilings"), glmnn.get("ceilings"))
     line = next((x for x in readme.splitlines() if x.startswith("Ceilings measured")), ": ")
     if not _cell(line.split(": ", 1)[1].split(". GFLOP/s", 1)[0], "a {matmul_size}² matmul at "
@@ -273,6 +278,9 @@ def test_every_number_of_the_readme_is_the_runs(readmes, which):
     ("golden", "| converged %", "| converged ratio", "unknown row"),
     ("golden", "No fit of ours, in any case,", "No fit of ours in any case", "unknown sentence"),
     ("golden", "| AMD EPYC, 2 cores |", "| AMD EPYC, 4 cores |", "CPU"),
+    ("golden", "| statsmodels | 0.15.0 |", "| statsmodels | 0.14.0 |", "machine: statsmodels"),
+    ("enriched", "| glmax | not installed |", "| glmax | 0.1 |", "machine: glmax"),
+    ("enriched", "| scikit-learn |", "| sklearn |", "machine: scikit-learn"),
     ("golden", "at 63.9 GFLOP/s", "at 64.9 GFLOP/s", "ceilings"),
     ("golden", "| 4 / 6 (budget 25) |", "| 4 / 6 (budget 20) |", "iterations median / max"),
     ("enriched", " 2 (mlp0, mlp8)", " 3 (mlp0, mlp8)", "data sets of mlp0"),

@@ -20,7 +20,8 @@ from bench.report.tables import (
     speed_table,
 )
 
-__all__ = ["render_readme", "SUMMARY_CSV", "RUN_JSON", "README", "source_file_name"]
+__all__ = ["render_readme", "package_versions", "SUMMARY_CSV", "RUN_JSON", "README",
+           "source_file_name"]
 
 #: The files of a run folder.
 SUMMARY_CSV = "summary.csv"
@@ -101,6 +102,22 @@ _SPEED_LEGEND = """\
 """
 
 
+#: The versions a run recorded, by key, before it recorded the catalog's packages under
+#: ``"packages"`` (a key is its distribution's name with ``_`` for ``-``).
+_OLD_PACKAGES = ("jax", "jaxlib", "optax", "numpy", "statsmodels", "scikit_learn")
+
+
+def package_versions(machine: dict) -> dict[str, str | None]:
+    """``{distribution: version}`` as the run recorded them (``machine_info.glmnn``).
+
+    A run records every package of the catalog (:func:`bench.machine.package_versions`); an
+    older one recorded six, each under a key of its own.
+    """
+    if isinstance(machine.get("packages"), dict):
+        return dict(machine["packages"])
+    return {key.replace("_", "-"): machine.get(key) for key in _OLD_PACKAGES}
+
+
 def _machine_lines(run: RunRecord, meta: dict) -> list[str]:
     machine, info = run.machine_info.get("glmnn") or {}, run.machine_info
     devices = f"{meta['device_kind']} × {meta['device_count']} (JAX backend {meta['backend']})"
@@ -114,8 +131,8 @@ def _machine_lines(run: RunRecord, meta: dict) -> list[str]:
         ["Python", f"{info.get('python_implementation', '')} "
                    f"{info.get('python_version', '?')}".strip()],
     ]
-    for package in ("jax", "jaxlib", "optax", "numpy", "statsmodels", "scikit_learn"):
-        rows.append([package.replace("_", "-"), machine.get(package) or "not installed"])
+    for package, version in package_versions(machine).items():
+        rows.append([package, version or "not installed"])
     if machine.get("glm_cpu_kernels"):  # runs before the native kernels did not record it
         rows.append(["GLM on CPU", machine["glm_cpu_kernels"]])
     cli = run.source == CLI or run.version == "glmnn-bench run"  # older CLI files said so
