@@ -1,28 +1,21 @@
-"""Slow references shared by the GLM tests: statsmodels' families and R's glm.fit count."""
+"""Slow references shared by the GLM tests: R's glm.fit count, on statsmodels' families.
+
+The families are :func:`bench.families.glm.statsmodels_family`'s, the one map from our
+family and link names to statsmodels' classes.
+"""
 
 import numpy as np
 import pytest
 
+from bench.families.glm import statsmodels_family
+
 R_TOL = 1e-8  # R's glm.control(epsilon = 1e-8), the fit's default tol
-
-
-def _sm():
-    return pytest.importorskip("statsmodels.api")
-
-
-def sm_family(family, link):
-    sm = _sm()
-    families = {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson,
-                "gaussian": sm.families.Gaussian, "gamma": sm.families.Gamma}
-    links = {"logit": sm.families.links.Logit, "probit": sm.families.links.Probit,
-             "cloglog": sm.families.links.CLogLog, "log": sm.families.links.Log,
-             "identity": sm.families.links.Identity, "inverse": sm.families.links.InversePower}
-    return families[family](links[link]())
 
 
 def r_iterations(X, y, family, link, epsilon=R_TOL, maxit=25):
     """The ``iter`` of R's ``glm.fit`` (no step-halving needed on these data)."""
-    fam = sm_family(family, link)
+    pytest.importorskip("statsmodels.api")
+    fam = statsmodels_family(family, link)
     weights = np.ones_like(y)
     mustart = {"binomial": (weights * y + 0.5) / (weights + 1), "poisson": y + 0.1}.get(
         family, y)

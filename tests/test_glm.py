@@ -20,6 +20,7 @@ import pytest
 from _r_glm import r_iterations
 
 from bench import datasets
+from bench.families.glm import statsmodels_family
 from models import glm
 from models._status import Status
 
@@ -89,14 +90,9 @@ def _parity_data(family, link, seed):
 
 def _statsmodels_fit(X, y, family, link, **kwargs):
     sm = pytest.importorskip("statsmodels.api")
-    families = {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson,
-                "gaussian": sm.families.Gaussian, "gamma": sm.families.Gamma}
-    links = {"logit": sm.families.links.Logit, "probit": sm.families.links.Probit,
-             "cloglog": sm.families.links.CLogLog, "log": sm.families.links.Log,
-             "identity": sm.families.links.Identity, "inverse": sm.families.links.InversePower}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DomainWarning for the non-canonical links
-        model = sm.GLM(y, X, family=families[family](links[link]()), **kwargs)
+        model = sm.GLM(y, X, family=statsmodels_family(family, link), **kwargs)
         return model.fit(tol=STATSMODELS_TOL, maxiter=500)
 
 

@@ -16,9 +16,10 @@ import warnings
 import jax
 import numpy as np
 import pytest
-from _r_glm import r_iterations, sm_family
+from _r_glm import r_iterations
 
 from bench import datasets
+from bench.families.glm import statsmodels_family
 from models import glm
 from models._status import Status
 
@@ -64,9 +65,10 @@ def _data(family, link, n, p, seed):
 def _mle(X, y, family, link):
     """The MLE to convergence: a root of statsmodels' score, from its own fit."""
     scipy_optimize = pytest.importorskip("scipy.optimize")
+    sm = pytest.importorskip("statsmodels.api")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DomainWarning for the non-canonical links
-        model = pytest.importorskip("statsmodels.api").GLM(y, X, family=sm_family(family, link))
+        model = sm.GLM(y, X, family=statsmodels_family(family, link))
         start = model.fit(tol=1e-12, maxiter=1000).params
         root = scipy_optimize.root(model.score, start, method="hybr",
                                    options=dict(xtol=1e-15))

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from _fitted import fitted_parameters
 
+from bench.families.glm import statsmodels_family
 from models import glm, mlp, perceptron
 from models._status import Status
 
@@ -238,11 +239,9 @@ def test_all_zero_poisson_counts_converge_as_in_r(batch):
 
 def _statsmodels_reduced(family, X, y):
     sm = pytest.importorskip("statsmodels.api")
-    families = {"binomial": sm.families.Binomial(), "poisson": sm.families.Poisson(),
-                "gamma": sm.families.Gamma()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # DomainWarning: the inverse link of Gamma
-        return sm.GLM(y, X, family=families[family]).fit(tol=1e-14, maxiter=100)
+        return sm.GLM(y, X, family=statsmodels_family(family)).fit(tol=1e-14, maxiter=100)
 
 
 @pytest.mark.parametrize("model", MODELS)
