@@ -1,6 +1,6 @@
 """The real data sets of the resampled regimes, loaded once from scikit-learn (no JAX).
 
-:func:`load` turns a :class:`bench.catalog.RealData` entry into a two-class problem: the
+:func:`load` turns a :class:`bench.regimes.RealData` entry into a two-class problem: the
 rows of its two classes, the columns it keeps, each feature standardised to mean 0 and
 standard deviation 1 over those rows (scikit-learn's ``StandardScaler``, which its
 examples for these data sets apply before a linear model). The resampling itself is JAX,

@@ -1,6 +1,6 @@
 """Mergeable per-chunk statistics: the tables' numbers in memory that does not grow with B.
 
-A chunk of per-data-set :class:`~bench.runner.Evaluation` rows is reduced, inside the
+A chunk of per-data-set :class:`~bench.runner.FitOutcome` rows is reduced, inside the
 compiled program, to a :class:`ChunkStats` of counts, sums, maxima and exact histograms.
 Chunks (and processes) combine with :func:`merge`, and :func:`summarize_stats` turns the
 total into the plain-Python fields of a benchmark row. Quantiles come from the histograms,
@@ -91,7 +91,7 @@ def reduce_chunk(evaluation, valid, *, max_iter: int, n_samples: int, n_test: in
     """Reduce a chunk's per-data-set evaluation to :class:`ChunkStats` (traceable).
 
     Args:
-        evaluation: a :class:`~bench.runner.Evaluation` with a leading ``[C]`` axis.
+        evaluation: a :class:`~bench.runner.FitOutcome` with a leading ``[C]`` axis.
         valid: ``[C]`` bool, False for padding rows that must not count.
         max_iter: the iteration budget (histogram size - 1).
         n_samples: training points per data set.

@@ -6,10 +6,10 @@ peers, the figures) is run and recorded, and the published folder has its README
 plots, so the first GPU run meets no code that has never run.
 
 This is how plain ``pytest`` runs the benchmark suite: once, here, rather than a second
-time in its own process at the smoke preset (the root ``conftest.py``). The run compiles
-every case of the matrix once, which is most of its time on a CPU; its test is collected
-first (``tests/conftest.py``), so that under ``pytest -n`` one worker runs it while the
-others run the rest.
+time in its own process at the smoke preset (``bench/suite/plugin.py`` keeps it from
+collecting the suite). The run compiles every case of the matrix once, which is most of its
+time on a CPU; its test is collected first (``tests/conftest.py``), so that under
+``pytest -n`` one worker runs it while the others run the rest.
 """
 
 from __future__ import annotations
