@@ -52,13 +52,9 @@ several groups instead of running out of memory."""
 CPU_GROUP_BYTES = 1 << 20
 
 #: Most lanes per group on CPU for the models whose groups are a number of lanes rather
-#: than a working set (in equal groups of a multiple of 8 lanes). The MLP: at
-#: ``B = 1000`` (float32, 200 steps, paired rounds of ``jax.jit(jax.vmap(mlp.fit))``),
-#: 128 lanes a group were the fastest or within 9% of the fastest of 16-256 for
-#: ``n = 200`` with ``hidden = (8,)``, ``(16,)``, ``(8, 8)`` and ``n = 400`` with ``(8,)``,
-#: while the 16-32 lanes that a 1 MiB working set gives were 8-20% slower than 128
-#: (``n = 200`` with ``(8,)`` and ``(16,)``, ``n = 400``; with ``(8, 8)`` 32 lanes were 14%
-#: slower): the MLP is bound by its many small ops per step, not by cache.
+#: than a working set (in equal groups of a multiple of 8 lanes). The MLP is bound by its
+#: many small ops per step, not by cache, so it takes more lanes than 1 MiB would give
+#: (the measurement: ``docs/mlp.md``).
 CPU_LANES = {"mlp": 128}
 
 

@@ -17,8 +17,11 @@ from models import _native
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
-#: Test files that run longest (a subprocess of minutes), in the order they should start.
-FIRST = ("tests/test_gpu_dry_run.py",)
+#: Test files that run longest, in the order they should start: the dry run's subprocess of
+#: minutes, then the files of a minute or more (``pytest --durations``).
+FIRST = ("tests/test_gpu_dry_run.py", "tests/test_separation.py", "tests/test_catalog.py",
+         "tests/test_native.py", "tests/test_glm_limits.py", "tests/test_glm_mle.py",
+         "tests/test_scale.py", "tests/test_cli.py", "tests/test_firth.py")
 
 
 def pytest_collection_modifyitems(config, items):

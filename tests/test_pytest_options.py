@@ -23,7 +23,7 @@ import pytest
 from bench.suite.config import PYPROJECT, restart_command
 from bench.suite.mode import ModeError, run_mode
 from bench.suite.plugin import SessionState
-from bench.suite.workers import worker_args
+from bench.suite.workers import hide_worker, worker_args
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
@@ -275,8 +275,9 @@ def test_a_subset_run_groups_by_case_and_says_it_is_a_subset(tmp_path):
 def test_plain_pytest_runs_on_one_worker_per_core_unless_told_otherwise():
     # bench/suite/workers.py: what plain `pytest` adds to its line, case by case.
     addopts = ["-ra", "-p", "bench.suite.plugin"]
-    assert worker_args(addopts, [], {}, cores=2) == ["-n", "2", "--dist", "loadfile"]
-    assert worker_args(addopts, [], {}, cores=64) == ["-n", "8", "--dist", "loadfile"]
+    assert worker_args(addopts, [], {}, cores=2) == ["-n", "2", "--dist", "loadfile",
+                                                     "--no-loadscope-reorder"]
+    assert worker_args(addopts, [], {}, cores=64)[:2] == ["-n", "8"]
     assert worker_args([*addopts, "-k", "glm"], [], {}, cores=2)[:2] == ["-n", "2"]
     for line in (["-n", "0"], ["-n0"], ["--numprocesses=3"], ["--dist", "load"], ["--pdb"],
                  ["--benchmark"], ["--benchmark-only"], ["--bench-preset=smoke"], ["--co"],
@@ -284,4 +285,8 @@ def test_plain_pytest_runs_on_one_worker_per_core_unless_told_otherwise():
         assert worker_args([*addopts, *line], [], {}, cores=2) == [], line
     assert worker_args(addopts, ["tests/test_glm.py"], {}, cores=2) == []  # paths named
     assert worker_args(addopts, [], {"PYTEST_XDIST_WORKER": "gw0"}, cores=2) == []  # nested
+    assert worker_args(addopts, [], {"GLMNN_PYTEST_WORKER": "gw0"}, cores=2) == []
+    env = {"PYTEST_XDIST_WORKER": "gw1", "PYTEST_XDIST_WORKER_COUNT": "2", "HOME": "/root"}
+    hide_worker(env)
+    assert env == {"GLMNN_PYTEST_WORKER": "gw1", "HOME": "/root"}
     assert worker_args(addopts, [], {}, cores=1) == []

@@ -51,14 +51,16 @@ from typing import Any
 
 import pytest
 
-from bench import catalog, interrupts, paths
-from bench.presets import PRESETS, Preset, get_preset
-from bench.suite.mode import ModeError, RunMode, run_mode
-from bench.suite.workers import worker_args
+from bench import interrupts
 
-# Before anything imports JAX: a Ctrl-C while it imports would be lost (bench.interrupts).
-# Loaded with -p, this runs before pytest-benchmark's and any other plugin's import.
+# Before anything else of ours is imported, and so before JAX: a Ctrl-C meanwhile would be
+# lost (bench.interrupts). Loaded with -p, this runs before any other plugin's import.
 interrupts.hold_until_started()
+
+from bench import catalog, paths  # noqa: E402
+from bench.presets import PRESETS, Preset, get_preset  # noqa: E402
+from bench.suite.mode import ModeError, RunMode, run_mode  # noqa: E402
+from bench.suite.workers import hide_worker, worker_args  # noqa: E402
 
 __all__ = ["SessionState", "STATE", "BENCH_DIR"]
 
@@ -176,6 +178,7 @@ def _check_destinations(config: pytest.Config, mode: RunMode) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Runs before pytest-benchmark's own pytest_configure (trylast), so its session sees
     # these settings.
+    hide_worker(os.environ)
     _check_ini(config)
     config.addinivalue_line("markers", "matrix(name): the benchmark matrix that 'case' "
                             "is parametrised over (bench/suite/matrix.py)")
