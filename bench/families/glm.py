@@ -229,16 +229,20 @@ PAIRINGS = (
 # ----------------------------------------------------------------------- sentences
 
 
+def _lp_verdicts(case: CaseRecord) -> Sentence:
+    """``"the linear program found X% completely and Y% quasi-completely separated"``."""
+    verdicts = Sentence("the linear program found {} completely and {} quasi-completely "
+                        "separated", pct(case, "lp_complete_frac"), pct(case, "lp_quasi_frac"))
+    if case.lp_undecided_frac:
+        verdicts += Sentence(" ({} undecided)", pct(case, "lp_undecided_frac"))
+    return verdicts
+
+
 def _lp_clause(case: CaseRecord) -> Sentence:
     """``", where the linear program found X% completely and Y% quasi-completely ..."``."""
     if missing(case.lp_complete_frac):
         return Sentence()
-    clause = Sentence(", where the linear program found {} completely and {} "
-                      "quasi-completely separated", pct(case, "lp_complete_frac"),
-                      pct(case, "lp_quasi_frac"))
-    if case.lp_undecided_frac:
-        clause += Sentence(" ({} undecided)", pct(case, "lp_undecided_frac"))
-    return clause
+    return ", where " + _lp_verdicts(case)
 
 
 def _statuses(case: CaseRecord) -> Sentence:
@@ -332,12 +336,7 @@ def _resampled(cases: list[CaseRecord]) -> list[Sentence]:
         if missing(glm.lp_complete_frac):
             sentence += "resamples"
         else:
-            sentence += Sentence("resamples the linear program found {} completely and {} "
-                                 "quasi-completely separated", quote(glm, "lp_complete_frac", PCT),
-                                 quote(glm, "lp_quasi_frac", PCT))
-            if glm.lp_undecided_frac:
-                sentence += Sentence(" ({} undecided)", quote(glm, "lp_undecided_frac", PCT))
-            sentence += ";"
+            sentence += "resamples " + _lp_verdicts(glm) + ";"
         sentence += Sentence(" the GLM reported separation on {} and converged on {}",
                              quote(glm, "separated_frac", PCT), quote(glm, "converged_frac", PCT))
         others = [(m, matched_ours(cases, m, regime)) for m in ("glm_firth", "perceptron")]
