@@ -114,14 +114,6 @@ def family(name: str) -> ModelFamily:
     return _named(families(), name, "model family")
 
 
-def __getattr__(name: str):
-    # ``FAMILIES``: {name: ModelFamily}, read at call time (bench/suite/plugin.py and
-    # bench/selection.py read it); new code calls families() or family(name).
-    if name == "FAMILIES":
-        return {f.name: f for f in families()}
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _resolved(entry: Model, all_regimes: tuple[Regime, ...]) -> Model:
     if isinstance(entry.regimes, str):
         return entry._replace(regimes=tuple(r.name for r in all_regimes

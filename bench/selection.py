@@ -103,7 +103,7 @@ def _cap_notes(preset: Preset, cases: Sequence[Case]) -> tuple[str, ...]:
         f"note: {', '.join(names)} fit{'s' if len(names) == 1 else ''} {size:,} data sets "
         f"per case, not {preset.n_datasets:,}: the preset caps the "
         f"{catalog.model(names[0]).family} family at "
-        f"{catalog.FAMILIES[catalog.model(names[0]).family].n_datasets_cap}={size:,}."
+        f"{catalog.family_of(names[0]).n_datasets_cap}={size:,}."
         for size, names in capped.items())
 
 

@@ -182,8 +182,9 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_ini(config)
     config.addinivalue_line("markers", "matrix(name): the benchmark matrix that 'case' "
                             "is parametrised over (bench/suite/matrix.py)")
-    for family in catalog.FAMILIES:
-        config.addinivalue_line("markers", f"{family}: benchmark rows of the {family} family")
+    for family in catalog.families():
+        config.addinivalue_line("markers",
+                                f"{family.name}: benchmark rows of the {family.name} family")
     for marker, what in _KIND_MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {what}")
     preset = config.getoption("bench_preset")
