@@ -24,8 +24,12 @@ from bench.formats import (
     DASH,
     fmt_accuracy,
     fmt_count,
+    fmt_float,
+    fmt_loss,
+    fmt_pct,
     fmt_rate,
     fmt_ratio,
+    fmt_seconds,
     missing,
     pct_word,
 )
@@ -33,7 +37,8 @@ from bench.record import FIT, SCALING, CaseRecord
 
 __all__ = ["Format", "Ref", "Quote", "Sentence", "render", "quote", "pct", "derived", "fixed",
            "join", "case_key", "field_of", "matched_ours", "IDENTITY", "OPS", "PCT", "COUNT",
-           "RATE", "RATIO", "ACCURACY", "SIG2", "SIG3", "FIXED2", "TEXT"]
+           "RATE", "RATIO", "ACCURACY", "SIG2", "SIG3", "FIXED2", "TEXT", "SHARE", "SECONDS",
+           "LOSS", "FLOAT1", "FLOAT2", "cell", "words"]
 
 #: The record fields that identify a case (a scaling case also by ``n_datasets``).
 IDENTITY = ("kind", "model", "regime", "dtype", "baseline")
@@ -61,6 +66,13 @@ SIG3 = Format("3 significant digits", _digits(".3g"))
 FIXED2 = Format("2 decimals", _digits(".2f"))
 #: Words written as they are: a name or a constant of the prose, not a number of the run.
 TEXT = Format("text", str, None)
+#: The table cells' own ways (:mod:`bench.report.tables`): a percentage without its sign,
+#: seconds and losses to 3 and 4 significant digits, 1 and 2 decimals.
+SHARE = Format("percentage without its sign", fmt_pct, 100)
+SECONDS = Format("seconds", fmt_seconds)
+LOSS = Format("4 significant digits", fmt_loss)
+FLOAT1 = Format("1 decimal", fmt_float)
+FLOAT2 = Format("2 decimals", lambda value: fmt_float(value, 2))
 
 
 def _ratios(values) -> list:
@@ -162,6 +174,16 @@ def field_of(case: CaseRecord, field: str):
 def quote(case: CaseRecord, field: str, fmt: Format) -> Quote:
     """``case``'s ``field``, written by ``fmt``."""
     return Quote((Ref(case_key(case), field),), fmt, "value", field_of(case, field))
+
+
+def cell(case: CaseRecord | None, field: str, fmt: Format = TEXT) -> Sentence:
+    """A table cell that is ``case``'s ``field`` alone (a dash where there is no case)."""
+    return Sentence(DASH) if case is None else Sentence("{}", quote(case, field, fmt))
+
+
+def words(text: str) -> Sentence:
+    """A cell or phrase of words that come from the catalog, not the run, digits and all."""
+    return Sentence("{}", fixed(text))
 
 
 def pct(case: CaseRecord, field: str = "converged_frac") -> Quote:

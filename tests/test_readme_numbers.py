@@ -1,11 +1,11 @@
 """Every number of a published README, read back and checked against the run's JSON.
 
-Tables: the checker knows each column and convergence row as a template of the fields it
-shows (``{field}``; ``{field%}`` in percent). Sentences: the report's builders give each as
-data (:mod:`bench.quotes`); the README must hold its text, and each quote is looked up
-in the JSON row its case keys name (not in the report's records) and checked against the
-number written for it. A number matches when it equals the value rounded to the digits
-shown; a digit outside a quote, or a row, column or sentence not known here, is a problem.
+The report gives each sentence, and each cell of each table, as data (:mod:`bench.quotes`):
+a template and the numbers it quotes. The README must hold its text, and each quote is
+looked up in the JSON row its case keys name (not in the report's records) and checked
+against the number written for it. A number matches when it equals the value rounded to the
+digits shown; a digit outside a quote, a table the report does not make, or a header, row
+or sentence other than the report's, is a problem.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from _golden import enriched, normalized_tables
 from bench.quotes import Sentence
 from bench.record import read_run
 from bench.report import publish, run_metadata
+from bench.report.readme import readme_tables
 from bench.report.sentences import quoted_sentences, render
+from bench.report.tables import ceilings_line
 
 DATA = pathlib.Path(__file__).parent / "data"
 FIXTURE, DASH = DATA / "smoke-run.json", "–"
@@ -49,21 +51,12 @@ def _field(row: dict, field: str):
     return row
 
 
-def _cell(cell: str, template, row: dict) -> bool:
-    """Whether ``cell`` is ``template`` (a string or ``row -> string``) filled from ``row``."""
-    parts = re.split(r"\{([^{}]+)\}", template(row) if callable(template) else template)
-    fields = parts[1::2]
-    if cell == DASH and len(fields) > 1:  # several values, the first missing: one dash
-        return _field(row, fields[0].rstrip("%")) is None
-    match = re.fullmatch("(.+?)".join(map(re.escape, parts[::2])), cell)
-    return bool(match) and all(_shown(text, _field(row, f.rstrip("%")), 100 ** f.endswith("%"))
-                               for text, f in zip(match.groups(), fields))
-
-
 def _tables(readme: str, heading: str, stop: str = "\n### ") -> list[list[list[str]]]:
-    """Every markdown table between ``heading`` and ``stop``, as rows of cells."""
+    """Every markdown table between ``heading`` (a line of its own) and ``stop``."""
     tables, current = [], []
-    for line in readme.split(heading, 1)[1].split(stop, 1)[0].splitlines() + [""]:
+    parts = (readme + "\n").split(heading + "\n", 1)
+    section = parts[1].split(stop, 1)[0] if len(parts) == 2 else ""
+    for line in section.splitlines() + [""]:
         cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
         if line.startswith("|") and not all(c and set(c) <= set("-:") for c in cells):
             current.append(cells)
@@ -88,97 +81,40 @@ class Run:
         assert len(found) == 1, (keys, len(found))
         return found[0]
 
-    def ours(self, model: str, regime: str) -> dict:
-        """Our fit case the README compares with: float64 where it exists."""
-        fits = [r for r in self.rows if (r["kind"], r["model"], r.get("regime")) == (
-            "fit", model, regime)]
-        return next((r for r in fits if r["dtype"] == "float64"), fits[0])
 
-
-LP = lambda r: "{lp_complete_frac%} / {lp_quasi_frac%}" + (  # noqa: E731
-    " ({lp_undecided_frac%} undecided)" if r.get("lp_undecided_frac") else "")
-#: Convergence-table row label (a pattern; a named group is a field) -> cell template.
-ROWS = {"data sets": "{n_datasets}", "converged %": "{converged_frac%}",
-        "separated %": "{separated_frac%}", "non-finite %": "{nan_frac%}",
-        "statuses": lambda r: ", ".join(f"{k} {n}" for k, n in r["status_counts"].items()
-                                        if n) or DASH,
-        r"(epochs|iterations|gradient steps) median / p90 / max \(budget (?P<max_iter>\d+)\)":
-            "{n_iter_median} / {n_iter_p90} / {n_iter_max}",
-        r"train accuracy mean \(q10\)": "{train_accuracy_mean} ({train_accuracy_q10})",
-        r"test accuracy mean \(q10\)": "{test_accuracy_mean} ({test_accuracy_q10})",
-        r"final (deviance / n|cross-entropy|mistakes / n per epoch) median \(mean\)":
-            "{final_loss_median} ({final_loss_mean})", "mean n_updates": "{n_updates_mean}",
-        r"scikit-learn's rule would stop % \(median step\)":
-            "{replay_stop_frac%} ({replay_stop_median})",
-        r"max n_updates / \(R/γ\)²": "{novikoff_max_ratio}", "LP: complete / quasi %": LP,
-        "converged % of LP-complete": "{converged_on_complete_frac%}",
-        "status = LP verdict %": "{separated_agrees_frac%}"}
-#: Column header -> cell template (None: words, unchecked), of every other table.
-COLUMNS = {"model": "{model}", "regime": "{regime}", "dtype": "{dtype}",
-           "library": "{baseline}", "data sets": "{n_datasets}", "median s": "{seconds}",
-           "fits/s": "{fits_per_s}", "compile s": "{compile_s}", "GFLOP/s": "{gflops}",
-           "GB/s": "{gbps}", "% roofline": "{roofline_pct}", "lane eff.": "{lane_efficiency%}",
-           "converged %": "{converged_frac%}", "data sets fitted": "{n_datasets}",
-           "their fits/s": "{fits_per_s}", "their converged %": "{converged_frac%}",
-           "our fits/s (dtype)": "{our fits_per_s} ({our dtype})",
-           "our fits/s": "{our fits_per_s} ({our dtype})", "speedup": "{speedup}",
-           "our converged % / separated %": "{our converged_frac%} / {our separated_frac%}",
-           "batching": None, "their converged % (flag)": "{converged_frac%} ({converged_scope})",
-           "iterations median / max": "{n_iter_median} / {n_iter_max} (budget {max_iter})",
-           "stopping rule": "{tolerance}", "max |Δcoef| median": "{coef_diff_median}",
-           "data": None, "rows × features": "{n_samples} × {n_features}",
-           "resamples (glm)": "{n_datasets}", "LP: complete / quasi %": LP,
-           "separated % (glm)": "{separated_frac%}"}
-#: Machine-table row -> cell template (and a row per package the run recorded).
-MACHINE = {"CPU": "{cpu_model}, {cpu_count} cores", "pytest-benchmark": "{version}"}
 #: The package versions an older run recorded, each under a key of its own.
 OLD_PACKAGES = ("jax", "jaxlib", "optax", "numpy", "statsmodels", "scikit_learn")
-#: Heading -> (the kind of its rows, what it says instead where it may have no table).
-TABLES = {"### Ours": ("fit", None), "### Reference libraries": ("baseline", None),
-          "### JAX peers": ("peer", "No JAX peer row ran in this run."),
-          "### Real data, resampled": ("resampled", "No resampled real-data regime ran"),
-          "### Throughput against the number of data sets": ("scaling", None)}
 
 
-def _row(run: Run, kind: str, cells: dict) -> dict:
-    """The JSON row a table row shows (a baseline's or peer's with ours as ``our ...``)."""
-    if kind == "resampled":  # the GLM's row, and each model's converged share by its name
-        return {**run.ours("glm", cells["regime"]), **{m: run.ours(m, cells["regime"])[
-            "converged_frac"] for m in (h[:-12] for h in cells if h.endswith(" converged %"))}}
-    keys = dict(kind=kind, model=cells["model"], regime=cells["regime"])
-    if kind in ("fit", "scaling"):
-        return run.one(**keys, dtype=cells["dtype"], **({"n_datasets": int(cells[
-            "data sets"].replace(",", ""))} if kind == "scaling" else {}))
-    theirs = run.one(**keys, baseline=cells["library"])
-    ours = run.ours(cells["model"], cells["regime"])
-    return {**theirs, **{f"our {k}": v for k, v in ours.items()},
-            "speedup": ours["fits_per_s"] / theirs["fits_per_s"]}
+def _check_quoted(text: str, sentence: Sentence, run: Run) -> list[str]:
+    """``text`` is ``sentence`` as rendered, and each of its quotes is the run's number."""
+    match = re.fullmatch("(.+?)".join(map(re.escape, sentence.template.split("{}"))), text)
+    if match is None:
+        return [f"unknown: {text}"]
+    problems = [] if text == render(sentence) else [f"not as rendered: {text}"]
+    if re.search(r"(?<![\w.])\d", sentence.template):
+        problems.append(f"a number no quote accounts for: {sentence.template}")
+    for shown, quote in zip(match.groups(), sentence.quotes):
+        if quote.refs:  # (without: words of the prose, a name or a constant)
+            value = quote.compute(_field(run.one(**dict(r.case)), r.field) for r in quote.refs)
+            if not _shown(shown, value, quote.format.scale):
+                problems.append(f"{shown} is not {value} x {quote.format.scale}: {text}")
+    return problems
 
 
 def _check_tables(readme: str, run: Run) -> list[str]:
-    problems = []
-    for header, *table in _tables(readme, "### Every model, every regime", "\n## Speed"):
-        model, dtypes = header[0].split(":")[0], {"f32": "float32", "f64": "float64"}
-        rows = [run.one(kind="fit", model=model, regime=c.split()[0], dtype=dtypes[c.split()[1]])
-                for c in header[1:]]
-        for label, *cells in table:  # a field in the label (the budget) is checked too
-            found = [(m, t) for p, t in ROWS.items() if (m := re.fullmatch(p, label))]
-            problems += [f"{model}: unknown row {label!r}"] if not found else [
-                f"{model} {r['regime']} {r['dtype']}: {label} = {cell!r}"
-                for cell, r in zip(cells, rows) if not _cell(cell, found[0][1], r) or not all(
-                    _shown(text, r[k]) for k, text in found[0][0].groupdict().items())]
-    for heading, (kind, empty) in TABLES.items():
-        tables = _tables(readme, heading)
-        if not tables and (empty is None or empty not in readme.split(heading, 1)[1].split(
-                "\n### ")[0] or any(r["kind"] == kind for r in run.rows)):
-            problems.append(f"{heading}: no table")
-        for header, *rows in tables[:1]:
-            templates = ["{" + c[:-12] + "%}" if kind == "resampled" and c.endswith(
-                " converged %") else COLUMNS.get(c, "unknown column") for c in header]
-            for cells in rows:
-                row = _row(run, kind, dict(zip(header, cells)))
-                problems += [f"{heading} {cells[:3]}: {column} = {cell!r}" for column, cell, t
-                             in zip(header, cells, templates) if t and not _cell(cell, t, row)]
+    """Each table is the report's, cell by cell, and no other table is in the README."""
+    built, problems = readme_tables(list(run.record.cases)), []
+    for heading in re.findall(r"^### .+$", readme, re.M):
+        if _tables(readme, heading) and heading not in built:
+            problems.append(f"{heading}: a table the report does not make")
+    for heading, table in built.items():
+        header, *rows = (_tables(readme, heading) or [[[]]])[0]
+        if header != table.header or len(rows) != len(table.rows):
+            problems.append(f"{heading}: {len(rows)} rows under {header}")
+        problems += [f"{heading} {column}: {problem}" for cells, cells_built in zip(
+            rows, table.rows) for column, text, sentence in zip(header, cells, cells_built)
+            for problem in _check_quoted(text, sentence, run)]
     return problems
 
 
@@ -202,48 +138,29 @@ def _check_header(readme: str, run: Run) -> list[str]:
         problems.append(f"selection {head.get('selection')!r}")
     machine = dict(_tables(readme, "## Machine and software", "\n## ")[0])
     info = {**run.data["machine_info"]["glmnn"], "version": run.data["version"]}
-    problems += [f"machine: {k}" for k, t in MACHINE.items() if not _cell(machine[k], t, info)]
+    shown = {"CPU": f"{info['cpu_model']}, {info['cpu_count']} cores",
+             "pytest-benchmark": info["version"]}
+    problems += [f"machine: {k}" for k, text in shown.items() if machine[k] != text]
     packages = info.get("packages") or {k.replace("_", "-"): info.get(k) for k in OLD_PACKAGES}
     rows = [row for row in machine if row in packages]
     problems += [f"machine: {p}" for p, version in packages.items()
                  if machine.get(p) != (version or "not installed")]
     problems += [] if rows == list(packages) else [f"machine: packages {rows}"]
-    ceilings = next((r for r in run.rows if r["kind"] == "ceilings"), glmnn.get("ceilings"))
-    line = next((x for x in readme.splitlines() if x.startswith("Ceilings measured")), ": ")
-    if not _cell(line.split(": ", 1)[1].split(". GFLOP/s", 1)[0], "a {matmul_size}² matmul at "
-                 "{matmul_gflops_float64} GFLOP/s (float64) and {matmul_gflops_float32} GFLOP/s "
-                 "(float32); a {copy_mib} MiB copy at {copy_gbps} GB/s", ceilings):
-        problems.append("ceilings line")
-    return problems
-
-
-def _check_sentences(lines: list[str], sentences: list[Sentence], run: Run) -> list[str]:
-    """Each README sentence is the builders' sentence, and each of its quotes the run's."""
-    problems = [] if lines and len(lines) == len(sentences) else [
-        f"{len(lines)} sentences in the README, {len(sentences)} built"]
-    for line, sentence in zip(lines, sentences):
-        match = re.fullmatch("(.+?)".join(map(re.escape, sentence.template.split("{}"))), line)
-        if match is None:
-            problems.append(f"unknown sentence: {line}")
-            continue
-        problems += [f"not as rendered: {line}"] if line != render(sentence) else []
-        if re.search(r"(?<![\w.])\d", sentence.template):
-            problems.append(f"a number no quote accounts for: {sentence.template}")
-        for text, quote in zip(match.groups(), sentence.quotes):
-            if quote.refs:  # (without: words of the prose, a name or a constant)
-                value = quote.compute(_field(run.one(**dict(r.case)), r.field) for r in quote.refs)
-                if not _shown(text, value, quote.format.scale):
-                    problems.append(f"{text} is not {value} x {quote.format.scale}: {line}")
-    return problems
+    line = next((x for x in readme.splitlines() if x.startswith("Ceilings measured")), "")
+    return problems + [f"ceilings: {p}" for p in _check_quoted(line, ceilings_line(list(
+        run.record.cases), run.record.ceilings), run)]
 
 
 def check_readme(readme: str, data: dict) -> list[str]:
     """Every problem found reading ``readme`` back against the run's JSON ``data``."""
     run = Run(data)
     section = readme.split("## What the numbers say", 1)[1].split("\n## ", 1)[0]
-    sentences = quoted_sentences(list(run.record.cases), timed=run_metadata(run.record)["timed"])
-    return _check_header(readme, run) + _check_tables(readme, run) + _check_sentences(
-        [x[2:] for x in section.splitlines() if x.startswith("- ")], sentences, run)
+    lines = [x[2:] for x in section.splitlines() if x.startswith("- ")]
+    built = quoted_sentences(list(run.record.cases), timed=run_metadata(run.record)["timed"])
+    problems = [] if lines and len(lines) == len(built) else [
+        f"{len(lines)} sentences in the README, {len(built)} built"]
+    return problems + _check_header(readme, run) + _check_tables(readme, run) + [
+        p for line, sentence in zip(lines, built) for p in _check_quoted(line, sentence, run)]
 
 
 @pytest.fixture(scope="module")
@@ -275,8 +192,8 @@ def test_every_number_of_the_readme_is_the_runs(readmes, which):
     ("golden", "the GLM reported separation on 75%", "the GLM reported separation on 12.5%",
      "12.5% is not"),
     ("golden", "| fits/s | compile s |", "| compile s | fits/s |", "fits/s"),  # columns swapped
-    ("golden", "| converged %", "| converged ratio", "unknown row"),
-    ("golden", "No fit of ours, in any case,", "No fit of ours in any case", "unknown sentence"),
+    ("golden", "| converged %", "| converged ratio", "unknown: converged ratio"),
+    ("golden", "No fit of ours, in any case,", "No fit of ours in any case", "unknown: No fit"),
     ("golden", "| AMD EPYC, 2 cores |", "| AMD EPYC, 4 cores |", "CPU"),
     ("golden", "| statsmodels | 0.15.0 |", "| statsmodels | 0.14.0 |", "machine: statsmodels"),
     ("enriched", "| glmax | not installed |", "| glmax | 0.1 |", "machine: glmax"),
@@ -302,5 +219,5 @@ def test_a_wrong_number_is_caught(readmes, which, old, new, expected):
 
 
 def test_a_number_written_into_a_template_is_a_problem():
-    assert _check_sentences(["It ran 20 epochs."], [Sentence("It ran 20 epochs.")], Run(
-        json.loads(FIXTURE.read_text()))) == ["a number no quote accounts for: It ran 20 epochs."]
+    assert _check_quoted("It ran 20 epochs.", Sentence("It ran 20 epochs."), Run(json.loads(
+        FIXTURE.read_text()))) == ["a number no quote accounts for: It ran 20 epochs."]

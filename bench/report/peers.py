@@ -8,22 +8,27 @@ same model and regime. A peer skipped for want of its library is listed with the
 from __future__ import annotations
 
 from bench import catalog
-from bench.formats import (
-    DASH,
-    fmt_count,
-    fmt_pct,
-    fmt_rate,
-    fmt_ratio,
-    fmt_seconds,
-    missing,
+from bench.formats import DASH, missing
+from bench.quotes import (
+    COUNT,
+    PCT,
+    RATE,
+    SECONDS,
+    SHARE,
+    SIG2,
+    TEXT,
+    Sentence,
+    cell,
+    matched_ours,
+    quote,
+    words,
 )
-from bench.quotes import COUNT, PCT, RATE, SIG2, Sentence, matched_ours, quote
 from bench.record import PEER, CaseRecord
 from bench.report.matching import case_sort_key
-from bench.report.tables import markdown_table
+from bench.report.tables import Table, ours_cells
 
-__all__ = ["peer_rows", "peer_table", "skipped_peers", "peer_sentences", "fmt_difference",
-           "PEER_LEGEND"]
+__all__ = ["peer_rows", "peer_table", "skipped_peers", "skipped_lines", "peer_sentences",
+           "fmt_difference", "PEER_LEGEND"]
 
 PEER_LEGEND = """\
 The JAX libraries a JAX user would pick instead, fitting the same float64 data sets as our
@@ -56,38 +61,35 @@ def fmt_difference(value) -> str:
     return DASH if missing(value) else f"{value:.2g}"
 
 
-def _iterations(case: CaseRecord) -> str:
-    return (f"{fmt_count(case.n_iter_median)} / {fmt_count(case.n_iter_max)} "
-            f"(budget {case.max_iter})")
-
-
-def peer_table(cases: list[CaseRecord], skipped: dict | None = None) -> list[str]:
-    """The peers beside our case of the same model and regime; skipped peers, with why."""
+def peer_table(cases: list[CaseRecord]) -> Table:
+    """The peers, each beside our case of the same model and regime."""
     header = ["library", "model", "regime", "batching", "data sets", "their fits/s",
               "compile s", "their converged % (flag)", "iterations median / max",
               "stopping rule", "max |Δcoef| median", "our fits/s", "our converged % / "
               "separated %", "speedup"]
-    rows = []
     batching = {p.label: p.batching for p in catalog.peers()}
+    rows = []
     for peer in peer_rows(cases):
-        ours = matched_ours(cases, peer.model, peer.regime)
-        speedup = (ours.fits_per_s / peer.fits_per_s
-                   if ours and ours.fits_per_s and peer.fits_per_s else None)
         rows.append([
-            peer.baseline, peer.model, peer.regime, batching.get(peer.baseline, DASH),
-            fmt_count(peer.n_datasets), fmt_rate(peer.fits_per_s),
-            fmt_seconds(peer.compile_s),
-            f"{fmt_pct(peer.converged_frac)} ({peer.converged_scope})", _iterations(peer),
-            peer.tolerance, fmt_difference(peer.coef_diff_median),
-            f"{fmt_rate(ours and ours.fits_per_s)} ({ours.dtype if ours else DASH})",
-            f"{fmt_pct(ours and ours.converged_frac)} / "
-            f"{fmt_pct(ours and ours.separated_frac)}", fmt_ratio(speedup)])
-    lines = markdown_table(header, rows) if rows else ["No JAX peer row ran in this run."]
+            cell(peer, "baseline"), cell(peer, "model"), cell(peer, "regime"),
+            words(batching.get(peer.baseline, DASH)), cell(peer, "n_datasets", COUNT),
+            cell(peer, "fits_per_s", RATE), cell(peer, "compile_s", SECONDS),
+            Sentence("{} ({})", quote(peer, "converged_frac", SHARE),
+                     quote(peer, "converged_scope", TEXT)),
+            Sentence("{} / {} (budget {})", *(quote(peer, f, COUNT) for f in (
+                "n_iter_median", "n_iter_max", "max_iter"))),
+            cell(peer, "tolerance"), cell(peer, "coef_diff_median", SIG2),
+            *ours_cells(matched_ours(cases, peer.model, peer.regime), peer)])
+    return Table(header, rows)
+
+
+def skipped_lines(skipped: dict | None) -> list[str]:
+    """The peer rows the run skipped, each with why (none: no lines)."""
     gone = skipped_peers(skipped or {})
-    if gone:
-        lines += ["", "Skipped peer rows (the run published without them):", ""]
-        lines += [f"- `{row_id}`: {reason}" for row_id, reason in gone]
-    return lines
+    if not gone:
+        return []
+    return ["", "Skipped peer rows (the run published without them):", "",
+            *(f"- `{row_id}`: {reason}" for row_id, reason in gone)]
 
 
 def _flag_words(peer: CaseRecord) -> Sentence:

@@ -6,12 +6,14 @@ Everything in it is generated from the run's record; see :func:`render_readme`.
 from __future__ import annotations
 
 from bench.formats import fmt_count
+from bench.quotes import render
 from bench.record import FIT, RunRecord
 from bench.report.matching import case_sort_key
-from bench.report.peers import PEER_LEGEND, peer_table
+from bench.report.peers import PEER_LEGEND, peer_table, skipped_lines
 from bench.report.resampled import RESAMPLED_LEGEND, resampled_table
 from bench.report.sentences import reading_sentences
 from bench.report.tables import (
+    Table,
     baseline_table,
     ceilings_line,
     convergence_tables,
@@ -20,8 +22,8 @@ from bench.report.tables import (
     speed_table,
 )
 
-__all__ = ["render_readme", "package_versions", "SUMMARY_CSV", "RUN_JSON", "README",
-           "source_file_name"]
+__all__ = ["render_readme", "readme_tables", "package_versions", "SUMMARY_CSV", "RUN_JSON",
+           "README", "source_file_name"]
 
 #: The files of a run folder.
 SUMMARY_CSV = "summary.csv"
@@ -186,6 +188,23 @@ def _datasets_line(cases) -> list[str]:
         for n, models in sorted(sizes.items(), reverse=True))]
 
 
+#: Headings of the tables that a run may lack, and what the README says instead.
+RESAMPLED, PEERS = "### Real data, resampled", "### JAX peers"
+OURS, LIBRARIES = "### Ours", "### Reference libraries"
+SCALING = "### Throughput against the number of data sets"
+_EMPTY = {RESAMPLED: "No resampled real-data regime ran in this run.",
+          PEERS: "No JAX peer row ran in this run."}
+
+
+def readme_tables(cases) -> dict[str, Table]:
+    """Every table of the README by its heading (a table with no rows left out)."""
+    tables = {RESAMPLED: resampled_table(cases), **convergence_tables(cases),
+              OURS: speed_table(cases), LIBRARIES: baseline_table(cases),
+              PEERS: peer_table(cases), SCALING: scaling_table(cases)}
+    return {heading: table for heading, table in tables.items()
+            if table is not None and (table.rows or heading not in _EMPTY)}
+
+
 def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> str:
     """The run folder's ``README.md``.
 
@@ -196,6 +215,11 @@ def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> st
         plot_note: a line saying why plots are missing, or ``""``.
     """
     cases = list(run.cases)
+    tables = readme_tables(cases)
+
+    def table(heading: str) -> list[str]:
+        return tables[heading].lines() if heading in tables else [_EMPTY[heading]]
+
     timing = ("timed" if meta["timed"] else
               "**not timed** (pytest-benchmark disabled: speeds are single calls)")
     lines = [
@@ -222,36 +246,39 @@ def render_readme(run: RunRecord, meta: dict, plots: list, plot_note: str) -> st
         "",
         "## Convergence",
         "",
-        "### Real data, resampled",
+        RESAMPLED,
         "",
         RESAMPLED_LEGEND,
-        *resampled_table(cases),
+        *table(RESAMPLED),
         "",
         "### Every model, every regime",
         "",
         _CONVERGENCE_LEGEND,
-        *convergence_tables(cases),
+        *(line for heading in tables if heading not in (RESAMPLED, OURS, LIBRARIES, PEERS,
+                                                        SCALING)
+          for line in (heading, "", *table(heading), "")),
         "## Speed",
         "",
         _SPEED_LEGEND,
         "### Ours",
         "",
-        *speed_table(cases),
+        *table(OURS),
         "",
-        *ceilings_line(cases, run.ceilings),
+        render(ceilings_line(cases, run.ceilings)),
         "",
         "### Reference libraries",
         "",
-        *baseline_table(cases),
+        *table(LIBRARIES),
         "",
-        "### JAX peers",
+        PEERS,
         "",
         PEER_LEGEND,
-        *peer_table(cases, run.skipped),
+        *table(PEERS),
+        *skipped_lines(run.skipped),
         "",
         "### Throughput against the number of data sets",
         "",
-        *scaling_table(cases),
+        *table(SCALING),
         "",
         "## Plots",
         "",

@@ -10,11 +10,11 @@ them is the GLM's (:mod:`bench.families.glm`): it names the models it compares.
 from __future__ import annotations
 
 from bench import catalog
-from bench.formats import DASH, fmt_count, fmt_pct
-from bench.quotes import matched_ours
+from bench.formats import DASH
+from bench.quotes import COUNT, SHARE, Sentence, cell, matched_ours, words
 from bench.record import FIT, CaseRecord
 from bench.report.matching import models_in
-from bench.report.tables import lp_shares, markdown_table
+from bench.report.tables import Table, lp_shares
 
 __all__ = ["resampled_table", "RESAMPLED_LEGEND"]
 
@@ -37,15 +37,16 @@ def _present(cases: list[CaseRecord]) -> list[str]:
     return [r for r in catalog.RESAMPLED_REGIMES if r in regimes]
 
 
-def resampled_table(cases: list[CaseRecord]) -> list[str]:
+def resampled_table(cases: list[CaseRecord]) -> Table | None:
     """One row per resampled regime: the data, its separated share, each model's converged %.
 
     The resamples, the linear program's verdict and the separated share are those of the
-    catalog's separation reference (:func:`bench.catalog.separation_reference`).
+    catalog's separation reference (:func:`bench.catalog.separation_reference`); None
+    when no resampled regime ran.
     """
     regimes = _present(cases)
     if not regimes:
-        return ["No resampled real-data regime ran in this run."]
+        return None
     fits = [c for c in cases if c.kind == FIT and c.regime in regimes]
     models = models_in(fits)
     reference = catalog.separation_reference()
@@ -57,10 +58,10 @@ def resampled_table(cases: list[CaseRecord]) -> list[str]:
     for regime in regimes:
         data = catalog.regime(regime).data
         ref = matched_ours(cases, reference.name, regime) if reference else None
-        rows.append([regime, data.description, f"{data.n_samples} × {data.n_features}",
-                     fmt_count(ref.n_datasets) if ref else DASH,
-                     lp_shares(ref) if ref else DASH,
-                     fmt_pct(ref.separated_frac) if ref else DASH,
-                     *(fmt_pct(getattr(matched_ours(cases, m, regime), "converged_frac",
-                                       None)) for m in models)])
-    return markdown_table(header, rows)
+        rows.append([cell(ref, "regime") if ref else words(regime), words(data.description),
+                     words(f"{data.n_samples} × {data.n_features}"),
+                     cell(ref, "n_datasets", COUNT), lp_shares(ref) if ref else Sentence(DASH),
+                     cell(ref, "separated_frac", SHARE),
+                     *(cell(matched_ours(cases, m, regime), "converged_frac", SHARE)
+                       for m in models)])
+    return Table(header, rows)
