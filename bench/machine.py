@@ -11,6 +11,7 @@ import importlib.metadata
 import os
 import pathlib
 import platform
+import re
 import subprocess
 
 import jax
@@ -18,7 +19,16 @@ import jax
 from bench import catalog
 from models import glm
 
-__all__ = ["machine_info", "package_versions", "git_commit", "cpu_model"]
+__all__ = ["machine_info", "accelerator_info", "package_versions", "git_commit", "cpu_model",
+           "GPU_PACKAGES"]
+
+#: The wheels that say which CUDA stack JAX runs on: the plugin and its PJRT, the CUDA
+#: runtime and cuDNN (whichever CUDA major version is installed).
+GPU_PACKAGES = {"plugin": ("jax-cuda13-plugin", "jax-cuda12-plugin"),
+                "pjrt": ("jax-cuda13-pjrt", "jax-cuda12-pjrt"),
+                "cuda_runtime": ("nvidia-cuda-runtime", "nvidia-cuda-runtime-cu13",
+                                 "nvidia-cuda-runtime-cu12"),
+                "cudnn": ("nvidia-cudnn-cu13", "nvidia-cudnn-cu12")}
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -59,8 +69,51 @@ def git_commit() -> dict:
         return {"id": None, "dirty": None}
 
 
+def _first_installed(names, versions) -> str | None:
+    """``"name version"`` of the first of ``names`` installed, or None."""
+    return next((f"{name} {versions(name)}" for name in names if versions(name)), None)
+
+
+def _after(label: str, text: str) -> str | None:
+    """The word after ``label`` in ``text`` (``nvidia-smi``'s header), or None."""
+    match = re.search(re.escape(label) + r":?\s*([\w.]+)", text)
+    return match.group(1) if match else None
+
+
+def accelerator_info(devices=None, environment: str | None = None,
+                     versions=_version, variables=None) -> dict:
+    """What a GPU run needs to say about its accelerator, recorded with every run.
+
+    Args:
+        devices: the devices (``jax.devices()`` by default).
+        environment: ``jax.print_environment_info(return_string=True)``, which on a GPU
+            machine ends with ``nvidia-smi``'s output (by default it is asked for).
+        versions: ``package -> installed version or None``.
+        variables: the environment variables (``os.environ`` by default).
+
+    Returns:
+        ``device_kind``, ``device_count``, ``memory_bytes`` (the first device's memory
+        limit; None where the backend does not say, as on CPU), ``driver`` and
+        ``driver_cuda`` (the driver's version and the CUDA version it supports, from
+        ``nvidia-smi``), ``plugin``, ``pjrt``, ``cuda_runtime`` and ``cudnn`` (the wheels,
+        ``"name version"``), and ``xla_flags``; None for what is not there.
+    """
+    devices = jax.devices() if devices is None else devices
+    variables = os.environ if variables is None else variables
+    if environment is None:
+        environment = jax.print_environment_info(return_string=True) or ""
+    stats = devices[0].memory_stats() or {}
+    return {"device_kind": devices[0].device_kind, "device_count": len(devices),
+            "memory_bytes": stats.get("bytes_limit"),
+            "driver": _after("Driver Version", environment),
+            "driver_cuda": _after("CUDA Version", environment),
+            **{field: _first_installed(names, versions) for field, names in GPU_PACKAGES.items()},
+            "xla_flags": variables.get("XLA_FLAGS") or None}
+
+
 def machine_info() -> dict:
-    """Package versions, JAX backend and devices, CPU model, core count and git commit."""
+    """Package versions, JAX backend and devices (:func:`accelerator_info`), CPU model, core
+    count and git commit."""
     devices = jax.devices()
     return {
         "packages": package_versions(),
@@ -71,4 +124,5 @@ def machine_info() -> dict:
         "cpu_count": os.cpu_count(),
         "git_commit": git_commit(),
         "glm_cpu_kernels": glm.cpu_kernels(),
+        "accelerator": accelerator_info(devices),
     }

@@ -120,11 +120,30 @@ def package_versions(machine: dict) -> dict[str, str | None]:
     return {key.replace("_", "-"): machine.get(key) for key in _OLD_PACKAGES}
 
 
+def _accelerator_rows(accelerator: dict | None) -> list[list[str]]:
+    """The accelerator's memory, driver, CUDA stack and XLA flags, as the run recorded them
+    (none for a run from before they were recorded; a row only for what is there)."""
+    if accelerator is None:
+        return []
+    memory = accelerator.get("memory_bytes")
+    driver, cuda = accelerator.get("driver"), accelerator.get("driver_cuda")
+    rows = [["device memory", memory and f"{memory / 2**30:.1f} GiB per device"],
+            ["driver", driver and f"{driver} (supports CUDA {cuda or '?'})"],
+            ["JAX GPU plugin", ", ".join(filter(None, (accelerator.get(k) for k in (
+                "plugin", "pjrt"))))],
+            ["CUDA runtime, cuDNN", ", ".join(filter(None, (accelerator.get(k) for k in (
+                "cuda_runtime", "cudnn"))))]]
+    return [row for row in rows if row[1]] + [
+        ["XLA_FLAGS", f"`{accelerator['xla_flags']}`" if accelerator.get("xla_flags")
+         else "none"]]
+
+
 def _machine_lines(run: RunRecord, meta: dict) -> list[str]:
     machine, info = run.machine_info.get("glmnn") or {}, run.machine_info
     devices = f"{meta['device_kind']} × {meta['device_count']} (JAX backend {meta['backend']})"
     rows = [
         ["device", devices],
+        *_accelerator_rows(machine.get("accelerator")),
         ["CPU", f"{machine.get('cpu_model') or (info.get('cpu') or {}).get('brand_raw')}, "
                 f"{machine.get('cpu_count') or (info.get('cpu') or {}).get('count')} cores"],
         ["host id", f"{meta['host_id']} (first 8 hex digits of the SHA-256 of the host name)"],
