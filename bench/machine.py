@@ -112,8 +112,7 @@ def accelerator_info(devices=None, environment: str | None = None,
 
 
 def machine_info() -> dict:
-    """Package versions, JAX backend and devices (:func:`accelerator_info`), CPU model, core
-    count and git commit."""
+    """Package versions, JAX backend, devices, CPU model, cores, commit and accelerator."""
     devices = jax.devices()
     return {
         "packages": package_versions(),

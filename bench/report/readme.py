@@ -121,8 +121,10 @@ def package_versions(machine: dict) -> dict[str, str | None]:
 
 
 def _accelerator_rows(accelerator: dict | None) -> list[list[str]]:
-    """The accelerator's memory, driver, CUDA stack and XLA flags, as the run recorded them
-    (none for a run from before they were recorded; a row only for what is there)."""
+    """The accelerator's memory, driver, CUDA stack and XLA flags, as the run recorded them.
+
+    A row only for what is there; none for a run from before they were recorded.
+    """
     if accelerator is None:
         return []
     memory = accelerator.get("memory_bytes")
