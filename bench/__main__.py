@@ -132,8 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("old", type=pathlib.Path, help="the earlier run's JSON")
     compare.add_argument("new", type=pathlib.Path, help="the later run's JSON")
     compare.add_argument("--fail-above", type=float, metavar="RATIO", default=None,
-                         help="exit 1 if any case is slower than this ratio (new/old time), "
-                              "or if no case can be compared")
+                         help="exit 1 if a case is slower than this ratio (new/old time) "
+                              "and significantly so (one-sided Mann-Whitney U on the rounds, "
+                              "p <= 0.05; the ratio alone where a run kept no rounds), or if "
+                              "no case can be compared")
     compare.add_argument("--allow-incomplete", action="store_true",
                          help="compare a run that is not whole (marked incomplete, or "
                               "without its glmnn block) without failing; it is still said")

@@ -153,6 +153,7 @@ class CaseRecord:
     final_status_counts: dict[str, int] | None = _for({TRAJECTORY})
     figure: str | None = _for({FIGURE}, required={FIGURE})
     data: dict | None = _for({FIGURE}, required={FIGURE})
+    round_seconds: list[float] | None = _for(_TIMED)
 
     def __post_init__(self):
         """Reject a row that does not hold what its kind needs."""
@@ -329,6 +330,9 @@ def _pytest_cases(data: dict, where: str) -> list[CaseRecord]:
             row["seconds"] = stats.get("median")
         if row.get("seconds_min") is None and row.get("timed") and "min" in stats:
             row["seconds_min"] = stats["min"]  # the fastest round, beside the median
+        if row.get("round_seconds") is None and row.get("timed") is not False and isinstance(
+                stats.get("data"), list):
+            row["round_seconds"] = stats["data"]  # every round, for compare's test
         cases.append(case_from_json(row, f"{where}: case {benchmark.get('name')!r}"))
     return cases
 

@@ -6,9 +6,14 @@ gives the old and new median seconds, their ratio ``new / old`` (above 1: the ne
 slower) and the change of ``converged %`` in percentage points. Cases found in only one run
 are listed after the table, and runs of different presets, or timed differently (pytest
 times the fits only; ``python -m bench run`` times data generation with them), are said to
-be so. With ``fail_above``, the exit code is 1 when any ratio exceeds it, so a CI job can
-guard against slowdowns, and also when no case has a time in both runs: a gate that checked
-nothing has not passed. A run that is not whole (marked incomplete, or a pytest-benchmark JSON
+be so. With ``fail_above``, the exit code is 1 when a case is both slower than that factor
+and significantly slower, so a CI job can guard against slowdowns without tripping on
+noise, and also when no case has a time in both runs: a gate that checked nothing has not
+passed. Significant means a one-sided Mann–Whitney U test of the two runs' rounds (as asv
+compares its samples) gives p <= :data:`ALPHA`; a case past the factor but not significant
+is printed so. A case without rounds in both runs (``python -m bench run`` records, runs
+before rounds were kept) is judged by the factor alone, and said to be. A run that is not
+whole (marked incomplete, or a pytest-benchmark JSON
 that does not record it, :func:`bench.record.incomplete_reason`) is said to be so and fails
 the comparison, with or without ``fail_above``, unless ``allow_incomplete``: its missing
 cases would otherwise pass unseen.
@@ -19,18 +24,24 @@ from __future__ import annotations
 import math
 import os
 
+from scipy.stats import mannwhitneyu
+
 from bench.record import CaseRecord, RunRecord, incomplete_reason, read_run
 from bench.report.folders import run_metadata
 from bench.report.matching import case_key, model_order, order, regime_order
 from bench.report.tables import text_table
 
-__all__ = ["compare"]
+__all__ = ["compare", "slower_p", "ALPHA"]
+
+#: A slowdown is significant when the one-sided Mann–Whitney p of the rounds is at most
+#: this. Three rounds against three can reach 1/20 = 0.05 at best, so it is not lower.
+ALPHA = 0.05
 
 CaseKey = tuple
 #: Order of the table: our matrix, the sweep, the reference libraries, data generation.
 KIND_ORDER = ("fit", "scaling", "baseline", "datasets")
 _HEADER = ("kind", "model", "regime", "dtype", "B", "n", "p", "baseline", "old s", "new s",
-           "new/old", "converged % old -> new", "change pp", "")
+           "new/old", "p slower", "converged % old -> new", "change pp", "")
 
 
 def _cases_by_key(cases) -> tuple[dict[CaseKey, CaseRecord], int]:
@@ -73,16 +84,30 @@ def _converged_cells(old: CaseRecord, new: CaseRecord) -> tuple[str, str]:
     return f"{100 * before:.1f} -> {100 * after:.1f}", f"{change:+.1f}"
 
 
+def slower_p(old_rounds, new_rounds) -> float | None:
+    """One-sided Mann–Whitney U p-value that the new rounds are slower (None: no rounds)."""
+    if not old_rounds or not new_rounds:
+        return None
+    return float(mannwhitneyu(new_rounds, old_rounds, alternative="greater").pvalue)
+
+
 def _compare_row(key: CaseKey, old: CaseRecord, new: CaseRecord, fail_above: float | None
-                 ) -> tuple[list[str], float | None]:
+                 ) -> tuple[list[str], float | None, str]:
+    """The row's cells, its ratio, and its verdict: "SLOWER", "not significant" or ""."""
     old_s, new_s = _seconds(old), _seconds(new)
     ratio = new_s / old_s if old_s and new_s else None
-    flagged = fail_above is not None and ratio is not None and ratio > fail_above
+    p = slower_p(old.round_seconds, new.round_seconds)
+    verdict = ""
+    if fail_above is not None and ratio is not None and ratio > fail_above:
+        if p is None:
+            verdict = "SLOWER (no rounds: factor only)"
+        else:
+            verdict = "SLOWER" if p <= ALPHA else "not significant"
     converged, change = _converged_cells(old, new)
     cells = ["–" if part is None else str(part) for part in key]
-    cells += [_fmt(old_s, ".4g"), _fmt(new_s, ".4g"), _fmt(ratio, ".3f"), converged, change,
-              "SLOWER" if flagged else ""]
-    return cells, ratio
+    cells += [_fmt(old_s, ".4g"), _fmt(new_s, ".4g"), _fmt(ratio, ".3f"), _fmt(p, ".2g"),
+              converged, change, verdict]
+    return cells, ratio, verdict
 
 
 def _run_line(label: str, path, run: RunRecord) -> str:
@@ -119,7 +144,7 @@ def _notes(old_run: RunRecord, new_run: RunRecord) -> list[str]:
     return notes
 
 
-def _summary(ratios: list[float], slower: int, fail_above: float | None,
+def _summary(ratios: list[float], slower: int, noise: int, fail_above: float | None,
              incomplete: bool) -> str:
     """The last line: what was compared, and the verdict (FAIL on an incomplete run)."""
     if not ratios:
@@ -131,9 +156,12 @@ def _summary(ratios: list[float], slower: int, fail_above: float | None,
     text = (f"{len(ratios)} cases compared; geometric mean of new/old seconds "
             f"{geometric_mean:.3f} (above 1: slower).")
     if fail_above is not None:
-        text += f" {slower} case(s) slower than {fail_above:g}x"
+        text += (f" {slower} case(s) slower than {fail_above:g}x and significantly so "
+                 f"(one-sided Mann–Whitney U on the rounds, p <= {ALPHA:g})")
+        if noise:
+            text += f"; {noise} more past {fail_above:g}x but not significant"
         text += ": FAIL." if slower else (": FAIL (a run is incomplete)." if incomplete
-                                          else ": OK.")
+                                          else ": OK, no significant slowdown.")
     elif incomplete:
         text += " FAIL (a run is incomplete)."
     return text
@@ -166,9 +194,10 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
 
     Returns:
         ``(text, exit_code)``: a plain-text table (one line per case in both runs, then the
-        cases found in only one, and notes), and 1 if ``fail_above`` is given and some ratio
-        exceeds it or no case could be compared, or if a run is not whole and
-        ``allow_incomplete`` is not given, else 0.
+        cases found in only one, and notes), and 1 if ``fail_above`` is given and some case
+        is slower than it and significantly so (or past it with no rounds to test), or no
+        case could be compared, or if a run is not whole and ``allow_incomplete`` is not
+        given, else 0.
 
     Raises:
         bench.record.RecordError: a file is missing, corrupt or has no case of ours.
@@ -182,13 +211,15 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
     old_cases, old_duplicates = _cases_by_key(old_run.cases)
     new_cases, new_duplicates = _cases_by_key(new_run.cases)
     common = sorted(old_cases.keys() & new_cases.keys(), key=_sort_key)
-    rows, ratios = [], []
+    rows, ratios, verdicts = [], [], []
     for key in common:
-        cells, ratio = _compare_row(key, old_cases[key], new_cases[key], fail_above)
+        cells, ratio, verdict = _compare_row(key, old_cases[key], new_cases[key], fail_above)
         rows.append(cells)
+        verdicts.append(verdict)
         if ratio is not None:
             ratios.append(ratio)
-    slower = sum(fail_above is not None and r > fail_above for r in ratios)
+    slower = sum(v.startswith("SLOWER") for v in verdicts)
+    noise = verdicts.count("not significant")
     lines = [_run_line("old", old_json, old_run), _run_line("new", new_json, new_run), ""]
     lines += text_table(list(_HEADER), rows) if rows else ["no case is in both runs."]
     lines += [""]
@@ -202,6 +233,6 @@ def compare(old_json: str | os.PathLike, new_json: str | os.PathLike, *,
     incomplete = _incomplete_lines(old_run, new_run, allow_incomplete)
     lines += incomplete
     refused = bool(incomplete) and not allow_incomplete
-    lines.append(_summary(ratios, slower, fail_above, refused))
+    lines.append(_summary(ratios, slower, noise, fail_above, refused))
     failed = slower or (fail_above is not None and not ratios) or refused
     return "\n".join(lines) + "\n", 1 if failed else 0
