@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
+
 from bench.formats import (
     DASH,
     fmt_accuracy,
@@ -33,12 +35,14 @@ from bench.formats import (
     missing,
     pct_word,
 )
+from bench.intervals import MIN_ROUNDS, speed_ratio_interval
 from bench.record import FIT, SCALING, CaseRecord
 
 __all__ = ["Format", "Ref", "Quote", "Sentence", "render", "quote", "pct", "derived", "fixed",
            "join", "case_key", "field_of", "matched_ours", "IDENTITY", "OPS", "PCT", "COUNT",
            "RATE", "RATIO", "ACCURACY", "SIG2", "SIG3", "FIXED2", "TEXT", "SHARE", "SECONDS",
-           "LOSS", "FLOAT1", "FLOAT2", "cell", "words"]
+           "LOSS", "FLOAT1", "FLOAT2", "cell", "words", "speed_ratio", "interval_quotes",
+           "rounds_spread"]
 
 #: The record fields that identify a case (a scaling case also by ``n_datasets``).
 IDENTITY = ("kind", "model", "regime", "dtype", "baseline")
@@ -91,7 +95,19 @@ OPS: dict[str, Callable[..., object]] = {
     "max_ratio": lambda *values: max(_ratios(values)),
     "n_above_1": lambda *values: sum(ratio > 1 for ratio in _ratios(values)),
     "n_pairs": lambda *values: len(values) // 2,
+    # (our rounds, our data sets, their rounds, theirs): the bootstrap interval of the
+    # ratio of speeds (bench.intervals), each end
+    "ratio_low": lambda *values: _interval(*values)[0],
+    "ratio_high": lambda *values: _interval(*values)[1],
+    # a row's rounds: how many, and their quartiles
+    "n_rounds": len,
+    "q25": lambda rounds: float(np.percentile(rounds, 25)),
+    "q75": lambda rounds: float(np.percentile(rounds, 75)),
 }
+
+
+def _interval(*values) -> tuple:
+    return speed_ratio_interval(*values) or (None, None)
 
 
 class Ref(NamedTuple):
@@ -201,6 +217,38 @@ def derived(op: str, fmt: Format, *fields: tuple[CaseRecord, str]) -> Quote:
 def fixed(words) -> Quote:
     """Words of the prose with a digit in them (a constant, a name), written as they are."""
     return Quote((), TEXT, "value", str(words))
+
+
+def interval_quotes(ours: CaseRecord, theirs: CaseRecord) -> tuple[Quote, Quote] | None:
+    """The two ends of the bootstrap interval of our fits/s over theirs.
+
+    None where a side has too few rounds (:func:`bench.intervals.speed_ratio_interval`).
+    """
+    if min(len(ours.round_seconds or ()), len(theirs.round_seconds or ())) < MIN_ROUNDS:
+        return None
+    fields = ((ours, "round_seconds"), (ours, "n_datasets"), (theirs, "round_seconds"),
+              (theirs, "n_datasets"))
+    return derived("ratio_low", RATIO, *fields), derived("ratio_high", RATIO, *fields)
+
+
+def speed_ratio(ours: CaseRecord, theirs: CaseRecord) -> Sentence:
+    """Our fits/s over theirs, with its interval where both rows have the rounds.
+
+    ``"29.9× (27.1–32.8)"``: the ratio of the rows' fits/s (their medians), and the
+    :data:`bench.intervals.LEVEL` interval (:func:`interval_quotes`).
+    """
+    ratio = derived("ratio", RATIO, (ours, "fits_per_s"), (theirs, "fits_per_s"))
+    ends = interval_quotes(ours, theirs)
+    return Sentence("{}", ratio) if ends is None else Sentence("{} ({}–{})", ratio, *ends)
+
+
+def rounds_spread(case: CaseRecord) -> list[Sentence]:
+    """A row's rounds and the quartiles of their seconds (dashes without rounds)."""
+    if not case.round_seconds:
+        return [Sentence("–"), Sentence("–")]
+    return [Sentence("{}", derived("n_rounds", COUNT, (case, "round_seconds"))),
+            Sentence("{}–{}", derived("q25", SECONDS, (case, "round_seconds")),
+                     derived("q75", SECONDS, (case, "round_seconds")))]
 
 
 def matched_ours(cases: list[CaseRecord], model: str, regime: str) -> CaseRecord | None:

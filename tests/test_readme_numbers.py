@@ -73,7 +73,9 @@ class Run:
             (path := pathlib.Path(folder, "run.json")).write_text(json.dumps(data))
             self.data, self.record = data, read_run(path)
         self.rows = [dict(b["extra_info"], **({"seconds_min": b["stats"]["min"]} if b[
-            "extra_info"].get("timed") and "min" in (b.get("stats") or {}) else {}))
+            "extra_info"].get("timed") and "min" in (b.get("stats") or {}) else {}), **(
+            {"round_seconds": b["stats"]["data"]} if b["extra_info"].get("timed") is not False
+            and "data" in (b.get("stats") or {}) else {}))
             for b in self.data["benchmarks"] if "kind" in b["extra_info"]]
 
     def one(self, **keys) -> dict:
@@ -210,6 +212,7 @@ def test_every_number_of_the_readme_is_the_runs(readmes, which):
     ("enriched", "converged on 50% of those", "converged on 60% of those", "60% is not"),
     ("enriched", "separated (25% undecided);", "separated (20% undecided);", "20% is not"),
     ("enriched", "on 75% (statuses: separated 4)", "on 75% (statuses: separated 3)", "3 is not"),
+    ("enriched", "95% CI 943×–", "95% CI 900×–", "900× is not"),  # an interval's end
 ])
 def test_a_wrong_number_is_caught(readmes, which, old, new, expected):
     readme, data = readmes[which]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bench import catalog
 from bench.formats import DASH, missing
+from bench.intervals import LEVEL
 from bench.quotes import (
     COUNT,
     PCT,
@@ -66,7 +67,7 @@ def peer_table(cases: list[CaseRecord]) -> Table:
     header = ["library", "model", "regime", "batching", "data sets", "their fits/s",
               "compile s", "their converged % (flag)", "iterations median / max",
               "stopping rule", "max |Δcoef| median", "our fits/s", "our converged % / "
-              "separated %", "speedup"]
+              "separated %", f"speedup ({LEVEL:.0%} CI)"]
     batching = {p.label: p.batching for p in catalog.peers()}
     rows = []
     for peer in peer_rows(cases):

@@ -89,6 +89,8 @@ _SPEED_LEGEND = """\
   GPU; a `python -m bench run` record is chunked to bound memory, see its chunk size);
   compile time excluded.
 - **fits/s**: data sets fitted per second (`data sets / median s`).
+- **rounds**, **IQR s**: how many timed rounds the median is of, and their quartiles (the
+  spread a reader needs to tell a change from noise).
 - **compile s**: one-off ahead-of-time compile time, not in the timing.
 - **GFLOP/s, GB/s**: analytic FLOPs and bytes of the iterations that ran, over median s.
 - **% roofline**: GFLOP/s over the roofline bound from this run's measured ceilings.
@@ -97,7 +99,10 @@ _SPEED_LEGEND = """\
   groups are smaller, so they waste less than this says.
 - Reference libraries fit a subset of the same data sets one at a time in float64;
   **speedup** = our fits/s (the float64 case when there is one, else float32) / their
-  fits/s, so above 1 means ours is faster per fit. **their converged %** is what the
+  fits/s, so above 1 means ours is faster per fit; in brackets, its 95% interval: a
+  percentile bootstrap (4,000 resamples, seeded) that resamples each row's rounds with
+  replacement and takes the ratio of the resampled medians' speeds (`bench/intervals.py`;
+  none where a row has fewer than 3 rounds). **their converged %** is what the
   library itself reports (`–` when it reports nothing); scikit-learn's `MLPClassifier` runs
   the same number of steps as ours with its early stop off, and its converged % is its own
   default rule replayed on its loss curve (`n_iter_ < max_iter` had the rule been on).

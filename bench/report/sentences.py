@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from bench import catalog
 from bench.formats import missing, positive
+from bench.intervals import LEVEL
 from bench.quotes import (
     COUNT,
     RATE,
@@ -26,6 +27,7 @@ from bench.quotes import (
     Sentence,
     derived,
     fixed,
+    interval_quotes,
     join,
     matched_ours,
     pct,
@@ -108,13 +110,21 @@ def _speed(cases: list[CaseRecord]) -> list[Sentence]:
             verdict = Sentence("ours was faster in {} of {} cases",
                                derived("n_above_1", COUNT, *pairs),
                                derived("n_pairs", COUNT, *pairs))
-        span = Sentence(f"{{}} ({_case_name(low.baseline)})", derived("min_ratio", RATIO, *pairs))
+        span = _end(derived("min_ratio", RATIO, *pairs), low)
         if low is not high:
-            span = "from " + span + Sentence(f" to {{}} ({_case_name(high.baseline)})",
-                                             derived("max_ratio", RATIO, *pairs))
+            span = "from " + span + " to " + _end(derived("max_ratio", RATIO, *pairs), high)
         sentences.append(f"Against {library}, which fits one data set at a time, our fits "
                          "per second ranged " + span + " of its own: " + verdict + ".")
     return sentences
+
+
+def _end(ratio, match: Speedup) -> Sentence:
+    """``"29.9× (glm on overlap; 95% CI 27.1–32.8)"``: an end of a span, and its interval."""
+    ends = interval_quotes(match.ours, match.baseline)
+    if ends is None:
+        return Sentence(f"{{}} ({_case_name(match.baseline)})", ratio)
+    return Sentence(f"{{}} ({_case_name(match.baseline)}; {{}} CI {{}}–{{}})", ratio,
+                    fixed(f"{LEVEL:.0%}"), *ends)
 
 
 def _case_name(case: CaseRecord) -> str:

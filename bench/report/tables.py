@@ -16,6 +16,7 @@ from tabulate import tabulate
 
 from bench import catalog
 from bench.formats import DASH, dtype_short, missing, positive
+from bench.intervals import LEVEL
 from bench.quotes import (
     ACCURACY,
     COUNT,
@@ -23,17 +24,17 @@ from bench.quotes import (
     FLOAT2,
     LOSS,
     RATE,
-    RATIO,
     SECONDS,
     SHARE,
     TEXT,
     Sentence,
     cell,
-    derived,
     fixed,
     join,
     quote,
     render,
+    rounds_spread,
+    speed_ratio,
 )
 from bench.record import CEILINGS, FIT, SCALING, CaseRecord
 from bench.report.matching import case_sort_key, models_in, speedups
@@ -189,31 +190,32 @@ def _identity(case: CaseRecord) -> list[Sentence]:
 def speed_table(cases: list[CaseRecord]) -> Table:
     """Ours: one row per ``kind == "fit"`` case."""
     fits = sorted((c for c in cases if c.kind == FIT), key=case_sort_key)
-    header = ["model", "regime", "dtype", "data sets", "median s", "fits/s", "compile s",
-              "GFLOP/s", "GB/s", "% roofline", "lane eff."]
-    fields = (("n_datasets", COUNT), ("seconds", SECONDS), ("fits_per_s", RATE),
-              ("compile_s", SECONDS), ("gflops", FLOAT2), ("gbps", FLOAT2),
-              ("roofline_pct", FLOAT1), ("lane_efficiency", SHARE))
-    return Table(header, [_identity(c) + [cell(c, f, fmt) for f, fmt in fields] for c in fits])
+    header = ["model", "regime", "dtype", "data sets", "median s", "rounds", "IQR s", "fits/s",
+              "compile s", "GFLOP/s", "GB/s", "% roofline", "lane eff."]
+    fields = (("fits_per_s", RATE), ("compile_s", SECONDS), ("gflops", FLOAT2),
+              ("gbps", FLOAT2), ("roofline_pct", FLOAT1), ("lane_efficiency", SHARE))
+    return Table(header, [[*_identity(c), cell(c, "n_datasets", COUNT), cell(c, "seconds", SECONDS),
+                           *rounds_spread(c), *(cell(c, f, fmt) for f, fmt in fields)]
+                          for c in fits])
 
 
 def ours_cells(ours: CaseRecord | None, theirs: CaseRecord) -> list[Sentence]:
     """Our fits/s (dtype), our converged % / separated %, and our speed over theirs."""
     if ours is None:
         return [Sentence(f"{DASH} ({DASH})"), Sentence(f"{DASH} / {DASH}"), Sentence(DASH)]
-    speedup = (derived("ratio", RATIO, (ours, "fits_per_s"), (theirs, "fits_per_s"))
+    speedup = (speed_ratio(ours, theirs)
                if positive(ours.fits_per_s) and positive(theirs.fits_per_s) else None)
     return [Sentence("{} ({})", quote(ours, "fits_per_s", RATE), quote(ours, "dtype", TEXT)),
             Sentence("{} / {}", quote(ours, "converged_frac", SHARE),
                      quote(ours, "separated_frac", SHARE)),
-            Sentence(DASH) if speedup is None else Sentence("{}", speedup)]
+            Sentence(DASH) if speedup is None else speedup]
 
 
 def baseline_table(cases: list[CaseRecord]) -> Table:
     """The reference libraries, each beside the case of ours it compares with."""
     header = ["library", "model", "regime", "data sets fitted", "their fits/s",
               "their converged %", "our fits/s (dtype)", "our converged % / separated %",
-              "speedup"]
+              f"speedup ({LEVEL:.0%} CI)"]
     rows = [[cell(m.baseline, "baseline"), cell(m.baseline, "model"), cell(m.baseline, "regime"),
              cell(m.baseline, "n_datasets", COUNT), cell(m.baseline, "fits_per_s", RATE),
              cell(m.baseline, "converged_frac", SHARE), *ours_cells(m.ours, m.baseline)]
