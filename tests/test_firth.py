@@ -73,13 +73,17 @@ def _assert_matches_reference(res, X, y):
 # --- data -------------------------------------------------------------------------------------
 
 def _quasi_separated(seed, n=80):
-    """x1 in {-3..3}: y = 1 above 0, 0 below, both labels at x1 = 0 (quasi-complete)."""
+    """x1 in {-3..3}: y = 1 above 0, 0 below, both labels at x1 = 0 (quasi-complete).
+
+    Three noise columns, so that ``X`` has iris's five columns and, padded to the same
+    rows, shares its compiled fit.
+    """
     rng = np.random.default_rng(seed)
     x1 = rng.integers(-3, 4, size=n).astype(float)
     y = np.where(x1 > 0, 1.0, 0.0)
     y[x1 == 0] = rng.integers(0, 2, size=np.sum(x1 == 0))
     y[np.flatnonzero(x1 == 0)[:2]] = [0.0, 1.0]  # both labels on the hyperplane
-    X = np.column_stack([np.ones(n), x1, rng.normal(size=(n, 2))])
+    X = np.column_stack([np.ones(n), x1, rng.normal(size=(n, 3))])
     return X, y
 
 
@@ -87,6 +91,32 @@ def _quasi_separated(seed, n=80):
 def separable64():
     return datasets.make("separable", jax.random.key(5), n_datasets=500, n_samples=N,
                          n_features=P - 1, dtype="float64")
+
+
+#: The six data sets of each regime that are checked against the slow reference.
+N_REFERENCE = 6
+
+
+@pytest.fixture(scope="module")
+def fits64(separable64):
+    """``(fits, {regime: ((X, y), fits)})``: the 500 separable data sets, and six of each
+    regime for the slow reference, fitted in one float64 batch (NumPy arrays).
+
+    One batch is one traced and compiled program, where a batch per test was one each; a
+    lane's fit does not depend on the other lanes (``models._batching``).
+    """
+    reference = {regime: datasets.make(regime, jax.random.key(11), n_datasets=N_REFERENCE,
+                                       n_samples=N, n_features=P - 1, dtype="float64")
+                 for regime in ("separable", "overlap")}
+    parts = [separable64, *reference.values()]
+    fits = jax.tree.map(np.asarray, _vfirth(jnp.concatenate([d.X_train for d in parts]),
+                                            jnp.concatenate([d.y_train for d in parts])))
+    lanes = np.cumsum([0] + [d.X_train.shape[0] for d in parts])
+    part = [jax.tree.map(lambda leaf, a=a, b=b: leaf[a:b], fits)
+            for a, b in zip(lanes[:-1], lanes[1:])]
+    arrays = [(np.asarray(data.X_train), np.asarray(data.y_train))
+              for data in reference.values()]
+    return part[0], dict(zip(reference, zip(arrays, part[1:])))
 
 
 # --- tests ------------------------------------------------------------------------------------
@@ -109,24 +139,26 @@ def test_exact_derivatives_equal_autodiff():
         fisher = X.T @ ((prior * mu * (1 - mu))[:, None] * X) + jnp.diag(l2 * penalised)
         return loglik + 0.5 * jnp.linalg.slogdet(fisher)[1] - 0.5 * l2 * jnp.sum(penalised * b**2)
 
-    mu = jax.nn.sigmoid(X @ beta)
-    working = prior * mu * (1 - mu)
-    fisher = X.T @ (working[:, None] * X) + jnp.diag(l2 * penalised)
-    got = derivatives(X, Design.of(X), y, prior, beta, mu, working, fisher,
-                      jnp.linalg.cholesky(fisher), jnp.zeros(p, bool), l2, penalised)
-    np.testing.assert_allclose(got.gradient, jax.grad(objective)(beta), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(got.information, -jax.hessian(objective)(beta), rtol=1e-10,
-                               atol=1e-12)
+    @jax.jit  # one program: op by op, each operation compiled on its own
+    def both(beta):
+        mu = jax.nn.sigmoid(X @ beta)
+        working = prior * mu * (1 - mu)
+        fisher = X.T @ (working[:, None] * X) + jnp.diag(l2 * penalised)
+        got = derivatives(X, Design.of(X), y, prior, beta, mu, working, fisher,
+                          jnp.linalg.cholesky(fisher), jnp.zeros(p, bool), l2, penalised)
+        return got, jax.grad(objective)(beta), -jax.hessian(objective)(beta)
+
+    got, gradient, information = both(beta)
+    np.testing.assert_allclose(got.gradient, gradient, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got.information, information, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("regime", ["separable", "overlap"])
-def test_coefficients_equal_the_slow_reference(regime):
-    data = datasets.make(regime, jax.random.key(11), n_datasets=6, n_samples=N,
-                         n_features=P - 1, dtype="float64")
-    fits = _vfirth(data.X_train, data.y_train)
-    for i in range(6):
+def test_coefficients_equal_the_slow_reference(regime, fits64):
+    (X, y), fits = fits64[1][regime]
+    for i in range(N_REFERENCE):
         res = jax.tree.map(lambda leaf, i=i: leaf[i], fits)
-        _assert_matches_reference(res, data.X_train[i], data.y_train[i])
+        _assert_matches_reference(res, X[i], y[i])
 
 
 def test_quasi_separated_coefficients_equal_the_slow_reference():
@@ -138,12 +170,12 @@ def test_quasi_separated_coefficients_equal_the_slow_reference():
         _assert_matches_reference(glm.fit(X, y, firth=True), X, y)
 
 
-def test_converges_on_separable_data_at_the_defaults(separable64):
+def test_converges_on_separable_data_at_the_defaults(separable64, fits64):
     """>= 99% of 500 separable data sets, float64 and float32, within 25 iterations."""
-    fits = {}
+    fits = {jnp.float64: fits64[0]}
+    fits[jnp.float32] = _vfirth(separable64.X_train.astype(jnp.float32),
+                                separable64.y_train.astype(jnp.float32))
     for dtype in (jnp.float64, jnp.float32):
-        fits[dtype] = _vfirth(separable64.X_train.astype(dtype),
-                              separable64.y_train.astype(dtype))
         converged = np.asarray(fits[dtype].converged)
         n_iter = np.asarray(fits[dtype].n_iter)
         print(f"{dtype.__name__}: converged {converged.mean():.1%}, iterations median "
@@ -184,9 +216,9 @@ def test_iterations_are_newtons_on_iris():
     assert np.all(np.diff(history) <= 1e-12 * np.abs(history[:-1]))
 
 
-def test_line_search_never_lowers_the_penalised_likelihood(separable64):
-    fits = _vfirth(separable64.X_train[:50], separable64.y_train[:50])
-    for i in range(50):
+def test_line_search_never_lowers_the_penalised_likelihood(fits64):
+    fits = fits64[0]
+    for i in range(len(fits.n_iter)):  # all 500 separable data sets
         history = np.asarray(fits.history[i])[: int(fits.n_iter[i])]
         # history is -2 x the penalised log-likelihood: it may not rise beyond rounding.
         assert np.all(np.diff(history) <= 1e-12 * (np.abs(history[:-1]) + 1))

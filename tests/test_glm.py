@@ -383,11 +383,15 @@ def test_penalised_fits_are_finite_and_converge_on_separable_data(separable):
         _assert_nothing_nan(res)
 
 
+#: Separable data sets first, then as many overlapping ones: a batch of N_BATCH, the shape
+#: (and so the compiled program) of the fits above.
+HALF = N_BATCH // 2
+
+
 @pytest.fixture(scope="module")
 def mixed(separable, overlap):
-    half = 32
-    X = jnp.concatenate([separable.X_train[:half], overlap.X_train[:half]])
-    y = jnp.concatenate([separable.y_train[:half], overlap.y_train[:half]])
+    X = jnp.concatenate([separable.X_train[:HALF], overlap.X_train[:HALF]])
+    y = jnp.concatenate([separable.y_train[:HALF], overlap.y_train[:HALF]])
     return X, y
 
 
@@ -397,7 +401,7 @@ def mixed_fits(mixed):
 
 
 def test_vmap_equals_loop_of_single_fits(mixed, mixed_fits):
-    X, y = mixed
+    X, y = np.asarray(mixed[0]), np.asarray(mixed[1])
     singles = [glm.fit(X[i], y[i]) for i in range(X.shape[0])]
     for name in RESULT_FIELDS:
         batched = np.asarray(getattr(mixed_fits, name))
@@ -410,18 +414,18 @@ def test_vmap_equals_loop_of_single_fits(mixed, mixed_fits):
 
 def test_mixed_batch_gives_each_data_set_its_own_status(mixed_fits):
     status, n_iter = np.asarray(mixed_fits.status), np.asarray(mixed_fits.n_iter)
-    assert np.all(status[:32] == Status.SEPARATED)
-    assert np.mean(status[32:] == Status.CONVERGED) >= 0.95
+    assert np.all(status[:HALF] == Status.SEPARATED)
+    assert np.mean(status[HALF:] == Status.CONVERGED) >= 0.95
     assert len(np.unique(n_iter)) > 1  # the batch does not force one iteration count
 
 
 def test_invalid_data_set_does_not_affect_the_others(mixed, mixed_fits):
     X, y = mixed
-    X_bad = X.at[5, 3, 1].set(jnp.nan)
-    y_bad = y.at[40, 0].set(2.0)  # outside [0, 1]
+    X_bad = X.at[5, 3, 1].set(jnp.nan)  # a separable data set
+    y_bad = y.at[HALF + 8, 0].set(2.0)  # an overlapping one: outside [0, 1]
     res = _vfit(X_bad, y_bad)
     bad = np.zeros(X.shape[0], bool)
-    bad[[5, 40]] = True
+    bad[[5, HALF + 8]] = True
     assert np.all(res.status[bad] == Status.INVALID_INPUT)
     assert np.all(np.asarray(res.coef)[bad] == 0) and not np.any(res.converged[bad])
     for name in RESULT_FIELDS:
@@ -537,12 +541,13 @@ def test_library_cholesky_agrees_with_the_column_skipping_reference(branch):
     grams[3, 1, 1] = np.nan  # not finite: the reference's answer, not LAPACK's
     rtol = RANK_RTOL * np.finfo(np.float64).eps
     fast = jax.jit(jax.vmap(lambda g: cholesky_skip_fast(g, rtol)))(grams)
-    slow = jax.vmap(lambda g: cholesky_skip(g, rtol))(grams)
+    slow = jax.jit(jax.vmap(lambda g: cholesky_skip(g, rtol)))(grams)
     np.testing.assert_array_equal(fast[1], slow[1])
     assert list(np.flatnonzero(fast[1][1])) == [3] and list(np.flatnonzero(fast[1][2])) == [2]
     np.testing.assert_allclose(fast[0], slow[0], rtol=1e-12, atol=1e-12)
+    single_fast = jax.jit(lambda g: cholesky_skip_fast(g, rtol))
     for i in range(len(grams)):  # unbatched, as in a single fit
-        single = cholesky_skip_fast(jnp.asarray(grams[i]), rtol)
+        single = single_fast(grams[i])
         np.testing.assert_allclose(single[0], fast[0][i], rtol=VMAP_RTOL, atol=0)
         np.testing.assert_array_equal(single[1], fast[1][i])
 
@@ -580,12 +585,15 @@ def test_gram_schmidt_rank_agrees_with_householder_r_rule(branch):
             [np.ones(n), x, 2 * x - 1, rng.normal(size=n), 3 * x]),
         "n < p": rng.normal(size=(3, 5)),
     }
+    # Jitted, as in a fit: op by op, every operation would be a program of its own.
+    qr_jit = jax.jit(qr_aliased, static_argnums=1)
+    design_jit = jax.jit(design_aliased, static_argnums=3)
     for name, A in designs.items():
         expected = _dqrdc2_aliased(A, rtol)
-        np.testing.assert_array_equal(qr_aliased(jnp.asarray(A), rtol), expected, err_msg=name)
+        np.testing.assert_array_equal(qr_jit(A, rtol), expected, err_msg=name)
         w = rng.uniform(0.5, 2.0, size=A.shape[0])
         gram = A.T @ (w[:, None] * A)
-        gated = design_aliased(jnp.asarray(A), jnp.asarray(w), jnp.asarray(gram), eps)
+        gated = design_jit(A, w, gram, eps)
         np.testing.assert_array_equal(gated, _dqrdc2_aliased(A * np.sqrt(w)[:, None], rtol),
                                       err_msg=name)
 
@@ -596,7 +604,7 @@ def test_blocked_normal_equations_match_the_plain_products(n, branch):
 
     rng = np.random.default_rng(n)
     X, w, wz = rng.normal(size=(n, 4)), rng.uniform(size=n), rng.normal(size=n)
-    gram, rhs = Design.of(jnp.asarray(X)).normal_equations(jnp.asarray(w), jnp.asarray(wz))
+    gram, rhs = jax.jit(lambda X, w, wz: Design.of(X).normal_equations(w, wz))(X, w, wz)
     np.testing.assert_allclose(gram, X.T @ (w[:, None] * X), rtol=1e-12, atol=1e-12 * n)
     np.testing.assert_allclose(rhs, X.T @ wz, rtol=1e-12, atol=1e-12 * n)
 
@@ -634,10 +642,11 @@ def test_proportions_beside_binary_responses_in_one_batch():
         for name in ("coef", "bse", "deviance", "null_deviance", "history"):
             np.testing.assert_allclose(getattr(res, name)[i], getattr(single, name),
                                        rtol=VMAP_RTOL, atol=0, err_msg=name)
-    binary_only = fit(X[:2], y[:2], trials[:2])
+    # Four lanes, the 0/1 data sets twice: the batch's compiled program, with no proportion.
+    binary_only = fit(X[[0, 1, 0, 1]], y[[0, 1, 0, 1]], trials[[0, 1, 0, 1]])
     for name in RESULT_FIELDS:
         np.testing.assert_array_equal(np.asarray(getattr(res, name))[:2],
-                                      np.asarray(getattr(binary_only, name)), err_msg=name)
+                                      np.asarray(getattr(binary_only, name))[:2], err_msg=name)
 
 
 # --- compilation ------------------------------------------------------------------------------

@@ -43,6 +43,10 @@ def _rng(seed=0):
     return np.random.default_rng(seed)
 
 
+#: The kernel, jitted: op by op, each operation around it would be a program of its own.
+_normal_equations = jax.jit(jax.vmap(_native.normal_equations))
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("n", [0, 1, 17, 203])  # 203: 25 full vectors of doubles and a tail
 def test_normal_equations_match_numpy(dtype, n):
@@ -52,7 +56,7 @@ def test_normal_equations_match_numpy(dtype, n):
         X = rng.normal(size=(5, n, p)).astype(dtype)
         w = rng.uniform(size=(5, 2, n)).astype(dtype)
         wz = rng.normal(size=(5, 2, n)).astype(dtype)
-        gram, rhs = jax.vmap(_native.normal_equations)(jnp.swapaxes(X, 1, 2), w, wz)
+        gram, rhs = _normal_equations(np.swapaxes(X, 1, 2), w, wz)
         X64, w64, wz64 = X.astype(float), w.astype(float), wz.astype(float)
         expected_gram = np.einsum("bni,bkn,bnj->bkij", X64, w64, X64)
         expected_rhs = np.einsum("bni,bkn->bki", X64, wz64)
@@ -130,19 +134,26 @@ def test_cho_solve_solves(dtype):
     assert np.all(np.abs(x - expected) <= {"float64": 1e-13, "float32": 1e-5}[dtype] * scale)
 
 
-def _fit_batch(dtype, **kw):
-    data = datasets.make("overlap", jax.random.key(7), n_datasets=24, n_samples=60,
-                         n_features=4, n_test=1, dtype=dtype)
-    return jax.jit(jax.vmap(functools.partial(glm.fit, **kw)))(data.X_train, data.y_train)
+@functools.cache
+def _data(regime):
+    """40 data sets of ``regime`` (n = 60, p = 5), float64, as NumPy arrays: made once, so
+    not made again after the compiled programs are dropped for the XLA path."""
+    data = datasets.make(regime, jax.random.key(4), n_datasets=40, n_samples=60,
+                         n_features=4, dtype=jnp.float64)
+    return np.asarray(data.X_train), np.asarray(data.y_train)
+
+
+def _fit_batch(**kw):
+    return jax.jit(jax.vmap(functools.partial(glm.fit, **kw)))(*_data("overlap"))
 
 
 # Logit IRLS against the XLA path: tests/test_batching.py (the forced device branch).
 @pytest.mark.parametrize("kw", [{"link": "probit"}, {"firth": True}], ids=["newton", "firth"])
 def test_fit_agrees_with_the_xla_path(kw, request):
     assert _native.available()
-    native = _fit_batch("float64", **kw)
+    native = _fit_batch(**kw)
     request.getfixturevalue("without_native")
-    xla = _fit_batch("float64", **kw)
+    xla = _fit_batch(**kw)
     np.testing.assert_array_equal(native.status, xla.status)
     np.testing.assert_array_equal(native.n_iter, xla.n_iter)
     np.testing.assert_allclose(native.coef, xla.coef, rtol=1e-9, atol=1e-10)
@@ -185,11 +196,8 @@ def test_certificate_reduction_is_the_xla_one(dtype, request):
 
 def _verdicts():
     """Separation results on overlap, quasi and separable data sets, float64."""
-    out = []
-    for regime in ("overlap", "quasi", "separable"):
-        data = datasets.make(regime, jax.random.key(4), n_datasets=40, n_samples=60,
-                             n_features=4, dtype=jnp.float64)
-        out.append(jax.jit(jax.vmap(glm.separation))(data.X_train, data.y_train))
+    separate = jax.jit(jax.vmap(glm.separation))  # one trace for the three regimes
+    out = [separate(*_data(regime)) for regime in ("overlap", "quasi", "separable")]
     return jax.tree.map(lambda *a: np.concatenate(a), *out)
 
 

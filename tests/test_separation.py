@@ -210,15 +210,16 @@ def test_rare_exposure_whose_rows_all_have_the_outcome_is_quasi_separated():
 # --- the function's contract --------------------------------------------------------------
 
 def test_vmap_and_jit_equal_single_calls():
-    small = BUCKETS[0]
-    drawn = [s for s in sets_.draw(60, seed=5)
-             if s[1].shape[0] <= small[0] and s[1].shape[1] <= small[1]][:20]
-    X, y, w = _pad(drawn, small, jnp.float64)
-    batch = jax.jit(jax.vmap(lambda X, y, w: glm.separation(X, y, weights=w)))(X, y, w)
-    for j in range(len(drawn)):
+    # The batch: the agreement test's jit(vmap(...)) over the first bucket.
+    drawn, _, results, _ = _float64_run()
+    bucket = BUCKETS[0]
+    first = [i for i, s in enumerate(drawn)
+             if s[1].shape[0] <= bucket[0] and s[1].shape[1] <= bucket[1]][:20]
+    X, y, w = _pad([drawn[i] for i in first], bucket, jnp.float64)
+    for j, i in enumerate(first):
         one = glm.separation(X[j], y[j], weights=w[j])
-        assert int(one.verdict) == int(batch.verdict[j])
-        np.testing.assert_allclose(one.direction, batch.direction[j], atol=1e-9)
+        assert int(one.verdict) == int(results[i].verdict)
+        np.testing.assert_allclose(one.direction, results[i].direction, atol=1e-9)
 
 
 def test_zero_weights_drop_rows_and_proportions_have_both_outcomes():
@@ -237,9 +238,10 @@ def test_zero_weights_drop_rows_and_proportions_have_both_outcomes():
 
 @pytest.mark.parametrize("bad", ["nan", "label", "weights"])
 def test_bad_input_is_a_verdict_of_its_own(bad):
-    X = np.c_[np.ones(8), np.linspace(-1, 1, 8)]
-    y = np.array([0, 1] * 4, float)
-    w = np.ones(8)
+    # Six rows with weights: the compiled program of the zero-weights test above.
+    X = np.c_[np.ones(6), np.linspace(-1, 1, 6)]
+    y = np.array([0, 1] * 3, float)
+    w = np.ones(6)
     if bad == "nan":
         X[3, 1] = np.nan
     elif bad == "label":
