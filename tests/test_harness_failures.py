@@ -215,8 +215,11 @@ def test_a_full_disk_at_the_end_of_a_run_keeps_its_rows_and_its_record(tmp_path,
     spare.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spare))
     results = tmp_path / "results"
-    argv = ["run", "--model", "perceptron", "--regime", "overlap", *TINY, "--no-progress",
-            "--json", str(disk / "run.json"), "--publish", "--results-dir", str(results)]
+    # The smoke preset: the case of test_chunk_starts_past_2_31_do_not_overflow, so the two
+    # tests compile one program between them (the session's compilation cache).
+    argv = ["run", "--preset", "smoke", "--model", "perceptron", "--regime", "overlap", *TINY,
+            "--no-progress", "--json", str(disk / "run.json"), "--publish", "--results-dir",
+            str(results)]
     status, out, err = run_cli(capsys, *argv)
     assert status == 2
     assert "perceptron-overlap-float32" in out and "fits/s" in out  # the rows, on screen
