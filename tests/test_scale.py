@@ -18,11 +18,16 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PRESET = PRESETS["smoke"]
 #: Its held-out size is its training size, as `python -m bench run --n-samples` makes it.
 CASE = Case("glm", "overlap", "float64", n_datasets=50, n_samples=20, n_features=2, n_test=20)
-SEPARABLE = CASE._replace(regime="separable")
 #: Data sets per chunk of every chunked run of CASE, in this process and in the processes the
 #: tests start: one compiled program, which the session's compilation cache serves to all of
 #: them. 50 = 3 x 16 + 2: the last chunk is padded.
 CHUNK = 16
+#: The sizes of the verdict tests' cases, each fitted in one chunk of VERDICT_CHUNK.
+VERDICT_SIZES = dict(n_datasets=24, n_samples=40, n_features=3, n_test=10)
+VERDICT_CHUNK = 24
+#: Fitted in chunks of VERDICT_CHUNK (40 = 24 + 16: the last is padded), so the benchmark
+#: path's GLM fit is the program of the verdict tests' GLM cases.
+SEPARABLE = Case("glm", "separable", "float64", **{**VERDICT_SIZES, "n_datasets": 40})
 
 
 def assert_stats_equal(a, b):
@@ -48,8 +53,8 @@ def test_chunked_equals_unchunked_bitwise(chunked_run):
 
 def test_scaled_run_agrees_with_the_benchmark_path():
     """Data generated inside the chunk program = bench.datasets.make, so the fits agree."""
-    scaled = scale.run_scaled(SEPARABLE, PRESET, chunk_size=16)
-    prepared = runner.prepare(SEPARABLE, PRESET, chunk_size=16)
+    scaled = scale.run_scaled(SEPARABLE, PRESET, chunk_size=VERDICT_CHUNK)
+    prepared = runner.prepare(SEPARABLE, PRESET, chunk_size=VERDICT_CHUNK)
     evaluation, merged = runner.evaluate(prepared, runner.run(prepared))
     for field in ("n_fits", "status_counts", "converged", "separated", "n_iter_hist",
                   "train_correct_hist", "test_correct_hist", "lane_iters", "verdict_counts",
@@ -72,8 +77,8 @@ def test_the_verdict_fields_count_the_linear_programs_verdicts(model, regime):
     from models.glm import Separation
 
     case = Case(model, regime, "float64" if model.startswith("glm") else "float32",
-                n_datasets=24, n_samples=40, n_features=3, n_test=10)
-    prepared = runner.prepare(case, PRESET, chunk_size=24)
+                **VERDICT_SIZES)
+    prepared = runner.prepare(case, PRESET, chunk_size=VERDICT_CHUNK)
     evaluation, merged = runner.evaluate(prepared, runner.run(prepared))
     record = stats.summarize_stats(merged)
     if regime == "poisson":
