@@ -1,5 +1,7 @@
 """bench.datasets: the regimes are what they claim, deterministic, and reject bad settings."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -35,10 +37,21 @@ def make64(regime, seed=0, **kw):
     return datasets.make(regime, jax.random.key(seed), dtype=jnp.float64, **kw)
 
 
+#: Each distinct batch shape and setting compiles a generator program of seconds, so tests
+#: that only need some data of a regime use the shapes that another test compiles anyway.
+SHARED = dict(n_datasets=1000, n_samples=25, n_features=3)  # test_same_key_same_arrays_bitwise
+
+
+@functools.cache
+def overlap_mle_data():
+    """Four large overlap data sets with a held-out set of another size."""
+    return make64("overlap", seed=3, n_datasets=4, n_samples=20_000, n_features=3, n_test=2)
+
+
 def test_n_test_sets_the_held_out_size():
-    d = make64("overlap", n_datasets=3, n_samples=11, n_features=4, n_test=7)
-    assert d.X_train.shape == (3, 11, 5) and d.X_test.shape == (3, 7, 5)
-    assert d.y_train.shape == (3, 11) and d.y_test.shape == (3, 7)
+    d = overlap_mle_data()
+    assert d.X_train.shape == (4, 20_000, 4) and d.X_test.shape == (4, 2, 4)
+    assert d.y_train.shape == (4, 20_000) and d.y_test.shape == (4, 2)
 
 
 def test_separable_is_separable_with_the_requested_margin():
@@ -81,11 +94,11 @@ def newton_logistic(X, y, n_steps=25):
 
 
 def test_overlap_mle_recovers_coef_true():
-    d = make64("overlap", seed=3, n_datasets=4, n_samples=20_000, n_features=3, n_test=2)
+    d = overlap_mle_data()
     for i in range(4):
-        w, se = newton_logistic(np.asarray(d.X_train[i]), np.asarray(d.y_train[i]))
-        z = np.abs(w - np.asarray(d.coef_true[i])) / se
-        assert np.all(z < MLE_Z_MAX), (i, w, np.asarray(d.coef_true[i]), z)
+        w, se = newton_logistic(np.asarray(d.X_train)[i], np.asarray(d.y_train)[i])
+        z = np.abs(w - np.asarray(d.coef_true)[i]) / se
+        assert np.all(z < MLE_Z_MAX), (i, w, np.asarray(d.coef_true)[i], z)
 
 
 @pytest.mark.parametrize("regime", ["xor", "circles"])
@@ -112,15 +125,15 @@ def test_quasi_is_a_rare_exposure_all_of_one_outcome_and_not_strictly_separable(
 
 
 def test_other_families_have_their_support():
-    p = make64("poisson", n_datasets=5, n_samples=200, n_features=3)
+    p = make64("poisson", **SHARED)
     y = np.asarray(p.y_train)
     assert np.all(y >= 0) and np.all(y == np.round(y))
-    g = make64("gamma", n_datasets=5, n_samples=200, n_features=3)
+    g = make64("gamma", **SHARED)
     assert np.all(np.asarray(g.y_train) > 0)
     # The gamma mean 1 / eta needs eta > 0 everywhere.
     eta = np.einsum("bnp,bp->bn", np.asarray(g.X_train), np.asarray(g.coef_true))
     assert np.all(eta > 0)
-    n = make64("gaussian", n_datasets=5, n_samples=2000, n_features=3)
+    n = make64("gaussian", **SHARED)  # 25,000 residuals
     resid = np.asarray(n.y_train) - np.einsum("bnp,bp->bn", np.asarray(n.X_train),
                                               np.asarray(n.coef_true))
     assert abs(resid.std() - 1.0) < 0.05
@@ -128,7 +141,7 @@ def test_other_families_have_their_support():
 
 @pytest.mark.parametrize("regime", datasets.SYNTHETIC_REGIMES)
 def test_same_key_same_arrays_bitwise(regime):
-    kw = dict(n_datasets=1000, n_samples=25, n_features=3)  # shapes shared with the test above
+    kw = SHARED  # shapes shared with the float64 half of the test below
     a, b = make64(regime, seed=7, **kw), make64(regime, seed=7, **kw)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
@@ -146,14 +159,14 @@ def test_shapes_dtypes_and_dataset_i_alone_equals_dataset_i_in_a_batch_of_1000(r
     assert batch.y_train.shape == batch.y_test.shape == (1000, 25)
     assert batch.coef_true.shape == (1000, 4) and batch.margin.shape == (1000,)
     assert all(leaf.dtype == dtype for leaf in batch)
-    np.testing.assert_array_equal(np.asarray(batch.X_train[..., 0]), 1.0)
-    np.testing.assert_array_equal(np.asarray(batch.X_test[..., 0]), 1.0)
+    np.testing.assert_array_equal(np.asarray(batch.X_train)[..., 0], 1.0)
+    np.testing.assert_array_equal(np.asarray(batch.X_test)[..., 0], 1.0)
     if regime in datasets.CLASSIFICATION_REGIMES:
         assert set(np.unique(np.asarray(batch.y_train))) <= {0.0, 1.0}
     # make_one runs the batch program on a batch of one; chunk [i, i + 1) of make() too.
     alone = datasets.make_one(regime, jax.random.fold_in(key, i), **kw)
     for field, b, a in zip(datasets.Datasets._fields, batch, alone):
-        np.testing.assert_array_equal(np.asarray(b[i]), np.asarray(a), err_msg=field)
+        np.testing.assert_array_equal(np.asarray(b)[i], np.asarray(a), err_msg=field)
 
 
 @pytest.mark.parametrize("regime", ["separable", "overlap"])
@@ -162,20 +175,21 @@ def test_a_chunk_equals_the_same_rows_of_the_whole_batch(regime):
     batch = datasets.make(regime, key, n_datasets=1000, **kw)
     chunk = datasets.make(regime, key, n_datasets=3, start=637, **kw)
     for field, b, c in zip(datasets.Datasets._fields, batch, chunk):
-        np.testing.assert_array_equal(np.asarray(b[637:640]), np.asarray(c), err_msg=field)
+        np.testing.assert_array_equal(np.asarray(b)[637:640], np.asarray(c), err_msg=field)
 
 
 def test_generation_inside_jit_with_a_traced_start():
+    # The sizes of the chunks of the test above, whose generator program serves `outside`.
     key = jax.random.key(5)
 
     @jax.jit
     def chunk(start):
-        keys = datasets.dataset_keys(key, start, 4)
-        return jax.vmap(lambda k: datasets.make_one("overlap", k, n_samples=20,
-                                                    n_features=2, dtype=jnp.float64))(keys)
+        keys = datasets.dataset_keys(key, start, 3)
+        return jax.vmap(lambda k: datasets.make_one("overlap", k, n_samples=25,
+                                                    n_features=3, dtype=jnp.float64))(keys)
 
     inside = chunk(8)
-    outside = make64("overlap", seed=5, n_datasets=4, start=8, n_samples=20, n_features=2)
+    outside = make64("overlap", seed=5, n_datasets=3, start=8, n_samples=25, n_features=3)
     np.testing.assert_allclose(np.asarray(inside.X_train), np.asarray(outside.X_train))
     np.testing.assert_array_equal(np.asarray(inside.y_train), np.asarray(outside.y_train))
 
@@ -241,7 +255,7 @@ def test_above_the_unrolled_width_dataset_i_alone_equals_dataset_i_in_a_batch(re
     batch = datasets.make(regime, key, n_datasets=200, **kw)
     alone = datasets.make_one(regime, jax.random.fold_in(key, i), **kw)
     for field, b, a in zip(datasets.Datasets._fields, batch, alone):
-        np.testing.assert_array_equal(np.asarray(b[i]), np.asarray(a), err_msg=field)
+        np.testing.assert_array_equal(np.asarray(b)[i], np.asarray(a), err_msg=field)
     if regime == "separable":
         distance = (2 * np.asarray(batch.y_train) - 1) * np.einsum(
             "bnp,bp->bn", np.asarray(batch.X_train), np.asarray(batch.coef_true))

@@ -16,8 +16,18 @@ from bench.presets import PRESETS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PRESET = PRESETS["smoke"]
-CASE = Case("glm", "overlap", "float64", n_datasets=50, n_samples=30, n_features=2, n_test=20)
-SEPARABLE = CASE._replace(regime="separable")
+#: Its held-out size is its training size, as `python -m bench run --n-samples` makes it.
+CASE = Case("glm", "overlap", "float64", n_datasets=50, n_samples=20, n_features=2, n_test=20)
+#: Data sets per chunk of every chunked run of CASE, in this process and in the processes the
+#: tests start: one compiled program, which the session's compilation cache serves to all of
+#: them. 50 = 3 x 16 + 2: the last chunk is padded.
+CHUNK = 16
+#: The sizes of the verdict tests' cases, each fitted in one chunk of VERDICT_CHUNK.
+VERDICT_SIZES = dict(n_datasets=24, n_samples=40, n_features=3, n_test=10)
+VERDICT_CHUNK = 24
+#: Fitted in chunks of VERDICT_CHUNK (40 = 24 + 16: the last is padded), so the benchmark
+#: path's GLM fit is the program of the verdict tests' GLM cases.
+SEPARABLE = Case("glm", "separable", "float64", **{**VERDICT_SIZES, "n_datasets": 40})
 
 
 def assert_stats_equal(a, b):
@@ -25,21 +35,26 @@ def assert_stats_equal(a, b):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=name)
 
 
-def test_chunked_equals_unchunked_bitwise():
+@pytest.fixture(scope="module")
+def chunked_run():
+    """CASE in chunks of CHUNK, in this process: the chunked side of the bitwise test, and
+    the one-process run that the sharded and the two-process runs must equal."""
+    return scale.run_scaled(CASE, PRESET, chunk_size=CHUNK)
+
+
+def test_chunked_equals_unchunked_bitwise(chunked_run):
     whole = scale.run_scaled(CASE, PRESET, chunk_size=CASE.n_datasets)
-    for chunk in (16,):  # 50 = 3 x 16 + 2: the last chunk is padded
-        chunked = scale.run_scaled(CASE, PRESET, chunk_size=chunk)
-        # Every statistic but the lane accounting (which is what chunking changes).
-        assert_stats_equal(whole.stats._replace(lane_iters=0),
-                           chunked.stats._replace(lane_iters=0))
-        assert chunked.record.n_chunks == -(-CASE.n_datasets // chunk)
+    # Every statistic but the lane accounting (which is what chunking changes).
+    assert_stats_equal(whole.stats._replace(lane_iters=0),
+                       chunked_run.stats._replace(lane_iters=0))
+    assert chunked_run.record.n_chunks == -(-CASE.n_datasets // CHUNK)
     assert int(whole.stats.n_fits) == CASE.n_datasets
 
 
 def test_scaled_run_agrees_with_the_benchmark_path():
     """Data generated inside the chunk program = bench.datasets.make, so the fits agree."""
-    scaled = scale.run_scaled(SEPARABLE, PRESET, chunk_size=16)
-    prepared = runner.prepare(SEPARABLE, PRESET, chunk_size=16)
+    scaled = scale.run_scaled(SEPARABLE, PRESET, chunk_size=VERDICT_CHUNK)
+    prepared = runner.prepare(SEPARABLE, PRESET, chunk_size=VERDICT_CHUNK)
     evaluation, merged = runner.evaluate(prepared, runner.run(prepared))
     for field in ("n_fits", "status_counts", "converged", "separated", "n_iter_hist",
                   "train_correct_hist", "test_correct_hist", "lane_iters", "verdict_counts",
@@ -62,8 +77,8 @@ def test_the_verdict_fields_count_the_linear_programs_verdicts(model, regime):
     from models.glm import Separation
 
     case = Case(model, regime, "float64" if model.startswith("glm") else "float32",
-                n_datasets=24, n_samples=40, n_features=3, n_test=10)
-    prepared = runner.prepare(case, PRESET, chunk_size=24)
+                **VERDICT_SIZES)
+    prepared = runner.prepare(case, PRESET, chunk_size=VERDICT_CHUNK)
     evaluation, merged = runner.evaluate(prepared, runner.run(prepared))
     record = stats.summarize_stats(merged)
     if regime == "poisson":
@@ -104,7 +119,7 @@ def test_the_chunk_program_compiles_once_per_case(monkeypatch):
         return call, size, compile_s
 
     monkeypatch.setattr(scale, "chunk_program", counting)
-    run = scale.run_scaled(CASE, PRESET, chunk_size=16)
+    run = scale.run_scaled(CASE, PRESET, chunk_size=CHUNK)
     assert len(programs) == 1
     assert run.record.n_chunks == 4
     assert len(calls) == 1 + 4  # the untimed first execution, then one call per chunk
@@ -127,16 +142,16 @@ def _run_child(code: str, env_extra: dict, timeout: int = 300):
     return out.stdout
 
 
-CHILD = """
+CHILD = f"""
 import json, sys, jax
 jax.config.update("jax_enable_x64", True)
 from bench import scale
 from bench.cases import Case
 from bench.presets import PRESETS
-case = Case("glm", "overlap", "float64", n_datasets=50, n_samples=30, n_features=2, n_test=20)
-run = scale.run_scaled(case, PRESETS["smoke"], chunk_size=12)
-print(json.dumps({"devices": len(jax.local_devices()), "processes": jax.process_count(),
-                  "stats": {k: v.tolist() for k, v in run.stats._asdict().items()}}))
+case = Case{tuple(CASE)!r}
+run = scale.run_scaled(case, PRESETS["smoke"], chunk_size={CHUNK})
+print(json.dumps({{"devices": len(jax.local_devices()), "processes": jax.process_count(),
+                  "stats": {{k: v.tolist() for k, v in run.stats._asdict().items()}}}}))
 """
 
 
@@ -146,8 +161,13 @@ def _stats_of(stdout: str):
 
 
 @pytest.fixture(scope="module")
-def single_process_run():
-    return _stats_of(_run_child(CHILD, {}))
+def single_process_run(chunked_run):
+    """What CHILD prints, for the run of this process: the same case, preset and chunks."""
+    import jax
+
+    return _stats_of(json.dumps({
+        "devices": len(jax.local_devices()), "processes": jax.process_count(),
+        "stats": {k: np.asarray(v).tolist() for k, v in chunked_run.stats._asdict().items()}}))
 
 
 def test_sharded_over_four_devices_equals_one_device(single_process_run):
@@ -156,7 +176,7 @@ def test_sharded_over_four_devices_equals_one_device(single_process_run):
     sharded, sharded_stats = _stats_of(_run_child(CHILD, {"XLA_FLAGS": flags}))
     assert single["devices"] == 1 and sharded["devices"] == 4
     for name in stats.ChunkStats._fields:
-        if name == "lane_iters":  # 12 rounds up to 12 on 4 devices: same chunks
+        if name == "lane_iters":  # 16 rounds up to 16 on 4 devices: same chunks
             continue
         np.testing.assert_array_equal(single_stats[name], sharded_stats[name], err_msg=name)
 
@@ -190,6 +210,8 @@ def test_two_processes_equal_one_process(single_process_run):
 
 
 def test_bench_run_cli_bounded_run(tmp_path):
+    # CASE's sizes and CHUNK (--n-samples sets the held-out size too): the chunk program is
+    # the one compiled for CASE in this process.
     out = tmp_path / "run.json"
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "glm",
