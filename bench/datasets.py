@@ -63,6 +63,15 @@ _GAMMA_SHAPE = 5.0
 #: Share of the rows of a ``quasi`` data set that carry its binary exposure.
 QUASI_EXPOSURE = 0.1
 
+#: Called outside a trace, :func:`make` draws a smaller batch as the first rows of a batch
+#: of this many (when that batch stays under :data:`SMALL_BATCH_BYTES`): data set ``i``
+#: depends only on its key, so the rows are the same, and every small batch of a regime and
+#: size shares one compiled program instead of compiling one per ``n_datasets``. Inside a
+#: trace (a program that is timed, say) it draws exactly ``n_datasets``.
+SMALL_BATCH = 8
+#: The most bytes a batch padded to :data:`SMALL_BATCH` data sets may hold.
+SMALL_BATCH_BYTES = 2**24
+
 
 class Datasets(NamedTuple):
     """A batch of data sets (or one, without the leading axis, from :func:`make_one`).
@@ -413,9 +422,33 @@ def make(
         regime, n_datasets=n_datasets, n_samples=n_samples, n_features=n_features,
         n_test=n_test, margin=margin, signal=signal, dtype=dtype, start=start,
     )
-    keys = dataset_keys(key, start, n_datasets)
-    return _make_batch(keys, regime, n_samples, n_features, n_test, float(margin),
-                       float(signal), dtype)
+    drawn = n_datasets if isinstance(key, jax.core.Tracer) else _drawn(
+        n_datasets, n_samples + n_test, n_features, dtype)
+    keys = dataset_keys(key, start, drawn)
+    batch = _make_batch(keys, regime, n_samples, n_features, n_test, float(margin),
+                        float(signal), dtype)
+    if drawn == n_datasets:
+        return batch
+    return jax.tree.map(lambda leaf: _first(leaf, n_datasets), batch)
+
+
+def _drawn(n_datasets: int, n_points: int, n_features: int, dtype) -> int:
+    """How many data sets :func:`make` draws for ``n_datasets`` (:data:`SMALL_BATCH`)."""
+    padded_bytes = SMALL_BATCH * n_points * (n_features + 2) * jnp.dtype(dtype).itemsize
+    if n_datasets >= SMALL_BATCH or padded_bytes > SMALL_BATCH_BYTES:
+        return n_datasets
+    return SMALL_BATCH
+
+
+def _first(leaf, n: int):
+    """The first ``n`` rows of ``leaf``, cut on the host where it is concrete.
+
+    A slice on the device would compile a program for each size, and so would
+    ``jnp.asarray`` putting the rows back (``jax.device_put`` does not).
+    """
+    if isinstance(leaf, jax.core.Tracer):  # a concrete key inside a trace
+        return leaf[:n]
+    return jax.device_put(np.asarray(leaf)[:n])
 
 
 def make_from_keys(

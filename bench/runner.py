@@ -17,6 +17,7 @@ The fit that is timed is exactly what a user writes: ``jax.jit(jax.vmap(models.X
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -205,18 +206,31 @@ def evaluate_one(model: Adapter, regime: str, result, data, verdict) -> FitOutco
 
     ``verdict`` is the linear program's verdict on the data set (:func:`lp_verdicts`).
     """
+    return _outcome(model, regime == "separable", result, data, verdict)
+
+
+def _outcome(model: Adapter, novikoff: bool | None, result, data, verdict) -> FitOutcome:
+    """:func:`evaluate_one`, told whether the data set has a Novikoff ratio.
+
+    ``novikoff`` None decides it in the program, from whether the data set has a realised
+    margin (only a separable one has: :class:`bench.datasets.Datasets`), so that one
+    program evaluates every regime.
+    """
     fields = model.evaluate(result, data)
     fields.setdefault("replay_stopped", jnp.zeros((), bool))
     fields.setdefault("replay_n_iter", jnp.zeros((), jnp.int32))
     history = _forward_fill(fields.pop("history"))[:: model.history_step]
-    if regime == "separable":
+    if novikoff is False:
+        ratio = jnp.asarray(jnp.nan, data.X_train.dtype)
+    else:
         # Novikoff (1962) for the intercept-augmented vectors: gamma is the margin of the
         # unit vector coef_true / ||coef_true|| and R the largest ||x_i||.
         radius = jnp.max(jnp.linalg.norm(data.X_train, axis=1))
         gamma = data.margin / jnp.linalg.norm(data.coef_true)
         ratio = fields["n_updates"] / (radius / gamma) ** 2
-    else:
-        ratio = jnp.asarray(jnp.nan, data.X_train.dtype)
+        if novikoff is None:
+            ratio = jnp.where(jnp.isnan(data.margin),
+                              jnp.asarray(jnp.nan, data.X_train.dtype), ratio)
     return FitOutcome(history=history, novikoff_ratio=ratio, lp_verdict=verdict, **fields)
 
 
@@ -224,7 +238,16 @@ def _verdicts(regime: str, X, y):
     """``[B]`` the verdict of :func:`models.glm.separation` on each data set (traceable)."""
     if not catalog.regime(regime).two_class:
         return jnp.full(y.shape[:1], Separation.NOT_CHECKED, jnp.int32)
+    return _separation_verdicts(X, y)
+
+
+def _separation_verdicts(X, y):
+    """``[B]`` the verdict of :func:`models.glm.separation` on two-class data (traceable)."""
     return jax.vmap(glm.separation)(X, y).verdict
+
+
+#: :func:`_separation_verdicts`, compiled once per shape and dtype whatever the regime.
+_decide_separation = jax.jit(_separation_verdicts)
 
 
 #: Verdicts already computed in this process, by the data they were computed on.
@@ -242,9 +265,11 @@ def lp_verdicts(case: Case, preset: Preset, data: datasets.Datasets) -> np.ndarr
            preset.seed)
     known = _VERDICTS.get(key)
     if known is None or known.size < case.n_datasets:
-        with interrupts_deferred("deciding the data sets' separation"):
-            known = np.asarray(jax.jit(_verdicts, static_argnums=0)(
-                case.regime, data.X_train, data.y_train))
+        if catalog.regime(case.regime).two_class:
+            with interrupts_deferred("deciding the data sets' separation"):
+                known = np.asarray(_decide_separation(data.X_train, data.y_train))
+        else:
+            known = np.full(data.y_train.shape[:1], Separation.NOT_CHECKED, np.int32)
         _VERDICTS[key] = known
     return known[:case.n_datasets]
 
@@ -259,13 +284,37 @@ def evaluate_chunk(model: Adapter, case: Case, result, data, n_valid, verdicts=N
     """
     if verdicts is None:
         verdicts = _verdicts(case.regime, data.X_train, data.y_train)
-    evaluation = jax.vmap(lambda r, d, v: evaluate_one(model, case.regime, r, d, v))(
+    return _evaluate_chunk(model, case.regime == "separable",
+                           catalog.regime(case.regime).labelled, case.n_samples, case.n_test,
+                           result, data, n_valid, verdicts)
+
+
+def _evaluate_chunk(model: Adapter, novikoff: bool | None, labelled: bool, n_samples: int,
+                    n_test: int, result, data, n_valid, verdicts):
+    """:func:`evaluate_chunk` given the verdicts and what it needs of the case.
+
+    ``novikoff`` is as in :func:`_outcome`.
+    """
+    evaluation = jax.vmap(lambda r, d, v: _outcome(model, novikoff, r, d, v))(
         result, data, verdicts)
     valid = jnp.arange(data.y_train.shape[0]) < n_valid
-    stats = reduce_chunk(evaluation, valid, max_iter=model.max_iter, n_samples=case.n_samples,
-                         n_test=case.n_test,
-                         binary=catalog.regime(case.regime).labelled)
+    stats = reduce_chunk(evaluation, valid, max_iter=model.max_iter, n_samples=n_samples,
+                         n_test=n_test, binary=labelled)
     return evaluation, stats
+
+
+@functools.cache
+def _chunk_evaluator(model: str, preset: Preset, labelled: bool, n_samples: int,
+                     n_test: int) -> Callable:
+    """The jitted evaluation of a chunk of ``model``'s fits, built once per setting.
+
+    The regimes of the same sizes and responses share it (the Novikoff ratio is decided in
+    the program), so that each shape and dtype is traced and compiled once per process,
+    not once per case. The evaluation is untimed.
+    """
+    fitted = adapter(model, preset)
+    return jax.jit(lambda result, data, n_valid, verdicts: _evaluate_chunk(
+        fitted, None, labelled, n_samples, n_test, result, data, n_valid, verdicts))
 
 
 def evaluate(prepared: Prepared, outputs: list):
@@ -274,9 +323,10 @@ def evaluate(prepared: Prepared, outputs: list):
     The statistics are reduced chunk by chunk, so ``lane_efficiency`` reflects the chunks
     that actually ran.
     """
-    model, case = prepared.model, prepared.case
-    one_chunk = jax.jit(lambda result, data, n_valid, verdicts: evaluate_chunk(
-        model, case, result, data, n_valid, verdicts))
+    case = prepared.case
+    one_chunk = _chunk_evaluator(case.model, prepared.preset,
+                                 catalog.regime(case.regime).labelled, case.n_samples,
+                                 case.n_test)
 
     with interrupts_deferred("evaluating the fits"):  # the first chunk compiles
         return _evaluate_chunks(prepared, one_chunk, outputs)
@@ -289,7 +339,8 @@ def _evaluate_chunks(prepared: Prepared, one_chunk: Callable, outputs: list):
     for (lo, hi), result in zip(_chunks(case.n_datasets, chunk), outputs):
         rows, size = slice(lo, hi), hi - lo
         data = _pad_rows(jax.tree.map(lambda leaf, rows=rows: leaf[rows], prepared.data), chunk)
-        chunk_verdicts = _pad_rows(jnp.asarray(verdicts[rows]), chunk)
+        # (jax.device_put: jnp.asarray would compile a program per size to copy them in)
+        chunk_verdicts = _pad_rows(jax.device_put(verdicts[rows]), chunk)
         ev, stats = one_chunk(result, data, size, chunk_verdicts)
         evaluations.append(jax.tree.map(lambda leaf, size=size: np.asarray(leaf)[:size], ev))
         stats = jax.tree.map(np.asarray, stats)
