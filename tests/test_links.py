@@ -1,4 +1,7 @@
-"""Identities of the links and families: inverse(link(mu)) == mu, deriv == grad(link)."""
+"""Identities of the links and families: inverse(link(mu)) == mu, deriv == grad(link).
+
+Each check runs as one jitted program: op by op, every operation would compile alone.
+"""
 
 import jax
 import jax.numpy as jnp
@@ -32,25 +35,29 @@ def test_every_link_has_a_grid():
 
 def test_inverse_of_link_is_identity(link):
     mu = jnp.asarray(MU_GRID[link.name])
-    np.testing.assert_allclose(link.inverse(link.link(mu)), mu, rtol=IDENTITY_RTOL)
+    np.testing.assert_allclose(jax.jit(lambda mu: link.inverse(link.link(mu)))(mu), mu,
+                               rtol=IDENTITY_RTOL)
 
 
 def test_deriv_is_grad_of_link(link):
     mu = jnp.asarray(MU_GRID[link.name])
-    np.testing.assert_allclose(link.deriv(mu), jax.vmap(jax.grad(link.link))(mu),
-                               rtol=GRAD_RTOL)
+    deriv, grad = jax.jit(lambda mu: (link.deriv(mu), jax.vmap(jax.grad(link.link))(mu)))(mu)
+    np.testing.assert_allclose(deriv, grad, rtol=GRAD_RTOL)
 
 
 def test_inverse_deriv_is_grad_of_inverse(link):
-    eta = link.link(jnp.asarray(MU_GRID[link.name]))
-    np.testing.assert_allclose(link.inverse_deriv(eta), jax.vmap(jax.grad(link.inverse))(eta),
-                               rtol=GRAD_RTOL)
+    @jax.jit
+    def both(mu):
+        eta = link.link(mu)
+        return link.inverse_deriv(eta), jax.vmap(jax.grad(link.inverse))(eta)
+
+    np.testing.assert_allclose(*both(jnp.asarray(MU_GRID[link.name])), rtol=GRAD_RTOL)
 
 
 def test_deriv_times_inverse_deriv_is_one(link):
     mu = jnp.asarray(MU_GRID[link.name])
-    np.testing.assert_allclose(link.deriv(mu) * link.inverse_deriv(link.link(mu)), 1.0,
-                               rtol=GRAD_RTOL)
+    product = jax.jit(lambda mu: link.deriv(mu) * link.inverse_deriv(link.link(mu)))(mu)
+    np.testing.assert_allclose(product, 1.0, rtol=GRAD_RTOL)
 
 
 @pytest.mark.parametrize("name", ["logit", "probit", "cloglog"])
@@ -59,10 +66,11 @@ def test_bounded_inverses_stay_inside_the_unit_interval(name, dtype):
     lk = glm.LINKS[name]
     eps = jnp.finfo(dtype).eps
     eta = jnp.asarray([-1e4, -50.0, -10.0, 0.0, 10.0, 50.0, 1e4], dtype)
-    mu, mu_eta = lk.inverse(eta), lk.inverse_deriv(eta)
+    mu, mu_eta = jax.jit(lambda eta: (lk.inverse(eta), lk.inverse_deriv(eta)))(eta)
     assert mu.dtype == dtype and mu_eta.dtype == dtype
-    assert jnp.all(mu >= eps) and jnp.all(mu <= 1 - eps)
-    assert jnp.all(mu_eta >= eps) and jnp.all(jnp.isfinite(mu_eta))
+    mu, mu_eta = np.asarray(mu), np.asarray(mu_eta)
+    assert np.all(mu >= eps) and np.all(mu <= 1 - eps)
+    assert np.all(mu_eta >= eps) and np.all(np.isfinite(mu_eta))
 
 
 def test_log_inverse_is_floored_at_eps():
@@ -86,9 +94,11 @@ def test_saturated_deviance_is_zero_and_positive_elsewhere(name, y):
     fam = glm.FAMILIES[name]
     y = jnp.asarray(y)
     w = jnp.asarray([1.0, 2.0, 0.5])
-    np.testing.assert_allclose(fam.deviance_residuals(y, y, w), 0.0, atol=1e-12)  # 0 log 0 = 0
     mu = jnp.full(y.shape, 0.5)
-    assert jnp.all(fam.deviance_residuals(y, mu, w) >= 0)
+    saturated, elsewhere = jax.jit(lambda y, mu, w: (fam.deviance_residuals(y, y, w),
+                                                     fam.deviance_residuals(y, mu, w)))(y, mu, w)
+    np.testing.assert_allclose(saturated, 0.0, atol=1e-12)  # 0 log 0 = 0
+    assert np.all(np.asarray(elsewhere) >= 0)
 
 
 @pytest.mark.parametrize("name", [n for n in sorted(glm.FAMILIES)
@@ -99,5 +109,6 @@ def test_binary_deviance_is_the_deviance_of_0_1_responses(name):
     y = jnp.asarray([0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
     mu = jnp.asarray([eps, eps, 1 - eps, 1 - eps, 0.3, 0.3, 0.0, 1.0])
     w = jnp.asarray([1.0, 2.0, 0.5, 1.0, 3.0, 1.0, 1.0, 1.0])
-    np.testing.assert_allclose(fam.binary_deviance(y, mu, w), fam.deviance_residuals(y, mu, w),
-                               rtol=1e-15, atol=0)
+    binary, general = jax.jit(lambda y, mu, w: (fam.binary_deviance(y, mu, w),
+                                                fam.deviance_residuals(y, mu, w)))(y, mu, w)
+    np.testing.assert_allclose(binary, general, rtol=1e-15, atol=0)

@@ -262,7 +262,8 @@ def test_shapes_are_checked_before_tracing():
 
 def test_fit_reports_not_checked_where_no_verdict_applies():
     rng = np.random.default_rng(0)
-    X = np.c_[np.ones(50), rng.normal(size=50)]
+    # Three columns: the ridge fit is then the binomial program of the first regression test.
+    X = np.c_[np.ones(50), rng.normal(size=(50, 2))]
     counts = rng.poisson(2.0, 50).astype(float)
     assert int(glm.fit(X, counts, "poisson").separation) == Separation.NOT_CHECKED
     y = (X[:, 1] > 0).astype(float)
