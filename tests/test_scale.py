@@ -172,8 +172,9 @@ def single_process_run(chunked_run):
 
 def test_sharded_over_four_devices_equals_one_device(single_process_run):
     single, single_stats = single_process_run
-    flags = "--xla_force_host_platform_device_count=4"
-    sharded, sharded_stats = _stats_of(_run_child(CHILD, {"XLA_FLAGS": flags}))
+    # Added to the session's flags, so that both runs compile alike (bench/suite/plugin.py).
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
+    sharded, sharded_stats = _stats_of(_run_child(CHILD, {"XLA_FLAGS": flags.strip()}))
     assert single["devices"] == 1 and sharded["devices"] == 4
     for name in stats.ChunkStats._fields:
         if name == "lane_iters":  # 16 rounds up to 16 on 4 devices: same chunks
