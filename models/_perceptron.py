@@ -189,7 +189,9 @@ def _fit_lanes(X, y, keys, *, max_epochs: int, lr: float, averaged: bool) -> Per
             w, mistakes, w_sum = carry
         else:
             w, mistakes = carry
-        mistake = s_i * jnp.sum(x_i * w, axis=0) <= 0
+        # Not "<= 0": a NaN margin (inf - inf once x.w overflows) is a mistake, never a
+        # correct prediction, so a lane cannot stop as converged on predictions it cannot make.
+        mistake = ~(s_i * jnp.sum(x_i * w, axis=0) > 0)
         w = w + jnp.where(mistake, step_size * s_i, zero)[None] * x_i
         mistakes = mistakes + mistake.astype(jnp.int32)
         if averaged:
