@@ -25,7 +25,7 @@ import pytest
 from _golden import recording_plots
 from matplotlib.colors import is_color_like
 
-from bench import baselines, cases, catalog, datasets
+from bench import baselines, cases, catalog, datasets, generators
 from bench.families import glm
 from bench.presets import PRESETS, Preset, get_preset
 from bench.quotes import Sentence
@@ -229,7 +229,7 @@ def regime_problems(regime: catalog.Regime) -> list[str]:
     """What a regime entry lacks."""
     problems = []
     own = regime.generator
-    if (regime.name not in datasets.GENERATORS if own is None
+    if (regime.name not in generators.GENERATORS if own is None
             else not callable(catalog.resolve(own))):
         problems.append("a generator")
     if regime.response not in catalog.RESPONSES:
@@ -286,7 +286,7 @@ def test_names_are_unique_and_generators_are_the_catalogs():
                   [f.name for f in catalog.figures()], [f.filename for f in catalog.figures()],
                   [r.name for r in catalog.regimes()]):
         assert len(names) == len(set(names)), names
-    assert set(datasets.GENERATORS) == {r.name for r in catalog.REGIMES}
+    assert set(generators.GENERATORS) == {r.name for r in catalog.REGIMES}
 
 
 @pytest.mark.parametrize("broken, lacking", [

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from bench import datasets
+from bench import datasets, generators
 
 #: LP-feasible fraction of overlap data sets allowed (issue: infeasible on >= 95%).
 OVERLAP_MAX_SEPARABLE_FRAC = 0.05
@@ -242,7 +242,7 @@ def _generator_text(regime, n_features):
 def test_the_generator_program_does_not_grow_with_n_features(regime):
     # Counted in the lowered program, not timed: the straight-line sum had one multiply and
     # one add per feature, so at n_features = 2000 it took 38-58 s and 2.4 GB to compile.
-    small = _generator_text(regime, datasets.UNROLL_FEATURES + 1)
+    small = _generator_text(regime, generators.UNROLL_FEATURES + 1)
     large = _generator_text(regime, 2000)
     assert large.count("\n") == small.count("\n")
     assert large.count("stablehlo.multiply") == small.count("stablehlo.multiply")
@@ -251,7 +251,7 @@ def test_the_generator_program_does_not_grow_with_n_features(regime):
 @pytest.mark.parametrize("regime", ["separable", "overlap", "gamma"])
 def test_above_the_unrolled_width_dataset_i_alone_equals_dataset_i_in_a_batch(regime):
     key, i = jax.random.key(11), 137
-    kw = dict(n_samples=25, n_features=datasets.UNROLL_FEATURES + 8, dtype=jnp.float64)
+    kw = dict(n_samples=25, n_features=generators.UNROLL_FEATURES + 8, dtype=jnp.float64)
     batch = datasets.make(regime, key, n_datasets=200, **kw)
     alone = datasets.make_one(regime, jax.random.fold_in(key, i), **kw)
     for field, b, a in zip(datasets.Datasets._fields, batch, alone):
