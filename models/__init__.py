@@ -13,17 +13,20 @@ turn on JAX's x64 mode: whoever needs float64 sets it.
 The per-data-set outcome codes are shared by all three: :class:`Status`. Under
 ``jax.vmap`` each fit's batching rule runs its data sets in groups (cache-sized on CPU,
 the whole batch elsewhere); :func:`cpu_group_size` says how many a group holds on CPU, and
-every ``fit`` takes ``group_size=`` to set it.
+every ``fit`` takes ``group_size=`` to set it. ``GLMNN_TRACE_PLATFORM=cpu``
+(:data:`TRACE_PLATFORM_VARIABLE`) traces only the CPU branches, for a process that runs
+only on CPU.
 """
 
 from . import glm as glm
 from . import mlp as mlp
 from . import perceptron as perceptron
+from ._batching import TRACE_PLATFORM_VARIABLE as TRACE_PLATFORM_VARIABLE
 from ._batching import cpu_group_size as cpu_group_size
 from ._status import STATUS_NAMES as STATUS_NAMES
 from ._status import Status as Status
 from ._status import status_counts as status_counts
 from ._status import status_name as status_name
 
-__all__ = ["glm", "mlp", "perceptron", "cpu_group_size", "Status", "STATUS_NAMES",
-           "status_counts", "status_name"]
+__all__ = ["glm", "mlp", "perceptron", "cpu_group_size", "TRACE_PLATFORM_VARIABLE", "Status",
+           "STATUS_NAMES", "status_counts", "status_name"]

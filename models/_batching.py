@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 from collections.abc import Callable
 
 import jax
@@ -230,21 +231,31 @@ def run_in_groups(batch_fn: Callable, args: tuple, *, lane_bytes: int,
 def on_platform(args: tuple, *, cpu: Callable, default: Callable):
     """``cpu(*args)`` on CPU and ``default(*args)`` elsewhere: ``lax.platform_dependent``.
 
-    Inside :func:`forced_platform` the choice is made at trace time instead, for the
-    forced platform, so that a test on CPU runs the branch another platform would take.
+    Inside :func:`forced_platform`, or with :data:`TRACE_PLATFORM_VARIABLE` set, the choice
+    is made at trace time instead, for that platform: a test on CPU can run the branch
+    another platform would take, and a process that only ever runs on CPU need not trace
+    the other branch (about 2 s of Python for each new shape of a GLM fit).
     """
-    if _FORCED_PLATFORM:
-        return (cpu if _FORCED_PLATFORM[-1] == "cpu" else default)(*args)
-    return lax.platform_dependent(*args, cpu=cpu, default=default)
+    platform = (_FORCED_PLATFORM[-1] if _FORCED_PLATFORM
+                else os.environ.get(TRACE_PLATFORM_VARIABLE) or None)
+    if platform is None:
+        return lax.platform_dependent(*args, cpu=cpu, default=default)
+    return (cpu if platform == "cpu" else default)(*args)
 
 
-#: The platform whose grouping :func:`run_in_groups` traces, when :func:`forced_platform`
-#: is active (a stack, innermost last); empty for ``lax.platform_dependent``'s choice.
-_FORCED_PLATFORM: list[str] = []
+#: The platform whose branch :func:`on_platform` traces, when :func:`forced_platform` is
+#: active (a stack, innermost last; None for ``lax.platform_dependent``'s choice).
+_FORCED_PLATFORM: list[str | None] = []
+
+#: ``GLMNN_TRACE_PLATFORM=cpu`` traces only the CPU branch of every platform choice (an
+#: untimed ``pytest`` sets it for its processes). Read when a fit is traced, so set it
+#: before the first; a program traced so must then run on that platform, and
+#: ``jax.export`` for another platform needs it unset (or ``forced_platform(None)``).
+TRACE_PLATFORM_VARIABLE = "GLMNN_TRACE_PLATFORM"
 
 
 @contextlib.contextmanager
-def forced_platform(platform: str):
+def forced_platform(platform: str | None):
     """Trace every vmapped fit with ``platform``'s grouping, whatever runs it.
 
     For tests: ``with forced_platform("gpu"):`` runs the branch that a GPU would take
@@ -253,7 +264,9 @@ def forced_platform(platform: str):
     exit, since the choice is made at trace time and is not part of any cache key.
 
     Args:
-        platform: ``"cpu"`` for the CPU branch; any other name for the default branch.
+        platform: ``"cpu"`` for the CPU branch; any other name for the default branch;
+            None for ``lax.platform_dependent``'s choice, even with
+            :data:`TRACE_PLATFORM_VARIABLE` set.
     """
     jax.clear_caches()
     _FORCED_PLATFORM.append(platform)

@@ -90,8 +90,9 @@ def small_cpu_groups(monkeypatch):
 def test_cpu_groups_equal_the_forced_device_branch(name, regime, dtype, small_cpu_groups):
     # Plain vmap on CPU: lax.platform_dependent's CPU branch, groups of 3 or 4 lanes (the
     # last overlapping the one before). The branch a GPU takes, forced: one group of 13.
-    traced = jax.make_jaxpr(jax.vmap(functools.partial(FITS[name], g=None)))(
-        *_data(regime, dtype))
+    with _batching.forced_platform(None):  # both branches, as a user's process traces them
+        traced = jax.make_jaxpr(jax.vmap(functools.partial(FITS[name], g=None)))(
+            *_data(regime, dtype))
     assert "platform_index" in str(traced)  # the two branches group differently
     grouped = _run(name, regime, dtype, None)
     with _batching.forced_platform("gpu"):

@@ -213,6 +213,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not mode.timed:
         _share_compilations(config)
         _compile_quickly()
+        _trace_for_the_cpu_alone()
 
 
 def _share_compilations(config: pytest.Config) -> None:
@@ -250,13 +251,33 @@ def _compile_quickly() -> None:
     The tests compile hundreds of programs and run each a few times, so most of their time
     is XLA's CPU backend optimising code; without its costly passes the default ``pytest``
     takes about a quarter less CPU time. Results stay IEEE arithmetic (XLA does no
-    fast-math by default either way), and a timed run, whose numbers are published, keeps
-    XLA's defaults. Flags the user set in ``XLA_FLAGS`` are kept, and win.
+    fast-math by default either way), though without fused multiply-adds a last bit may
+    differ, and an overflowing ``a * b + c`` is inf - inf rather than inf. A timed run,
+    whose numbers are published, keeps XLA's defaults. Flags the user set in ``XLA_FLAGS``
+    are kept, and win.
     """
     given = os.environ.get("XLA_FLAGS", "")
     added = [flag for flag in QUICK_COMPILE_FLAGS if flag.split("=")[0] not in given]
     if added:
         os.environ["XLA_FLAGS"] = " ".join([*added, given]).strip()
+
+
+def _trace_for_the_cpu_alone() -> None:
+    """Where JAX runs on the CPU, an untimed run traces each fit's CPU branch alone.
+
+    A fit chooses its CPU or other-platform code with ``lax.platform_dependent``, which
+    traces both; for a GLM the other branch is about 2 s of Python per new shape, and the
+    tests trace hundreds of shapes (``models.TRACE_PLATFORM_VARIABLE``). The compiled
+    program is the same, since lowering for the CPU drops the other branch. The tests that
+    run or export the other branch force it (``forced_platform``). A user's own setting
+    is kept; a run on an accelerator traces both, as users' programs do.
+    """
+    import jax
+
+    from models import TRACE_PLATFORM_VARIABLE
+
+    if TRACE_PLATFORM_VARIABLE not in os.environ and jax.default_backend() == "cpu":
+        os.environ[TRACE_PLATFORM_VARIABLE] = "cpu"
 
 
 def pytest_ignore_collect(collection_path: pathlib.Path, config: pytest.Config) -> bool | None:
