@@ -83,8 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--preset", choices=tuple(PRESETS), default=None,
                      help="sizes and iteration budgets (default: quick)")
     run.add_argument("--from", dest="from_json", type=pathlib.Path, metavar="PATH", default=None,
-                     help="rerun exactly the matrix of a published run's benchmark.json or "
-                          "record.json (its preset, seed, cases, sizes and chunk sizes)")
+                     help="rerun exactly the matrix of a published run's benchmark.json(.gz) or "
+                          "record.json(.gz) (its preset, seed, cases, sizes and chunk sizes)")
     run.add_argument("--model", action="append", choices=models,
                      help="only this model (repeatable; default: all)")
     run.add_argument("--regime", action="append", choices=run_regimes(),
@@ -126,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("json", type=pathlib.Path,
                          help="the run: pytest-benchmark's JSON or python -m bench run's record")
     publish.add_argument("--results-dir", type=pathlib.Path, metavar="DIR", default=results,
+                         help=f"the folder of run folders (default: {results})")
+
+    reindex = sub.add_parser("reindex", help="recompute each published run's headline "
+                             "ratios from its JSON, then the index and history plot")
+    reindex.add_argument("--results-dir", type=pathlib.Path, metavar="DIR", default=results,
                          help=f"the folder of run folders (default: {results})")
 
     compare = sub.add_parser("compare", help="per-case speed ratios between two runs")
@@ -325,6 +330,18 @@ def _publish(json_path: pathlib.Path, results_dir: pathlib.Path) -> int:
     return 0
 
 
+def _reindex(results_dir: pathlib.Path) -> int:
+    from bench.report import reindex
+
+    if not results_dir.is_dir():
+        raise CommandError(f"{results_dir} is not a folder of published runs; pass "
+                           "--results-dir DIR")
+    rewritten = reindex(results_dir)
+    print(f"recomputed the headlines of {len(rewritten)} runs; wrote "
+          f"{results_dir / 'README.md'}")
+    return 0
+
+
 def _command_compare(args) -> int:
     from bench.report import compare
 
@@ -350,6 +367,8 @@ def main(argv=None) -> int:
         interrupts.started()  # no JAX to import
         if args.command == "publish":
             return _publish(args.json, args.results_dir)
+        if args.command == "reindex":
+            return _reindex(args.results_dir)
         return _command_compare(args)
     except BrokenPipeError:  # e.g. `python -m bench compare A B | head`
         sys.stderr.close()

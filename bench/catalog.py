@@ -306,6 +306,8 @@ class Peer(NamedTuple):
             its default, in words.
         flag: what its convergence flag covers (``"one per data set"`` or ``"one for the
             whole batch"``).
+        headline: the regime whose ratio the results index follows across runs
+            (:mod:`bench.report.history`), or None.
     """
 
     name: str
@@ -316,6 +318,7 @@ class Peer(NamedTuple):
     batching: str
     tolerance: str
     flag: str
+    headline: str | None = None
 
 
 PEERS: tuple[Peer, ...] = (
@@ -327,7 +330,7 @@ PEERS: tuple[Peer, ...] = (
     Peer("glmax", "glmax IRLSFitter", "glmax", "glm", ("separable", "overlap"),
          "jax.vmap over data sets",
          "absolute change of the negative log-likelihood < 1e-8 (default 1e-3), at most 25 "
-         "iterations", "one per data set"),
+         "iterations", "one per data set", headline="overlap"),
 )
 
 

@@ -17,6 +17,7 @@ written by older versions stay readable.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import os
 import pathlib
@@ -24,12 +25,12 @@ import types
 import typing
 from dataclasses import dataclass, field
 
-from bench.temporaries import TMP_PREFIX, remove_stale, temporary_name
+from bench.temporaries import TMP_PREFIX, remove_stale, write_atomically
 
 __all__ = ["CaseRecord", "RunRecord", "RecordError", "FORMAT", "KINDS", "read_run",
-           "load_json", "case_from_json", "case_to_json", "run_to_json", "write_run",
-           "write_atomically", "case_fields", "incomplete_reason", "TMP_PREFIX", "PEER",
-           "BOUNDARY", "TRAJECTORY", "FIGURE"]
+           "load_json", "read_text_maybe_gzipped", "case_from_json", "case_to_json",
+           "run_to_json", "write_run", "write_atomically", "case_fields", "incomplete_reason",
+           "TMP_PREFIX", "PEER", "BOUNDARY", "TRAJECTORY", "FIGURE"]
 
 #: The ``format`` of the record that ``python -m bench run`` writes.
 FORMAT = "glmnn-bench run record"
@@ -297,16 +298,24 @@ def _mapping(data, key: str, where: str) -> dict:
     return value
 
 
+def read_text_maybe_gzipped(path: pathlib.Path) -> str:
+    """A UTF-8 file's text; a ``*.gz`` file is decompressed (a published run's JSON is)."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            return handle.read()
+    return path.read_text(encoding="utf-8")
+
+
 def load_json(path: str | os.PathLike):
-    """Parse a JSON file, with one-line errors that say what to do."""
+    """Parse a JSON file (``*.gz``: gzipped), with one-line errors that say what to do."""
     path = pathlib.Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_maybe_gzipped(path)
     except FileNotFoundError:
         raise RecordError(f"{path}: no such file; {_HOW_TO_GET_A_RUN}.") from None
     except IsADirectoryError:
         raise RecordError(f"{path} is a folder; pass the run's JSON file inside it.") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, EOFError) as error:  # gzip.BadGzipFile: OSError
         raise RecordError(f"{path}: cannot be read ({error}); {_HOW_TO_GET_A_RUN}.") from None
     try:
         return json.loads(text)
@@ -420,25 +429,6 @@ def run_to_json(run: RunRecord) -> dict:
         "note": "python -m bench run times data generation with each chunk",
         "cases": [case_to_json(case) for case in run.cases],
     }
-
-
-def write_atomically(path: pathlib.Path, text: str, *, exclusive: bool = False) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: all or nothing.
-
-    With ``exclusive``, an existing ``path`` is never replaced (:class:`FileExistsError`).
-    """
-    path = pathlib.Path(path)
-    temporary = path.with_name(temporary_name(path.name))
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        if exclusive:
-            os.link(temporary, path)  # fails if path exists
-            temporary.unlink()
-        else:
-            os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def write_run(path: str | os.PathLike, run: RunRecord, *, exclusive: bool = False) -> None:

@@ -20,7 +20,7 @@ import shutil
 import socket
 import time
 
-__all__ = ["TMP_PREFIX", "host_id", "temporary_name", "remove_stale"]
+__all__ = ["TMP_PREFIX", "host_id", "temporary_name", "remove_stale", "write_atomically"]
 
 #: Prefix of the temporary files and folders that are renamed into place.
 TMP_PREFIX = ".tmp-"
@@ -78,3 +78,22 @@ def remove_stale(folder: str | os.PathLike) -> list[pathlib.Path]:
         if not os.path.lexists(path):
             removed.append(path)
     return removed
+
+
+def write_atomically(path: pathlib.Path, text: str, *, exclusive: bool = False) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: all or nothing.
+
+    With ``exclusive``, an existing ``path`` is never replaced (:class:`FileExistsError`).
+    """
+    path = pathlib.Path(path)
+    temporary = path.with_name(temporary_name(path.name))
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        if exclusive:
+            os.link(temporary, path)  # fails if path exists
+            temporary.unlink()
+        else:
+            os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -22,6 +22,7 @@ import types
 
 import numpy as np
 import pytest
+from _children import harness_environment
 from _golden import recording_plots
 from matplotlib.colors import is_color_like
 
@@ -169,6 +170,8 @@ def pairing_problems(pairing: catalog.Pairing) -> list[str]:
         return [f"a known library and model ({error})"]
     if not pairing.regimes or not set(pairing.regimes) <= set(entry.regimes):
         return [f"regimes of its model ({pairing.regimes})"]
+    if pairing.headline is not None and pairing.headline not in pairing.regimes:
+        return [f"a headline among its regimes ({pairing.headline})"]
     return []
 
 
@@ -304,6 +307,9 @@ def test_the_walk_fails_on_an_entry_that_lacks_a_piece(broken, lacking):
 
 
 def test_the_walk_fails_on_a_pairing_figure_or_regime_that_lacks_a_piece():
+    assert pairing_problems(catalog.Pairing("sklearn_mlp", "mlp8", ("xor",),
+                                            headline="circles")) == [
+        "a headline among its regimes (circles)"]
     assert pairing_problems(catalog.Pairing("weka", "mlp8", ("xor",)))[0].startswith(
         "a known library")
     assert pairing_problems(catalog.Pairing("sklearn_mlp", "mlp8", ("poisson",))) == [
@@ -482,8 +488,8 @@ def extended_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("extension")
     (tmp / "add_extension.py").write_text(EXTENSION)
     (tmp / "watch_writes.py").write_text(WATCH_WRITES)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT)]),
-           "GLMNN_WRITES_LOG": str(tmp / "writes.json")}
+    env = harness_environment(PYTHONPATH=os.pathsep.join([str(tmp), str(ROOT)]),
+                              GLMNN_WRITES_LOG=str(tmp / "writes.json"))
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "watch_writes", "-p", "add_extension",
          "-p", "no:cacheprovider", "-q", "--benchmark", "--bench-preset", "smoke",

@@ -53,9 +53,10 @@ def no_compute(monkeypatch):
 @pytest.fixture
 def no_plots(monkeypatch):
     """Skip drawing (slow, and beside the point here)."""
-    from bench.report import plots
+    from bench.report import folders, plots
 
     monkeypatch.setattr(plots, "write_plots", lambda cases, folder: [])
+    monkeypatch.setattr(folders, "plot_history", lambda entries, path: False)
 
 
 @pytest.fixture
@@ -325,7 +326,7 @@ def test_a_publish_whose_last_step_fails_moves_its_folder_back(tmp_path, monkeyp
 def test_json_never_replaces_a_published_run_or_a_file_that_is_not_a_record(
         tmp_path, capsys, no_compute, no_plots):
     folder = publish(fixture_with(tmp_path, "run.json"), tmp_path / "results")
-    published = folder / "benchmark.json"
+    published = folder / "benchmark.json.gz"
     kept = published.read_bytes()
     status, _, err = run_cli(capsys, "run", "--preset", "smoke", "--json", str(published))
     assert status == 2 and no_compute == [] and published.read_bytes() == kept
@@ -358,9 +359,10 @@ def cli_records_folder() -> pathlib.Path:
 
 def test_republishing_a_published_json_keeps_its_host_id(tmp_path, no_plots):
     first = publish(fixture_with(tmp_path, "run.json"), tmp_path / "results")
-    again = publish(first / "benchmark.json", tmp_path / "elsewhere")
+    again = publish(first / "benchmark.json.gz", tmp_path / "elsewhere")
     assert again.name == first.name  # <date>-<device>-<the same host id>
-    assert (again / "benchmark.json").read_bytes() == (first / "benchmark.json").read_bytes()
+    assert ((again / "benchmark.json.gz").read_bytes()
+            == (first / "benchmark.json.gz").read_bytes())
     assert json.loads((again / "run.json").read_text())["host_id"] == first.name[-8:]
 
 
@@ -369,7 +371,7 @@ def test_the_same_run_is_published_once(tmp_path, capsys, no_plots):
     source = fixture_with(tmp_path, "run.json")
     first = publish(source, root)
     index = (root / "README.md").read_bytes()
-    for again in (source, first / "benchmark.json"):
+    for again in (source, first / "benchmark.json.gz"):
         with pytest.raises(AlreadyPublished) as raised:
             publish(again, root)
         assert raised.value.folder == first

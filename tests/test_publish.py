@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import gzip
 import hashlib
 import json
 import pathlib
@@ -16,6 +17,7 @@ import pytest
 from bench.record import RecordError, read_run
 from bench.report import PublishError, publish, reading_sentences
 from bench.report import publishing as publish_module
+from bench.report.history import headline_text
 
 FIXTURE = pathlib.Path(__file__).parent / "data" / "smoke-run.json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -82,9 +84,10 @@ def _rerun(tmp_path: pathlib.Path, number: int) -> pathlib.Path:
 @pytest.fixture
 def no_plots(monkeypatch):
     """Skip drawing (the slow part) in tests about something else; plots are tested once."""
-    from bench.report import plots
+    from bench.report import folders, plots
 
     monkeypatch.setattr(plots, "write_plots", lambda cases, folder: [])
+    monkeypatch.setattr(folders, "plot_history", lambda entries, path: False)
 
 
 @pytest.fixture(scope="module")
@@ -104,13 +107,14 @@ def readme(published) -> str:
 def test_run_folder_name_and_files(published):
     host = hashlib.sha256(b"vm").hexdigest()[:8]
     assert published.name == f"2026-12-01-cpu-{host}"
-    for name in ("README.md", "summary.csv", "benchmark.json", "run.json", *PLOTS):
+    for name in ("README.md", "summary.csv", "benchmark.json.gz", "run.json", *PLOTS):
         assert (published / name).is_file(), name
     assert not list(published.parent.glob(".tmp-*"))
 
 
 def test_benchmark_json_is_the_run_without_the_host_name(published):
-    original, copied = _load_fixture(), json.loads((published / "benchmark.json").read_text())
+    copied = json.loads(gzip.decompress((published / "benchmark.json.gz").read_bytes()))
+    original = _load_fixture()
     assert copied["machine_info"]["node"] != original["machine_info"]["node"]
     copied["machine_info"]["node"] = original["machine_info"]["node"]
     assert copied == original
@@ -330,16 +334,22 @@ def test_index_lists_every_run(run_json, tmp_path, no_plots):
     second = publish(_write_json(tmp_path / "gpu.json", gpu_run), root)
     assert second.name.startswith("2026-12-02-nvidia-h200-")
     index = (root / "README.md").read_text()
-    rows = [line for line in index.splitlines() if line.startswith("| [")]
-    assert len(rows) == 2
-    cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
-    assert cells[0][:4] == [f"[{first.name}]({first.name}/README.md)", "2026-12-01", "cpu",
-                            "smoke"]
-    assert cells[0][4] == "dd071e591dc4"  # a clean commit: no "(dirty)"
-    assert cells[1][:4] == [f"[{second.name}]({second.name}/README.md)", "2026-12-02",
-                            "NVIDIA H200", "smoke"]
-    assert cells[1][4] == "abcdef012345"
-    assert cells[0][5] == "39 fit, 3 scaling, 10 baseline"
+    # One table per machine and device, the group with the latest run first.
+    gpu_table = _markdown_table(index, f"## NVIDIA H200 on host {second.name.split('-')[-1]}")
+    cpu_table = _markdown_table(index, f"## cpu on host {first.name.split('-')[-1]}")
+    assert index.index("## NVIDIA H200") < index.index("## cpu")
+    assert gpu_table[0][:6] == ["run", "date", "preset", "commit", "cases", "timed"]
+    assert len(gpu_table) == len(cpu_table) == 2
+    cells, gpu_cells = cpu_table[1], gpu_table[1]
+    assert cells[:3] == [f"[{first.name}]({first.name}/README.md)", "2026-12-01", "smoke"]
+    assert cells[3] == "dd071e591dc4"  # a clean commit: no "(dirty)"
+    assert gpu_cells[:4] == [f"[{second.name}]({second.name}/README.md)", "2026-12-02",
+                             "smoke", "abcdef012345"]
+    assert cells[4] == "39 fit, 3 scaling, 10 baseline"
+    # The headline ratios, as each run.json holds them (tests/test_history.py checks those).
+    meta = json.loads((first / "run.json").read_text())
+    for entry in meta["headlines"]:
+        assert cells[cpu_table[0].index(entry["name"])] == headline_text(entry)
     assert not list(root.glob(".tmp-*"))
 
     shutil.rmtree(first)  # the index is regenerated from the folders themselves
@@ -423,8 +433,9 @@ def test_the_index_sorts_run_folders_by_their_numbers(run_json, tmp_path, no_plo
     folders = [publish(_rerun(tmp_path, n), root) for n in range(11)]  # base, -2 .. -11
     index = (root / "README.md").read_text()
     listed = re.findall(r"^\| \[([^\]]+)\]", index, flags=re.MULTILINE)
-    assert listed == [f.name for f in folders]
-    assert listed[1].endswith("-2") and listed[-1].endswith("-11")
+    # Newest first; runs of the same moment by their numbers, the highest first.
+    assert listed == [f.name for f in reversed(folders)]
+    assert listed[0].endswith("-11") and listed[-2].endswith("-2")
 
 
 def test_a_results_dir_that_is_a_file_is_said_so(run_json, tmp_path):
@@ -484,3 +495,22 @@ def test_staging_left_by_a_killed_publisher_is_removed_by_the_next(run_json, tmp
     assert sorted(p.name for p in root.iterdir()) == sorted(
         [alive.name, elsewhere.name, folder.name, "README.md"])
     os.rmdir(alive)
+
+
+def test_a_run_published_before_its_json_was_gzipped_is_still_found(run_json, tmp_path,
+                                                                    no_plots):
+    root = tmp_path / "results"
+    folder = publish(run_json, root)
+    packed = folder / "benchmark.json.gz"
+    (folder / "benchmark.json").write_bytes(gzip.decompress(packed.read_bytes()))
+    packed.unlink()  # as the runs published until then hold it
+    with pytest.raises(publish_module.AlreadyPublished) as raised:
+        publish(run_json, root)
+    assert raised.value.folder == folder
+    assert read_run(folder / "benchmark.json").cases
+
+
+def test_plots_are_palette_pngs(published):
+    # 256 colours (IHDR colour type 3) rather than matplotlib's RGBA: a third of the bytes.
+    for name in PLOTS:
+        assert (published / name).read_bytes()[25] == 3, name

@@ -186,11 +186,14 @@ class Pairing(NamedTuple):
         library: a key of a ``LIBRARIES`` (:func:`bench.catalog.libraries`).
         model: the model whose data sets, settings and budget it fits with.
         regimes: the regimes it is timed on.
+        headline: the regime whose ratio the results index follows across runs
+            (:mod:`bench.report.history`), or None.
     """
 
     library: str
     model: str
     regimes: tuple[str, ...]
+    headline: str | None = None
 
 
 class Figure(NamedTuple):

@@ -219,7 +219,7 @@ MODELS = (
 _SEPARATED = ("overlap", "separable", "quasi")
 
 PAIRINGS = (
-    Pairing("statsmodels_glm", "glm", _SEPARATED),
+    Pairing("statsmodels_glm", "glm", _SEPARATED, headline="overlap"),
     Pairing("sklearn_logistic", "glm", _SEPARATED),
     Pairing("statsmodels_glm", "glm_poisson", ("poisson",)),
     Pairing("statsmodels_glm", "glm_gamma", ("gamma",)),

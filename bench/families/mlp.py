@@ -148,7 +148,7 @@ MODELS = (
           scaling=("xor", "float32"), figures=("boundaries",)),
 )
 
-PAIRINGS = (Pairing("sklearn_mlp", "mlp8", ("xor", "circles")),)
+PAIRINGS = (Pairing("sklearn_mlp", "mlp8", ("xor", "circles"), headline="xor"),)
 
 
 # ----------------------------------------------------------------------- sentences

@@ -92,7 +92,8 @@ MODELS = (
           figures=("boundaries",)),
 )
 
-PAIRINGS = (Pairing("sklearn_perceptron", "perceptron", ("separable", "overlap")),)
+PAIRINGS = (Pairing("sklearn_perceptron", "perceptron", ("separable", "overlap"),
+                    headline="separable"),)
 
 
 # ----------------------------------------------------------------------- sentences

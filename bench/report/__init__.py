@@ -24,8 +24,9 @@ from bench.report.folders import write_index as write_index
 from bench.report.publishing import AlreadyPublished as AlreadyPublished
 from bench.report.publishing import NothingToPublish as NothingToPublish
 from bench.report.publishing import publish as publish
+from bench.report.publishing import reindex as reindex
 from bench.report.sentences import reading_sentences as reading_sentences
 from bench.report.summary import summary_rows as summary_rows
 
-__all__ = ["publish", "compare", "reading_sentences", "summary_rows", "run_metadata",
+__all__ = ["publish", "reindex", "compare", "reading_sentences", "summary_rows", "run_metadata",
            "write_index", "RecordError", "PublishError", "NothingToPublish", "AlreadyPublished"]

@@ -24,6 +24,7 @@ import pathlib
 from bench import catalog
 from bench.record import BOUNDARY, TRAJECTORY, CaseRecord
 from bench.report.matching import model_order, regime_order
+from bench.report.plots import save_png
 
 __all__ = ["line_endpoints", "plot_boundaries", "plot_coef_norms", "canvas"]
 
@@ -109,7 +110,7 @@ def plot_boundaries(cases: list[CaseRecord], path: pathlib.Path):
         axes[-1][j].set_xlabel("x1", fontsize=8)
     figure.suptitle("Decision boundaries fitted in this run: perceptron and GLM lines, "
                     "MLP p = 0.5 contours", fontsize=11)
-    figure.savefig(path, dpi=_DPI)
+    save_png(figure, path, dpi=_DPI)
     return ("Decision boundaries",
             "One data set with two features per regime (rows), fitted in this run by each "
             "model (columns) with the same code as the benchmark rows. Black: the "
@@ -162,7 +163,7 @@ def plot_coef_norms(cases: list[CaseRecord], path: pathlib.Path):
                  f"{rows[0].dtype})", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
-    figure.savefig(path, dpi=_DPI)
+    save_png(figure, path, dpi=_DPI)
     return ("Coefficient norm on separable data: IRLS against Firth",
             "The norm of the coefficients after k iterations (each point is the fit run "
             "with `max_iter = k`, which stops after exactly its first k iterations), median "

@@ -24,15 +24,26 @@ import pathlib
 import re
 from collections.abc import Iterable
 
-from bench.record import RecordError, RunRecord, write_atomically
-from bench.report.readme import README, RUN_JSON
+from bench.intervals import LEVEL
+from bench.record import RecordError, RunRecord, read_text_maybe_gzipped
+from bench.report.history import (
+    HISTORY_PNG,
+    group_key,
+    headline_specs,
+    headline_text,
+    headlines,
+    plot_history,
+)
+from bench.report.plots import PlotsUnavailable
+from bench.report.readme import LEGACY_SOURCE_SUFFIX, README, RUN_JSON
 from bench.report.tables import markdown_table
-from bench.temporaries import host_id, remove_stale, temporary_name
+from bench.temporaries import host_id, remove_stale, temporary_name, write_atomically
 
 __all__ = ["PublishError", "device_slug", "host_id", "node_host_id", "redacted_node",
            "run_metadata", "default_folder_name", "check_run_name", "make_staging_folder",
            "place_run_folder", "write_index_draft", "install_index", "find_published",
-           "published_run_folder", "render_index", "write_index"]
+           "published_run_folder", "published_runs", "render_index", "write_index",
+           "RUNS_OF_RECORD"]
 
 #: What a published run's ``machine_info.node`` (its host name) is replaced by, with its id.
 REDACTED = "redacted-"
@@ -92,7 +103,8 @@ def run_metadata(run: RunRecord) -> dict:
     Returns:
         ``date`` (YYYY-MM-DD), ``datetime``, ``device_kind``, ``device`` (slug),
         ``device_count``, ``backend``, ``host_id``, ``preset``, ``command``, ``timed``,
-        ``commit`` ``{id, dirty}`` and ``case_counts`` ``{kind: count}``.
+        ``commit`` ``{id, dirty}``, ``case_counts`` ``{kind: count}`` and ``headlines``
+        (:func:`bench.report.history.headlines`).
     """
     cases, machine = run.cases, run.machine_info.get("glmnn") or {}
     commit = machine.get("git_commit") or run.commit_info or {}
@@ -114,6 +126,7 @@ def run_metadata(run: RunRecord) -> dict:
         "timed": bool(timed),
         "commit": {"id": commit.get("id"), "dirty": commit.get("dirty")},
         "case_counts": _case_counts(cases),
+        "headlines": headlines(cases),
     }
 
 
@@ -206,16 +219,22 @@ def find_published(root: pathlib.Path, file_name: str, text: str) -> pathlib.Pat
     """The run folder under ``root`` whose ``file_name`` holds exactly ``text``, or None.
 
     ``text`` is a run's JSON as publishing writes it (host name redacted), so a run
-    published before, from its own JSON or from the published copy, is found.
+    published before, from its own JSON or from the published copy, is found; so is one
+    published before its JSON was gzipped (``file_name`` without ``.gz``).
     """
     data = text.encode("utf-8")
+    legacy = file_name.removesuffix(LEGACY_SOURCE_SUFFIX)
     for folder in _run_folders(root):
-        source = folder / file_name
-        try:
-            if source.stat().st_size == len(data) and source.read_bytes() == data:
+        for source in (folder / file_name, folder / legacy):
+            try:
+                if source.suffix == ".gz":
+                    found = read_text_maybe_gzipped(source).encode("utf-8") == data
+                else:
+                    found = source.stat().st_size == len(data) and source.read_bytes() == data
+            except (OSError, EOFError, UnicodeDecodeError):
+                continue
+            if found:
                 return folder
-        except OSError:
-            continue
     return None
 
 
@@ -256,7 +275,7 @@ def _read_run_json(folder: pathlib.Path) -> dict | None:
     return meta if isinstance(meta, dict) else None
 
 
-def _index_row(name: str, meta: dict) -> list[str]:
+def _index_row(name: str, meta: dict, columns: list[str]) -> list[str]:
     commit = meta.get("commit") or {}
     commit_text = (commit.get("id") or "unknown")[:12]
     if commit.get("dirty"):
@@ -264,12 +283,11 @@ def _index_row(name: str, meta: dict) -> list[str]:
     counts = meta.get("case_counts") or {}
     cases = ", ".join(f"{counts[kind]} {kind}" for kind in ("fit", "scaling", "baseline")
                       if counts.get(kind))
-    device = meta.get("device_kind") or meta.get("device") or "?"
-    if (meta.get("device_count") or 1) > 1:
-        device += f" × {meta['device_count']}"
-    return [f"[{name}]({name}/{README})", meta.get("date", "?"), device,
+    ratios = {h["name"]: h for h in meta.get("headlines") or ()}
+    return [f"[{name}]({name}/{README})", meta.get("date", "?"),
             str(meta.get("preset", "?")), commit_text, cases or "–",
-            "yes" if meta.get("timed") else "no"]
+            "yes" if meta.get("timed") else "no",
+            *(headline_text(ratios.get(column)) for column in columns)]
 
 
 def _natural(name: str) -> list:
@@ -283,39 +301,91 @@ def _run_folders(root: pathlib.Path) -> list[pathlib.Path]:
                   key=lambda p: _natural(p.name))
 
 
-def render_index(results_root: str | os.PathLike, adding: tuple[str, dict] | None = None
-                 ) -> str:
-    """The text of ``results/README.md``, from every run folder's ``run.json``.
-
-    Args:
-        results_root: the folder of run folders.
-        adding: ``(name, metadata)`` of a run folder about to be moved in, listed too.
-    """
+def published_runs(results_root: str | os.PathLike) -> list[tuple[str, dict]]:
+    """``(folder name, run.json metadata)`` of every run folder that has its metadata."""
     entries = []
     for folder in _run_folders(pathlib.Path(results_root)):
         meta = _read_run_json(folder)
         if meta is not None:
             entries.append((folder.name, meta))
+    return entries
+
+
+def _newest_first(entries: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """The latest run of each preset first (newest first), then the others, newest first."""
+    ordered = sorted(entries, key=lambda e: (e[1].get("datetime") or "", _natural(e[0])),
+                     reverse=True)
+    latest, seen = [], set()
+    for entry in ordered:
+        if entry[1].get("preset") not in seen:
+            seen.add(entry[1].get("preset"))
+            latest.append(entry)
+    return latest + [entry for entry in ordered if entry not in latest]
+
+
+#: What the index says about which runs the folder keeps.
+RUNS_OF_RECORD = (
+    "`results/` keeps runs of record: the latest run of each machine, device and preset, "
+    "and every run that the documentation cites (a test checks that nothing else is "
+    "here). A development run is published to a folder of your own "
+    "(`--bench-results-dir`), or removed once a later run of the same machine and preset "
+    "supersedes it; git history keeps what was removed.")
+
+
+def render_index(results_root: str | os.PathLike, adding: tuple[str, dict] | None = None
+                 ) -> str:
+    """The text of ``results/README.md``, from every run folder's ``run.json``.
+
+    Runs are grouped by machine and device; in each group the latest run of each preset
+    comes first. Each row gives the run's headline speed ratios with their intervals
+    (:mod:`bench.report.history`).
+
+    Args:
+        results_root: the folder of run folders.
+        adding: ``(name, metadata)`` of a run folder about to be moved in, listed too.
+    """
+    entries = published_runs(results_root)
     if adding is not None:
         entries.append(adding)
-    rows = [_index_row(name, meta) for name, meta in sorted(entries,
-                                                            key=lambda e: _natural(e[0]))]
-    header = ["run", "date", "device", "preset", "commit", "cases", "timed"]
-    return "\n".join([
+    names = [spec.name for spec in headline_specs()]
+    present = {h["name"] for _, meta in entries for h in meta.get("headlines") or ()}
+    columns = [name for name in names if name in present] + sorted(present - set(names))
+    groups: dict[str, list[tuple[str, dict]]] = {}
+    for entry in entries:
+        groups.setdefault(group_key(entry[1]), []).append(entry)
+    header = ["run", "date", "preset", "commit", "cases", "timed", *columns]
+    lines = [
         "# Published benchmark runs",
         "",
         "One folder per run, written by `python -m bench publish RUN.json` (or by "
         "`pytest --benchmark`). This index is regenerated from each folder's `run.json` "
         "whenever a run is published; do not edit it by hand.",
         "",
-        *markdown_table(header, rows),
+        RUNS_OF_RECORD,
         "",
-    ])
+        "Each ratio is our fits per second over the library's on that regime (our float64 "
+        f"case where there is one), with its {LEVEL:.0%} bootstrap interval over both rows' "
+        "timed rounds; `–` where the run lacks the pair. "
+        f"[{HISTORY_PNG}]({HISTORY_PNG}) draws them over time.",
+    ]
+    for group, members in sorted(groups.items(), key=lambda g: max(
+            e[1].get("datetime") or "" for e in g[1]), reverse=True):
+        rows = [_index_row(name, meta, columns) for name, meta in _newest_first(members)]
+        lines += ["", f"## {group}", "", *markdown_table(header, rows)]
+    return "\n".join([*lines, ""])
 
 
 def write_index(results_root: str | os.PathLike) -> pathlib.Path:
-    """Regenerate ``results_root/README.md`` (atomically) and return its path."""
-    path = pathlib.Path(results_root) / README
-    write_atomically(path, render_index(results_root))
-    return path
+    """Regenerate ``results_root/README.md`` (atomically) and its history plot; the index.
 
+    The plot (:func:`bench.report.history.plot_history`) is left out without matplotlib;
+    the index does not depend on it.
+    """
+    root = pathlib.Path(results_root)
+    path = root / README
+    write_atomically(path, render_index(root))
+    try:
+        plot_history(published_runs(root), root / HISTORY_PNG)
+    except PlotsUnavailable:
+        pass
+    return path

@@ -10,8 +10,9 @@ and builds, in a staging folder renamed into place (:mod:`.folders`):
     every one generated from the data (:mod:`.readme`).
 ``summary.csv``
     one row per case (ours and the reference libraries), the scalar fields (:mod:`.summary`).
-``benchmark.json`` (pytest) or ``record.json`` (``python -m bench run``)
-    the run's own file, with the host name replaced by its hashed id.
+``benchmark.json.gz`` (pytest) or ``record.json.gz`` (``python -m bench run``)
+    the run's own file, with the host name replaced by its hashed id, gzipped (runs
+    published before were not; both are read).
 ``run.json``
     the run's metadata, from which ``results/README.md`` (the index) is regenerated.
 ``*.png``
@@ -24,6 +25,7 @@ published (the same JSON, or the published copy of it) is not published again
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import pathlib
@@ -46,14 +48,16 @@ from bench.report.folders import (
     find_published,
     make_staging_folder,
     place_run_folder,
+    published_runs,
     redacted_node,
     run_metadata,
     write_index,
 )
+from bench.report.history import headlines
 from bench.report.readme import README, RUN_JSON, SUMMARY_CSV, render_readme, source_file_name
 from bench.report.summary import write_summary_csv
 
-__all__ = ["publish", "NothingToPublish", "AlreadyPublished", "source_json_text",
+__all__ = ["publish", "reindex", "NothingToPublish", "AlreadyPublished", "source_json_text",
            "write_source_json", "write_run_json", "write_plots", "write_readme",
            "write_summary_csv"]
 
@@ -88,8 +92,12 @@ def source_json_text(run: RunRecord, meta: dict) -> str:
 
 
 def write_source_json(path: pathlib.Path, run: RunRecord, meta: dict) -> None:
-    """Write the run's own file as published (:func:`source_json_text`)."""
-    path.write_text(source_json_text(run, meta), encoding="utf-8")
+    """Write the run's own file as published (:func:`source_json_text`), gzipped.
+
+    With no time stamp in the gzip header, so the same run gives the same bytes.
+    """
+    data = source_json_text(run, meta).encode("utf-8")
+    path.write_bytes(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
 
 
 def write_run_json(path: pathlib.Path, meta: dict) -> None:
@@ -182,3 +190,29 @@ def publish(json_path: str | os.PathLike, results_root: str | os.PathLike = "res
     except OSError:
         pass  # the index placed with this run lists it already
     return folder
+
+
+def reindex(results_root: str | os.PathLike = "results") -> list[pathlib.Path]:
+    """Recompute every run folder's headlines from its own JSON, then the index and plot.
+
+    For runs published before ``run.json`` held their headline ratios: each folder's
+    ``run.json`` gains ``headlines`` (:func:`bench.report.history.headlines`), the rest of
+    it kept as published. A folder without its run's JSON is left as it is.
+
+    Returns:
+        The ``run.json`` files rewritten.
+    """
+    root = pathlib.Path(results_root)
+    rewritten = []
+    for name, meta in published_runs(root):
+        sources = sorted((root / name).glob("*.json*"))
+        sources = [path for path in sources if path.name != RUN_JSON]
+        if not sources:
+            continue
+        run = read_run(sources[0])
+        meta = {**meta, "headlines": headlines(run.cases)}
+        write_run_json(root / name / RUN_JSON, meta)
+        rewritten.append(root / name / RUN_JSON)
+    write_index(root)
+    return rewritten
+

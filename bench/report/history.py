@@ -1,0 +1,165 @@
+"""The runs over time: each run's headline speed ratios, grouped by machine (no JAX).
+
+A *headline* is our fits per second over a reference library's or a JAX peer's, on the one
+regime that the catalog marks for it (``Pairing.headline``, ``Peer.headline``), with the
+bootstrap interval of :mod:`bench.intervals`. Publishing stores a run's headlines in its
+``run.json`` (:func:`headlines`), the results index gives them per run
+(:mod:`bench.report.folders`), and :func:`plot_history` draws each one across runs, a point
+and its interval per run, as asv does for every benchmark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from typing import NamedTuple
+
+from bench import catalog
+from bench.formats import fmt_ratio, positive
+from bench.intervals import LEVEL, speed_ratio_interval
+from bench.quotes import matched_ours
+from bench.record import BASELINE, PEER, CaseRecord
+
+__all__ = ["Headline", "headline_specs", "headlines", "headline_text", "group_key",
+           "plot_history", "HISTORY_PNG"]
+
+#: The history plot, beside the results index.
+HISTORY_PNG = "history.png"
+
+
+class Headline(NamedTuple):
+    """A ratio the index follows across runs.
+
+    Attributes:
+        name: ``"<model> / <library> on <regime>"``, its column in the index.
+        kind: ``"baseline"`` (a reference library) or ``"peer"`` (a JAX peer).
+        library: the library's or peer's label, as its rows record it.
+        model: our model.
+        regime: the regime.
+    """
+
+    name: str
+    kind: str
+    library: str
+    model: str
+    regime: str
+
+
+def headline_specs() -> list[Headline]:
+    """Every headline of the catalog, in its order: the libraries' pairings, then peers."""
+    libraries = catalog.libraries()
+    specs = [(BASELINE, libraries[p.library].label, p.model, p.headline)
+             for p in catalog.pairings() if p.headline]
+    specs += [(PEER, p.label, p.model, p.headline) for p in catalog.peers() if p.headline]
+    return [Headline(f"{model} / {library} on {regime}", kind, library, model, regime)
+            for kind, library, model, regime in specs]
+
+
+def headlines(cases: list[CaseRecord]) -> list[dict]:
+    """The headline ratios of one run: ``{name, ratio, low, high}`` for each it has.
+
+    ``low`` and ``high`` are None where a row has too few rounds for an interval.
+    """
+    out = []
+    for spec in headline_specs():
+        theirs = next((c for c in cases if c.kind == spec.kind and c.baseline == spec.library
+                       and c.model == spec.model and c.regime == spec.regime), None)
+        ours = matched_ours(cases, spec.model, spec.regime)
+        if theirs is None or ours is None:
+            continue
+        if not (positive(ours.fits_per_s) and positive(theirs.fits_per_s)):
+            continue
+        ends = speed_ratio_interval(ours.round_seconds or (), ours.n_datasets,
+                                    theirs.round_seconds or (), theirs.n_datasets)
+        low, high = ends if ends is not None else (None, None)
+        out.append({"name": spec.name, "ratio": ours.fits_per_s / theirs.fits_per_s,
+                    "low": low, "high": high})
+    return out
+
+
+def headline_text(entry: dict | None) -> str:
+    """``"29.9× (27.1–32.8)"``, the ratio alone without an interval, a dash without both."""
+    if not entry or entry.get("ratio") is None:
+        return "–"
+    text = fmt_ratio(entry["ratio"])
+    if entry.get("low") is not None and entry.get("high") is not None:
+        low, high = (fmt_ratio(entry[end]).rstrip("×") for end in ("low", "high"))
+        text += f" ({low}–{high})"
+    return text
+
+
+def group_key(meta: dict) -> str:
+    """The machine and device a run ran on: ``"cpu on host 5bce98f7"``."""
+    device = meta.get("device_kind") or meta.get("device") or "unknown device"
+    if (meta.get("device_count") or 1) > 1:
+        device += f" × {meta['device_count']}"
+    return f"{device} on host {meta.get('host_id') or 'unknown'}"
+
+
+def _when(meta: dict) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(meta["datetime"])
+    except (KeyError, TypeError, ValueError):
+        when = dt.datetime.min
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)  # naive: UTC
+
+
+def plot_history(entries: list[tuple[str, dict]], path: pathlib.Path) -> bool:
+    """Draw each headline over the runs that have it; False (nothing written) if none do.
+
+    Args:
+        entries: ``(run folder name, run.json metadata)`` of every published run.
+        path: the PNG to write.
+
+    Raises:
+        bench.report.plots.PlotsUnavailable: matplotlib is not importable.
+    """
+    from bench.report.plots import new_figure, save_png
+
+    # asv's view: runs in time order, evenly spaced (a day of development runs and a month
+    # between releases read alike), each labelled by its folder.
+    ordered = sorted(entries, key=lambda entry: (_when(entry[1]), entry[0]))
+    position = {name: x for x, (name, _) in enumerate(ordered)}
+    names = [spec.name for spec in headline_specs()]
+    names += sorted({h["name"] for _, meta in ordered for h in meta.get("headlines") or ()}
+                    - set(names))
+    panels = [(name, [(run, meta, h) for run, meta in ordered
+                      for h in meta.get("headlines") or () if h["name"] == name])
+              for name in names]
+    panels = [(name, points) for name, points in panels if points]
+    if not panels:
+        return False
+    canvas = new_figure(figsize=(max(6.4, 0.45 * len(ordered) + 2), 2.2 * len(panels) + 1),
+                        layout="constrained")
+    # After new_figure, which says how to install matplotlib where it is missing.
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    axes = canvas.subplots(len(panels), 1, squeeze=False, sharex=True).ravel()
+    for ax, (name, points) in zip(axes, panels):
+        series: dict[str, list] = {}
+        for run, meta, entry in points:
+            series.setdefault(f"{group_key(meta)}, {meta.get('preset', '?')}", []).append(
+                (position[run], entry))
+        for label, run_points in series.items():
+            x = [at for at, _ in run_points]
+            y = [entry["ratio"] for _, entry in run_points]
+            below = [entry["ratio"] - entry["low"] if entry.get("low") is not None else 0.0
+                     for _, entry in run_points]
+            above = [entry["high"] - entry["ratio"] if entry.get("high") is not None else 0.0
+                     for _, entry in run_points]
+            ax.errorbar(x, y, yerr=[below, above], marker="o", markersize=4, capsize=3,
+                        linewidth=1, label=label)
+        ax.set_yscale("log")  # a few rounds can make an interval reach far above the point
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(name, fontsize=10)
+        ax.set_ylabel("ours / theirs, fits/s", fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.legend(fontsize=7)
+    axes[-1].set_xticks(range(len(ordered)), [run for run, _ in ordered], rotation=60,
+                        ha="right", fontsize=6)
+    axes[-1].set_xlim(-0.5, len(ordered) - 0.5)
+    canvas.suptitle(f"Headline speed ratios per published run ({LEVEL:.0%} bootstrap "
+                    "intervals)", fontsize=11)
+    save_png(canvas, path, dpi=100)
+    return True
