@@ -8,13 +8,14 @@ pytest-benchmark's fixture (the suite's); ``python -m bench run`` times chunks i
 
 from __future__ import annotations
 
+import pathlib
 import time
 
 import jax
 
 from bench.interrupts import interrupts_deferred
 
-__all__ = ["compile_ahead", "timed", "device_info"]
+__all__ = ["compile_ahead", "timed", "device_info", "profile_call"]
 
 
 def compile_ahead(fn, *args, static_argnums=(), on_compile=None):
@@ -53,3 +54,15 @@ def device_info() -> dict:
         "device_kind": devices[0].device_kind,
         "device_count": len(devices),
     }
+
+
+def profile_call(fn, folder: pathlib.Path):
+    """Run ``fn()`` to completion under ``jax.profiler.trace(folder)``; return its result.
+
+    The trace (``plugins/profile/<run>/*.xplane.pb``) shows where a call's time goes, host
+    and device, in TensorBoard's profile plugin or Perfetto.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with jax.profiler.trace(str(folder)):
+        return jax.block_until_ready(fn())
+

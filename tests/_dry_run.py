@@ -6,11 +6,12 @@ collected first, so that under ``pytest -n`` one worker runs it beside the other
 
 from __future__ import annotations
 
-import os
 import pathlib
 import subprocess
 import sys
 from typing import NamedTuple
+
+from _children import harness_environment
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: Seconds the test waits for the run.
@@ -38,7 +39,7 @@ def start(folder: pathlib.Path) -> DryRun:
              "--benchmark", "--bench-preset=gpu-dry", f"--bench-results-dir={results}",
              f"--benchmark-json={record}"],
             stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+            env=harness_environment(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1"))
     return DryRun(process, results, record, log)
 
 

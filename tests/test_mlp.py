@@ -482,7 +482,8 @@ def test_vmap_in_groups_equals_single_fits(small_data, monkeypatch):
     batch = small_data["overlap"]
     keys = keys_for(32, 3)
     fit = functools.partial(mlp.fit, **settings)
-    jaxpr = str(jax.make_jaxpr(jax.vmap(fit))(keys, batch.X_train, batch.y_train))
+    with batching.forced_platform(None):  # both branches, as a user's process traces them
+        jaxpr = str(jax.make_jaxpr(jax.vmap(fit))(keys, batch.X_train, batch.y_train))
     assert "platform_index" in jaxpr  # the grouped rule, not a plain vmap
     fits = batched_fit(**settings)(keys, batch.X_train, batch.y_train)
     for index in (0, 6, 31):

@@ -19,6 +19,7 @@ import sys
 import tempfile
 
 import pytest
+from _children import harness_environment
 
 from bench.suite.config import PYPROJECT, restart_command
 from bench.suite.mode import ModeError, run_mode
@@ -26,7 +27,6 @@ from bench.suite.plugin import SessionState
 from bench.suite.workers import hide_worker, worker_args
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
 def pytest_run(*argv, timeout=300, prelude="", env=None):
@@ -34,7 +34,8 @@ def pytest_run(*argv, timeout=300, prelude="", env=None):
     code = f"{prelude}\nimport sys, pytest\nsys.exit(pytest.main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", code, "-p", "no:cacheprovider", *argv],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                          env={**ENV, **(env or {})})
+                          env=harness_environment(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1",
+                                                  **(env or {})))
 
 
 def header(output: str) -> str:
@@ -290,3 +291,49 @@ def test_plain_pytest_runs_on_one_worker_per_core_unless_told_otherwise():
     hide_worker(env)
     assert env == {"GLMNN_PYTEST_WORKER": "gw1", "HOME": "/root"}
     assert worker_args(addopts, [], {}, cores=1) == []
+
+
+def test_an_untimed_run_compiles_quickly_and_keeps_the_users_flags(monkeypatch):
+    from bench.suite import compiling
+
+    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=2")
+    compiling.compile_quickly()
+    flags = os.environ["XLA_FLAGS"].split()
+    assert "--xla_backend_optimization_level=2" in flags  # the user's own wins
+    assert "--xla_backend_optimization_level=0" not in flags
+    assert "--xla_llvm_disable_expensive_passes=true" in flags
+
+
+def test_a_flag_this_xla_does_not_know_is_never_passed_on():
+    # XLA aborts on an unknown flag, so the harness runs get the legacy emitter's only where
+    # a child process started with it (tests/_children.py).
+    from bench.suite import compiling
+
+    assert not compiling.accepted("--xla_flag_no_release_has=1")
+    assert compiling.accepted("--xla_backend_optimization_level=0")
+
+
+def test_an_untimed_run_on_the_cpu_traces_the_cpu_branch_alone():
+    # This very session is one (plain pytest), and the processes it starts inherit it.
+    import jax
+
+    from models import TRACE_PLATFORM_VARIABLE
+
+    if jax.default_backend() != "cpu":
+        pytest.skip("on an accelerator an untimed run traces both branches")
+    assert os.environ.get(TRACE_PLATFORM_VARIABLE) == "cpu"
+
+
+def test_bench_profile_writes_a_trace_of_each_case(tmp_path):
+    # Written with a space, into a folder that exists (the plugin's options parse in time).
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    completed = pytest_run("--benchmark", "--bench-preset=smoke", "--bench-no-publish",
+                           "--benchmark-json", str(tmp_path / "run.json"),
+                           "--bench-profile", str(traces),
+                           "bench/suite/bench_fits.py", "-k", "perceptron-overlap-float32")
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-3000:]
+    (case,) = [p for p in traces.iterdir() if p.is_dir()]
+    assert "perceptron-overlap-float32" in case.name
+    assert list(case.glob("plugins/profile/*/*.xplane.pb")), sorted(case.rglob("*"))

@@ -10,5 +10,5 @@ from bench.suite.harness import bench_case
 
 
 @pytest.mark.matrix("fits")
-def test_fit(benchmark, bench_preset, machine_ceilings, case):
-    bench_case(benchmark, case, bench_preset, machine_ceilings)
+def test_fit(benchmark, bench_preset, machine_ceilings, bench_profile, case):
+    bench_case(benchmark, case, bench_preset, machine_ceilings, profile=bench_profile)

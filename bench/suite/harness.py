@@ -8,6 +8,7 @@ Compile ahead of time outside the timed region; time only the batched fit, block
 from __future__ import annotations
 
 import math
+import pathlib
 import time
 from collections.abc import Callable
 
@@ -18,7 +19,7 @@ from bench import baselines, catalog, runner
 from bench.cases import Case
 from bench.presets import Preset
 from bench.record import CaseRecord, case_to_json
-from bench.timing import compile_ahead, device_info
+from bench.timing import compile_ahead, device_info, profile_call
 
 __all__ = ["bench_case", "bench_baseline", "bench_peer", "skip_row", "timed_seconds", "store",
            "pedantic", "rounds_for", "MAX_ROUNDS", "MEASURED_CEILINGS", "SKIPPED"]
@@ -86,12 +87,13 @@ def store(benchmark, record: CaseRecord) -> CaseRecord:
     return record
 
 
-def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = None
-               ) -> CaseRecord:
+def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = None, *,
+               profile: pathlib.Path | None = None) -> CaseRecord:
     """Benchmark one case of ours; return its record (also stored in ``extra_info``).
 
     With ``ceilings`` (:func:`bench.roofline.measure_ceilings`) the row also gets achieved
-    GFLOP/s, GB/s and the % of its roofline bound.
+    GFLOP/s, GB/s and the % of its roofline bound. With ``profile``, one more call, after
+    the timed rounds, is traced into ``profile / case.id`` (:func:`bench.timing.profile_call`).
     """
     prepared = runner.prepare(case, preset)
     benchmark.group = f"{case.kind}:{case.model}"
@@ -99,6 +101,8 @@ def bench_case(benchmark, case: Case, preset: Preset, ceilings: dict | None = No
                                       rounds=preset.rounds,
                                       warmup_rounds=preset.warmup_rounds,
                                       min_time_s=preset.min_time_s)
+    if profile is not None:
+        profile_call(lambda: runner.run(prepared), profile / case.id)
     evaluation, stats = runner.evaluate(prepared, result)
     summary = runner.summarize(evaluation, stats, history_step=prepared.model.history_step)
     record = store(benchmark, runner.case_record(

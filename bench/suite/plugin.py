@@ -43,9 +43,7 @@ import datetime
 import os
 import pathlib
 import shlex
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
@@ -59,6 +57,7 @@ interrupts.hold_until_started()
 
 from bench import catalog, paths  # noqa: E402
 from bench.presets import PRESETS, Preset, get_preset  # noqa: E402
+from bench.suite import compiling  # noqa: E402
 from bench.suite.mode import ModeError, RunMode, run_mode  # noqa: E402
 from bench.suite.workers import hide_worker, worker_args  # noqa: E402
 
@@ -131,6 +130,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="where --benchmark publishes its run folder (default: results/); write "
         "--bench-results-dir=DIR for an existing folder outside the project.",
+    )
+    group.addoption(
+        "--bench-profile",
+        default=None,
+        metavar="DIR",
+        help="write a jax.profiler trace of one call of each case of ours into DIR/<case id> "
+        "(TensorBoard or Perfetto reads it), after the case's timed rounds.",
     )
 
 
@@ -211,73 +217,9 @@ def pytest_configure(config: pytest.Config) -> None:
                                                                             started)
     _check_destinations(config, mode)
     if not mode.timed:
-        _share_compilations(config)
-        _compile_quickly()
-        _trace_for_the_cpu_alone()
-
-
-def _share_compilations(config: pytest.Config) -> None:
-    """An untimed run keeps XLA's compiled programs in one folder for this session.
-
-    The tests start many processes (pytest and ``python -m bench`` runs) that compile the
-    same smoke programs, and build fresh ``jit(vmap(...))`` wrappers of programs compiled
-    before; JAX's persistent compilation cache serves those from disk. The folder is new
-    for every session and removed at its end, so no run sees another's programs, and a
-    timed run (whose compile times are published) never uses it. A user's own
-    ``JAX_COMPILATION_CACHE_DIR`` is left as it is.
-    """
-    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        return
-    import jax
-
-    folder = tempfile.mkdtemp(prefix="glmnn-xla-cache-")
-    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
-    settings = {"jax_compilation_cache_dir": folder,
-                "jax_persistent_cache_min_compile_time_secs": 0.0,
-                "jax_persistent_cache_min_entry_size_bytes": 0}
-    for name, value in settings.items():
-        jax.config.update(name, value)
-        os.environ[name.upper()] = str(value)  # the processes the tests start
-
-
-#: XLA flags of an untimed run: its time is compiling, not running, and it times nothing.
-QUICK_COMPILE_FLAGS = ("--xla_backend_optimization_level=0",
-                       "--xla_llvm_disable_expensive_passes=true")
-
-
-def _compile_quickly() -> None:
-    """An untimed run has XLA compile with less optimisation, as do the processes it starts.
-
-    The tests compile hundreds of programs and run each a few times, so most of their time
-    is XLA's CPU backend optimising code; without its costly passes the default ``pytest``
-    takes about a quarter less CPU time. Results stay IEEE arithmetic (XLA does no
-    fast-math by default either way), though without fused multiply-adds a last bit may
-    differ, and an overflowing ``a * b + c`` is inf - inf rather than inf. A timed run,
-    whose numbers are published, keeps XLA's defaults. Flags the user set in ``XLA_FLAGS``
-    are kept, and win.
-    """
-    given = os.environ.get("XLA_FLAGS", "")
-    added = [flag for flag in QUICK_COMPILE_FLAGS if flag.split("=")[0] not in given]
-    if added:
-        os.environ["XLA_FLAGS"] = " ".join([*added, given]).strip()
-
-
-def _trace_for_the_cpu_alone() -> None:
-    """Where JAX runs on the CPU, an untimed run traces each fit's CPU branch alone.
-
-    A fit chooses its CPU or other-platform code with ``lax.platform_dependent``, which
-    traces both; for a GLM the other branch is about 2 s of Python per new shape, and the
-    tests trace hundreds of shapes (``models.TRACE_PLATFORM_VARIABLE``). The compiled
-    program is the same, since lowering for the CPU drops the other branch. The tests that
-    run or export the other branch force it (``forced_platform``). A user's own setting
-    is kept; a run on an accelerator traces both, as users' programs do.
-    """
-    import jax
-
-    from models import TRACE_PLATFORM_VARIABLE
-
-    if TRACE_PLATFORM_VARIABLE not in os.environ and jax.default_backend() == "cpu":
-        os.environ[TRACE_PLATFORM_VARIABLE] = "cpu"
+        config.add_cleanup(compiling.share_compilations())
+        compiling.compile_quickly()
+        compiling.trace_for_the_cpu_alone()
 
 
 def pytest_ignore_collect(collection_path: pathlib.Path, config: pytest.Config) -> bool | None:
@@ -321,6 +263,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def bench_preset(request: pytest.FixtureRequest) -> Preset:
     """The :class:`bench.presets.Preset` of this run."""
     return get_preset(request.config.option.bench_preset)
+
+
+@pytest.fixture(scope="session")
+def bench_profile(request: pytest.FixtureRequest) -> pathlib.Path | None:
+    """``--bench-profile``'s folder, or None."""
+    folder = request.config.getoption("bench_profile")
+    return None if folder is None else pathlib.Path(folder)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -1,0 +1,104 @@
+"""How an untimed run compiles: quickly, once, for the CPU alone where it runs there.
+
+The plugin (:mod:`bench.suite.plugin`) calls these for a run that times nothing, such as
+plain ``pytest``: its time is compiling, not running. A timed run, whose compile times and
+speeds are published, keeps XLA's and JAX's defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+
+__all__ = ["share_compilations", "compile_quickly", "trace_for_the_cpu_alone", "accepted",
+           "QUICK_COMPILE_FLAGS", "LEGACY_EMITTER_FLAG"]
+
+
+def share_compilations() -> Callable[[], None]:
+    """An untimed run keeps XLA's compiled programs in one folder; returns its cleanup.
+
+    The tests start many processes (pytest and ``python -m bench`` runs) that compile the
+    same smoke programs, and build fresh ``jit(vmap(...))`` wrappers of programs compiled
+    before; JAX's persistent compilation cache serves those from disk. The folder is new
+    for every session and removed at its end, so no run sees another's programs, and a
+    timed run (whose compile times are published) never uses it. A user's own
+    ``JAX_COMPILATION_CACHE_DIR`` is left as it is.
+    """
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return lambda: None
+    import jax
+
+    folder = tempfile.mkdtemp(prefix="glmnn-xla-cache-")
+    settings = {"jax_compilation_cache_dir": folder,
+                "jax_persistent_cache_min_compile_time_secs": 0.0,
+                "jax_persistent_cache_min_entry_size_bytes": 0}
+    for name, value in settings.items():
+        jax.config.update(name, value)
+        os.environ[name.upper()] = str(value)  # the processes the tests start
+    return lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+#: XLA flags of an untimed run: its time is compiling, not running, and it times nothing.
+QUICK_COMPILE_FLAGS = ("--xla_backend_optimization_level=0",
+                       "--xla_llvm_disable_expensive_passes=true")
+
+#: A flag that makes XLA:CPU compile a GLM fit about three times faster (the legacy
+#: elemental emitter instead of the fusion emitters; the fit runs as fast). Not for the
+#: tests' own processes: under it a data set's bits alone and in a batch, or a fit's in two
+#: programs, may differ in the last place, which the tests check. The processes whose
+#: results are compared only with each other (the harness's runs) may use it, where this
+#: XLA accepts it (:func:`accepted`): XLA aborts on a flag it does not know.
+LEGACY_EMITTER_FLAG = "--xla_cpu_use_fusion_emitters=false"
+
+
+def compile_quickly() -> None:
+    """An untimed run has XLA compile with less optimisation, as do the processes it starts.
+
+    The tests compile hundreds of programs and run each a few times, so most of their time
+    is XLA's CPU backend optimising code; without its costly passes the default ``pytest``
+    takes about a quarter less CPU time. Results stay IEEE arithmetic (XLA does no
+    fast-math by default either way), though without fused multiply-adds a last bit may
+    differ, and an overflowing ``a * b + c`` is inf - inf rather than inf. A timed run,
+    whose numbers are published, keeps XLA's defaults. Flags the user set in ``XLA_FLAGS``
+    are kept, and win.
+    """
+    given = os.environ.get("XLA_FLAGS", "")
+    added = [flag for flag in QUICK_COMPILE_FLAGS if flag.split("=")[0] not in given]
+    if added:
+        os.environ["XLA_FLAGS"] = " ".join([*added, given]).strip()
+
+
+def accepted(flag: str) -> bool:
+    """Whether this XLA starts with ``flag``, asked of a child process.
+
+    An unknown flag aborts the process that parses it, so this one cannot try it.
+    """
+    environment = {**os.environ, "XLA_FLAGS": flag, "JAX_PLATFORMS": "cpu"}
+    try:
+        probe = subprocess.run([sys.executable, "-c", "import jax; jax.devices()"],
+                               env=environment, capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def trace_for_the_cpu_alone() -> None:
+    """Where JAX runs on the CPU, an untimed run traces each fit's CPU branch alone.
+
+    A fit chooses its CPU or other-platform code with ``lax.platform_dependent``, which
+    traces both; for a GLM the other branch is about 2 s of Python per new shape, and the
+    tests trace hundreds of shapes (``models.TRACE_PLATFORM_VARIABLE``). The compiled
+    program is the same, since lowering for the CPU drops the other branch. The tests that
+    run or export the other branch force it (``forced_platform``). A user's own setting
+    is kept; a run on an accelerator traces both, as users' programs do.
+    """
+    import jax
+
+    from models import TRACE_PLATFORM_VARIABLE
+
+    if TRACE_PLATFORM_VARIABLE not in os.environ and jax.default_backend() == "cpu":
+        os.environ[TRACE_PLATFORM_VARIABLE] = "cpu"
