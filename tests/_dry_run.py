@@ -6,12 +6,13 @@ collected first, so that under ``pytest -n`` one worker runs it beside the other
 
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
 import sys
 from typing import NamedTuple
 
-from _children import harness_environment
+from _children import QUIET_CHILD
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 #: Seconds the test waits for the run.
@@ -35,11 +36,11 @@ def start(folder: pathlib.Path) -> DryRun:
     code = "import sys, pytest\nsys.exit(pytest.main(sys.argv[1:]))"
     with open(log, "w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-c", code, "-p", "no:cacheprovider", "bench/suite", "-q",
-             "--benchmark", "--bench-preset=gpu-dry", f"--bench-results-dir={results}",
+            [sys.executable, "-c", code, "-p", "no:cacheprovider", *QUIET_CHILD, "bench/suite",
+             "-q", "--benchmark", "--bench-preset=gpu-dry", f"--bench-results-dir={results}",
              f"--benchmark-json={record}"],
             stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
-            env=harness_environment(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1"))
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
     return DryRun(process, results, record, log)
 
 

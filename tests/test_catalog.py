@@ -22,7 +22,7 @@ import types
 
 import numpy as np
 import pytest
-from _children import harness_environment
+from _children import QUIET_CHILD
 from _golden import recording_plots
 from matplotlib.colors import is_color_like
 
@@ -488,11 +488,11 @@ def extended_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("extension")
     (tmp / "add_extension.py").write_text(EXTENSION)
     (tmp / "watch_writes.py").write_text(WATCH_WRITES)
-    env = harness_environment(PYTHONPATH=os.pathsep.join([str(tmp), str(ROOT)]),
-                              GLMNN_WRITES_LOG=str(tmp / "writes.json"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT)]),
+           "GLMNN_WRITES_LOG": str(tmp / "writes.json")}
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "watch_writes", "-p", "add_extension",
-         "-p", "no:cacheprovider", "-q", "--benchmark", "--bench-preset", "smoke",
+         "-p", "no:cacheprovider", *QUIET_CHILD, "-q", "--benchmark", "--bench-preset", "smoke",
          "bench/suite", "-k", SELECTION, f"--bench-results-dir={tmp / 'results'}",
          f"--benchmark-json={tmp / 'run.json'}"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)

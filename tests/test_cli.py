@@ -16,17 +16,13 @@ import sys
 import time
 
 import pytest
-from _children import harness_environment
+from _children import QUIET_CHILD
+
+from bench.suite.compiling import LEGACY_EMITTER_FLAG
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "data" / "smoke-run.json"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-
-
-def harness_env() -> dict[str, str]:
-    """The harness runs compile with the legacy emitter where XLA has it
-    (tests/_children.py); not the interrupted ones, whose signal must find XLA compiling."""
-    return harness_environment(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
 
 
 #: Convergence statistics that a rerun must reproduce exactly.
@@ -36,7 +32,7 @@ CONVERGENCE_FIELDS = ("status_counts", "converged_frac", "separated_frac", "n_it
 
 def bench(*argv, timeout=300):
     return subprocess.run([sys.executable, "-m", "bench", *argv], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, env=harness_env())
+                          text=True, timeout=timeout, cwd=ROOT, env=ENV)
 
 
 def earlier_run(results: pathlib.Path) -> dict:
@@ -82,8 +78,10 @@ def start_interruptible(args: list[str]) -> subprocess.Popen:
     default action by exec, so pytest holds one while it starts the child.
     """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    # No compiled programs from disk: the signal must find XLA compiling.
-    env = {**ENV, "JAX_ENABLE_COMPILATION_CACHE": "false"}
+    # No compiled programs from disk, and XLA's slower default CPU emitter (not this
+    # session's legacy one, bench/suite/compiling.py): the signal must find XLA compiling.
+    flags = [f for f in ENV.get("XLA_FLAGS", "").split() if f != LEGACY_EMITTER_FLAG]
+    env = {**ENV, "JAX_ENABLE_COMPILATION_CACHE": "false", "XLA_FLAGS": " ".join(flags)}
     try:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
@@ -175,7 +173,7 @@ def test_pytest_benchmark_interrupted_by_sigint_publishes_nothing(tmp_path):
     before = earlier_run(results)
     process = start_interruptible(
         [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset", "smoke", "-v",
-         "-p", "no:cacheprovider", "bench/suite/bench_fits.py", "-m", "perceptron",
+         "-p", "no:cacheprovider", *QUIET_CHILD, "bench/suite/bench_fits.py", "-m", "perceptron",
          "--bench-results-dir",
          str(results), "--benchmark-json", str(tmp_path / "run.json")])
     interrupt_when(process, "PASSED", "stdout")
@@ -233,8 +231,9 @@ def test_publish_into_an_unwritable_results_dir_is_one_line(tmp_path):
 
 def test_unknown_bench_preset_is_a_one_line_usage_error():
     completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--bench-preset", "huge", "-p", "no:cacheprovider"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT, env=harness_env())
+        [sys.executable, "-m", "pytest", "--bench-preset", "huge", "-p", "no:cacheprovider",
+         *QUIET_CHILD],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env=ENV)
     assert completed.returncode == pytest.ExitCode.USAGE_ERROR
     output = (completed.stdout + completed.stderr).strip().splitlines()
     assert output == ["ERROR: unknown --bench-preset 'huge'; choose one of smoke, quick, gpu, "
@@ -248,10 +247,10 @@ def test_a_published_smoke_run_reruns_to_the_same_convergence_statistics(tmp_pat
     results = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset", "smoke", "-q",
-         "-p", "no:cacheprovider", "bench/suite/bench_fits.py",
+         "-p", "no:cacheprovider", *QUIET_CHILD, "bench/suite/bench_fits.py",
          "-k", "perceptron-separable-float32 or glm-overlap-float64 and not B3",
          "--bench-results-dir", str(results), "--benchmark-json", str(tmp_path / "run.json")],
-        capture_output=True, text=True, timeout=600, cwd=ROOT, env=harness_env())
+        capture_output=True, text=True, timeout=600, cwd=ROOT, env=ENV)
     assert completed.returncode == 0, completed.stdout[-3000:]
     (folder,) = [p for p in results.iterdir() if p.is_dir()]
     published = json.loads(gzip.decompress((folder / "benchmark.json.gz").read_bytes()))
@@ -294,16 +293,16 @@ def test_concurrent_runs_each_keep_their_own_record(tmp_path):
     cli = [subprocess.Popen(
         [sys.executable, "-m", "bench", "run", "--preset", "smoke", "--model", "perceptron",
          "--regime", "separable", "--no-progress"],
-        cwd=tmp_path, env=harness_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
         for _ in range(4)]
     # bench_machine.py alone fits no model, so its run is recorded but not published.
     results = tmp_path / "results"
     tests = [subprocess.Popen(
         [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset=smoke",
-         f"--bench-results-dir={results}", "-p", "no:cacheprovider",
+         f"--bench-results-dir={results}", "-p", "no:cacheprovider", *QUIET_CHILD,
          "bench/suite/bench_machine.py"],
-        cwd=ROOT, env=harness_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
         for _ in range(2)]
     written = []

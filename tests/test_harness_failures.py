@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import pytest
+from _children import QUIET_CHILD
 
 from bench import __main__ as cli
 from bench import scale, selection
@@ -193,7 +194,7 @@ def test_a_ctrl_c_in_the_first_seconds_of_pytest_benchmark_publishes_nothing(tmp
     moments["jax+1.5s"] = ("jax", 1.5)
     commands = {
         name: [sys.executable, "-m", "pytest", "--benchmark", "--bench-preset=smoke",
-               "-p", "no:cacheprovider", "bench/suite/bench_fits.py",
+               "-p", "no:cacheprovider", *QUIET_CHILD, "bench/suite/bench_fits.py",
                "-k", "glm and overlap and float64",
                f"--bench-results-dir={tmp_path / name / 'results'}",
                f"--benchmark-json={tmp_path / name / 'run.json'}"]

@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 import pytest
-from _children import harness_environment
+from _children import QUIET_CHILD
 
 from bench.suite.config import PYPROJECT, restart_command
 from bench.suite.mode import ModeError, run_mode
@@ -27,15 +27,15 @@ from bench.suite.plugin import SessionState
 from bench.suite.workers import hide_worker, worker_args
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
 
 def pytest_run(*argv, timeout=300, prelude="", env=None):
     """Run pytest in a subprocess from the project's folder (``prelude``: Python run first)."""
     code = f"{prelude}\nimport sys, pytest\nsys.exit(pytest.main(sys.argv[1:]))"
-    return subprocess.run([sys.executable, "-c", code, "-p", "no:cacheprovider", *argv],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                          env=harness_environment(PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1",
-                                                  **(env or {})))
+    return subprocess.run([sys.executable, "-c", code, "-p", "no:cacheprovider", *QUIET_CHILD,
+                           *argv], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env={**ENV, **(env or {})})
 
 
 def header(output: str) -> str:
@@ -305,8 +305,8 @@ def test_an_untimed_run_compiles_quickly_and_keeps_the_users_flags(monkeypatch):
 
 
 def test_a_flag_this_xla_does_not_know_is_never_passed_on():
-    # XLA aborts on an unknown flag, so the harness runs get the legacy emitter's only where
-    # a child process started with it (tests/_children.py).
+    # XLA aborts on an unknown flag, so an untimed run adds the legacy emitter's only where
+    # a child process started with it (bench/suite/compiling.py).
     from bench.suite import compiling
 
     assert not compiling.accepted("--xla_flag_no_release_has=1")
@@ -337,3 +337,22 @@ def test_bench_profile_writes_a_trace_of_each_case(tmp_path):
     (case,) = [p for p in traces.iterdir() if p.is_dir()]
     assert "perceptron-overlap-float32" in case.name
     assert list(case.glob("plugins/profile/*/*.xplane.pb")), sorted(case.rglob("*"))
+
+
+def test_an_untimed_session_compiles_with_the_legacy_emitter_where_xla_has_it():
+    from bench.suite import compiling
+
+    assert compiling.legacy_emitter_in_use() == compiling.accepted(
+        compiling.LEGACY_EMITTER_FLAG)
+
+
+@pytest.mark.default_compiler
+@pytest.mark.parametrize("twice", [1, 2])
+def test_a_default_compiler_test_runs_without_the_legacy_emitter(twice):
+    # Marked: in a session on the legacy emitter this runs in a child pytest without it
+    # (both parameters in one child), and fails if it ran here.
+    from bench.suite import compiling
+
+    assert not compiling.legacy_emitter_in_use()
+    assert os.environ.get(compiling.DEFAULT_COMPILER_VARIABLE) == "1" or not \
+        compiling.accepted(compiling.LEGACY_EMITTER_FLAG)

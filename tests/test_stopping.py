@@ -96,6 +96,7 @@ def test_replay_stops_where_scikit_learns_code_does(histories):
     assert 0 < fired < len(cases)  # the cases exercise both outcomes
 
 
+@pytest.mark.default_compiler  # the same history's bits from two programs
 def test_loop_rule_stops_where_the_replay_says(histories):
     for data, strict in histories:
         fits = _fit("sklearn")(jax.random.key(7), data.X_train, data.y_train)

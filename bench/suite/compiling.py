@@ -8,6 +8,7 @@ speeds are published, keeps XLA's and JAX's defaults.
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import tempfile
 from collections.abc import Callable
 
 __all__ = ["share_compilations", "compile_quickly", "trace_for_the_cpu_alone", "accepted",
-           "QUICK_COMPILE_FLAGS", "LEGACY_EMITTER_FLAG"]
+           "legacy_emitter_in_use", "run_with_default_compiler", "QUICK_COMPILE_FLAGS",
+           "LEGACY_EMITTER_FLAG", "DEFAULT_COMPILER_VARIABLE"]
 
 
 def share_compilations() -> Callable[[], None]:
@@ -47,12 +49,16 @@ QUICK_COMPILE_FLAGS = ("--xla_backend_optimization_level=0",
                        "--xla_llvm_disable_expensive_passes=true")
 
 #: A flag that makes XLA:CPU compile a GLM fit about three times faster (the legacy
-#: elemental emitter instead of the fusion emitters; the fit runs as fast). Not for the
-#: tests' own processes: under it a data set's bits alone and in a batch, or a fit's in two
-#: programs, may differ in the last place, which the tests check. The processes whose
-#: results are compared only with each other (the harness's runs) may use it, where this
-#: XLA accepts it (:func:`accepted`): XLA aborts on a flag it does not know.
+#: elemental emitter instead of the fusion emitters; the fit runs as fast). An untimed run
+#: adds it where this XLA accepts it (:func:`accepted`: XLA aborts on a flag it does not
+#: know). Under it a data set's bits alone and in a batch, or a fit's in two programs, may
+#: differ in the last place, so the tests that check such bits are marked
+#: ``default_compiler`` and run in a child process without it
+#: (:func:`run_with_default_compiler`).
 LEGACY_EMITTER_FLAG = "--xla_cpu_use_fusion_emitters=false"
+
+#: Set in the child process that runs the ``default_compiler`` tests: no legacy emitter.
+DEFAULT_COMPILER_VARIABLE = "GLMNN_DEFAULT_COMPILER"
 
 
 def compile_quickly() -> None:
@@ -68,8 +74,41 @@ def compile_quickly() -> None:
     """
     given = os.environ.get("XLA_FLAGS", "")
     added = [flag for flag in QUICK_COMPILE_FLAGS if flag.split("=")[0] not in given]
+    legacy = LEGACY_EMITTER_FLAG.split("=")[0]
+    if (legacy not in given and not os.environ.get(DEFAULT_COMPILER_VARIABLE)
+            and accepted(LEGACY_EMITTER_FLAG)):
+        added.append(LEGACY_EMITTER_FLAG)
     if added:
         os.environ["XLA_FLAGS"] = " ".join([*added, given]).strip()
+
+
+def legacy_emitter_in_use() -> bool:
+    """Whether this process compiles with :data:`LEGACY_EMITTER_FLAG`."""
+    return LEGACY_EMITTER_FLAG in os.environ.get("XLA_FLAGS", "").split()
+
+
+def run_with_default_compiler(test_id: str, root: pathlib.Path) -> dict[str, str]:
+    """Run a test function, all its parameters, in a child pytest on XLA's default emitter.
+
+    The child keeps this run's other settings (the quick flags, the shared cache).
+
+    Returns:
+        ``{test id: "PASSED" | "FAILED" | ...}``, and under ``""`` the end of its output.
+    """
+    flags = [flag for flag in os.environ.get("XLA_FLAGS", "").split()
+             if flag != LEGACY_EMITTER_FLAG]
+    environment = {**os.environ, "XLA_FLAGS": " ".join(flags), DEFAULT_COMPILER_VARIABLE: "1"}
+    child = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
+         "-rA", "--no-header", test_id],
+        cwd=root, env=environment, capture_output=True, text=True, timeout=1800)
+    outcomes = {}
+    for line in child.stdout.splitlines():
+        word, _, rest = line.partition(" ")
+        if word in ("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS") and "::" in rest:
+            outcomes[rest.split(" - ")[0].strip()] = word
+    outcomes[""] = child.stdout[-6000:] + child.stderr[-2000:]
+    return outcomes
 
 
 def accepted(flag: str) -> bool:

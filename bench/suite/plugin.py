@@ -188,6 +188,9 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_ini(config)
     config.addinivalue_line("markers", "matrix(name): the benchmark matrix that 'case' "
                             "is parametrised over (bench/suite/matrix.py)")
+    config.addinivalue_line("markers", "default_compiler: checks bits that XLA's legacy CPU "
+                            "emitter may change; an untimed run that uses it runs the test "
+                            "in a child pytest without it (bench/suite/compiling.py)")
     for family in catalog.families():
         config.addinivalue_line("markers",
                                 f"{family.name}: benchmark rows of the {family.name} family")
@@ -250,6 +253,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getoption("benchmark"):
+        if compiling.legacy_emitter_in_use():
+            for item in items:
+                if item.get_closest_marker("default_compiler"):
+                    item.runtest = _in_a_default_compiler_child(item)  # type: ignore[method-assign]
         return
     keep, drop = [], []
     for item in items:
@@ -257,6 +264,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+#: The outcomes of each ``default_compiler`` test function's child run, by function id.
+_DEFAULT_COMPILER_RUNS = pytest.StashKey[dict]()
+
+
+def _in_a_default_compiler_child(item: pytest.Item) -> Callable[[], None]:
+    """``item``'s run: its outcome in a child pytest on XLA's default emitter.
+
+    One child runs every parameter of the item's function
+    (:func:`bench.suite.compiling.run_with_default_compiler`).
+    """
+    def runtest() -> None:
+        runs = item.config.stash.setdefault(_DEFAULT_COMPILER_RUNS, {})
+        function = item.nodeid.split("[")[0]
+        if function not in runs:
+            runs[function] = compiling.run_with_default_compiler(function, item.config.rootpath)
+        outcome = runs[function].get(item.nodeid)
+        if outcome == "SKIPPED":
+            pytest.skip("skipped in its run under XLA's default emitter")
+        if outcome != "PASSED":
+            pytest.fail(f"{item.nodeid}: {outcome or 'not run'} in its run under XLA's "
+                        f"default emitter (a child pytest):\n{runs[function]['']}",
+                        pytrace=False)
+    return runtest
 
 
 @pytest.fixture(scope="session")
