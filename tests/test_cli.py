@@ -18,7 +18,7 @@ import time
 import pytest
 from _children import QUIET_CHILD
 
-from bench.suite.compiling import LEGACY_EMITTER_FLAG
+from bench.suite.compiling import without_legacy_emitter
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "data" / "smoke-run.json"
@@ -80,8 +80,8 @@ def start_interruptible(args: list[str]) -> subprocess.Popen:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     # No compiled programs from disk, and XLA's slower default CPU emitter (not this
     # session's legacy one, bench/suite/compiling.py): the signal must find XLA compiling.
-    flags = [f for f in ENV.get("XLA_FLAGS", "").split() if f != LEGACY_EMITTER_FLAG]
-    env = {**ENV, "JAX_ENABLE_COMPILATION_CACHE": "false", "XLA_FLAGS": " ".join(flags)}
+    env = {**ENV, "JAX_ENABLE_COMPILATION_CACHE": "false",
+           "XLA_FLAGS": without_legacy_emitter(ENV.get("XLA_FLAGS", ""))}
     try:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

@@ -29,7 +29,7 @@ from bench.record import RecordError, RunRecord, read_text_maybe_gzipped
 from bench.report.history import (
     HISTORY_PNG,
     group_key,
-    headline_specs,
+    headline_names,
     headline_text,
     headlines,
     plot_history,
@@ -347,9 +347,11 @@ def render_index(results_root: str | os.PathLike, adding: tuple[str, dict] | Non
     entries = published_runs(results_root)
     if adding is not None:
         entries.append(adding)
-    names = [spec.name for spec in headline_specs()]
-    present = {h["name"] for _, meta in entries for h in meta.get("headlines") or ()}
-    columns = [name for name in names if name in present] + sorted(present - set(names))
+    return _index_text(entries)
+
+
+def _index_text(entries: list[tuple[str, dict]]) -> str:
+    columns = headline_names(entries)
     groups: dict[str, list[tuple[str, dict]]] = {}
     for entry in entries:
         groups.setdefault(group_key(entry[1]), []).append(entry)
@@ -383,9 +385,10 @@ def write_index(results_root: str | os.PathLike) -> pathlib.Path:
     """
     root = pathlib.Path(results_root)
     path = root / README
-    write_atomically(path, render_index(root))
+    entries = published_runs(root)
+    write_atomically(path, _index_text(entries))
     try:
-        plot_history(published_runs(root), root / HISTORY_PNG)
+        plot_history(entries, root / HISTORY_PNG)
     except PlotsUnavailable:
         pass
     return path

@@ -20,7 +20,8 @@ from bench.intervals import LEVEL, speed_ratio_interval
 from bench.quotes import matched_ours
 from bench.record import BASELINE, PEER, CaseRecord
 
-__all__ = ["Headline", "headline_specs", "headlines", "headline_text", "group_key",
+__all__ = ["Headline", "headline_specs", "headlines", "headline_text", "headline_names",
+           "group_key",
            "plot_history", "HISTORY_PNG"]
 
 #: The history plot, beside the results index.
@@ -96,6 +97,16 @@ def group_key(meta: dict) -> str:
     return f"{device} on host {meta.get('host_id') or 'unknown'}"
 
 
+def headline_names(entries: list[tuple[str, dict]]) -> list[str]:
+    """The headlines that some of ``entries`` (``(run, run.json metadata)``) have.
+
+    The catalog's first, in its order, then any others (of a catalog since changed) by name.
+    """
+    present = {h["name"] for _, meta in entries for h in meta.get("headlines") or ()}
+    names = [spec.name for spec in headline_specs()]
+    return [name for name in names if name in present] + sorted(present - set(names))
+
+
 def _when(meta: dict) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(meta["datetime"])
@@ -120,13 +131,9 @@ def plot_history(entries: list[tuple[str, dict]], path: pathlib.Path) -> bool:
     # between releases read alike), each labelled by its folder.
     ordered = sorted(entries, key=lambda entry: (_when(entry[1]), entry[0]))
     position = {name: x for x, (name, _) in enumerate(ordered)}
-    names = [spec.name for spec in headline_specs()]
-    names += sorted({h["name"] for _, meta in ordered for h in meta.get("headlines") or ()}
-                    - set(names))
     panels = [(name, [(run, meta, h) for run, meta in ordered
                       for h in meta.get("headlines") or () if h["name"] == name])
-              for name in names]
-    panels = [(name, points) for name, points in panels if points]
+              for name in headline_names(ordered)]
     if not panels:
         return False
     canvas = new_figure(figsize=(max(6.4, 0.45 * len(ordered) + 2), 2.2 * len(panels) + 1),

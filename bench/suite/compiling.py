@@ -16,8 +16,8 @@ import tempfile
 from collections.abc import Callable
 
 __all__ = ["share_compilations", "compile_quickly", "trace_for_the_cpu_alone", "accepted",
-           "legacy_emitter_in_use", "run_with_default_compiler", "QUICK_COMPILE_FLAGS",
-           "LEGACY_EMITTER_FLAG", "DEFAULT_COMPILER_VARIABLE"]
+           "legacy_emitter_in_use", "without_legacy_emitter", "run_with_default_compiler",
+           "QUICK_COMPILE_FLAGS", "LEGACY_EMITTER_FLAG", "DEFAULT_COMPILER_VARIABLE"]
 
 
 def share_compilations() -> Callable[[], None]:
@@ -82,6 +82,11 @@ def compile_quickly() -> None:
         os.environ["XLA_FLAGS"] = " ".join([*added, given]).strip()
 
 
+def without_legacy_emitter(flags: str) -> str:
+    """``XLA_FLAGS`` text ``flags`` without :data:`LEGACY_EMITTER_FLAG`."""
+    return " ".join(flag for flag in flags.split() if flag != LEGACY_EMITTER_FLAG)
+
+
 def legacy_emitter_in_use() -> bool:
     """Whether this process compiles with :data:`LEGACY_EMITTER_FLAG`."""
     return LEGACY_EMITTER_FLAG in os.environ.get("XLA_FLAGS", "").split()
@@ -95,9 +100,8 @@ def run_with_default_compiler(test_id: str, root: pathlib.Path) -> dict[str, str
     Returns:
         ``{test id: "PASSED" | "FAILED" | ...}``, and under ``""`` the end of its output.
     """
-    flags = [flag for flag in os.environ.get("XLA_FLAGS", "").split()
-             if flag != LEGACY_EMITTER_FLAG]
-    environment = {**os.environ, "XLA_FLAGS": " ".join(flags), DEFAULT_COMPILER_VARIABLE: "1"}
+    environment = {**os.environ, DEFAULT_COMPILER_VARIABLE: "1",
+                   "XLA_FLAGS": without_legacy_emitter(os.environ.get("XLA_FLAGS", ""))}
     child = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
          "-rA", "--no-header", test_id],
