@@ -37,7 +37,7 @@ import jax.extend
 import jax.numpy as jnp
 from jax import lax
 
-__all__ = ["CPU_GROUP_BYTES", "CPU_LANES", "DEVICE_GROUP_BYTES", "lane_bytes",
+__all__ = ["CPU_GROUP_BYTES", "CPU_LANES", "CPU_LANES_BYTES", "DEVICE_GROUP_BYTES", "lane_bytes",
            "cpu_group_size", "check_group_size", "groups_for", "run_in_groups",
            "on_platform", "batched_rule", "vmapped_lanes", "forced_platform"]
 
@@ -54,9 +54,14 @@ CPU_GROUP_BYTES = 1 << 20
 
 #: Most lanes per group on CPU for the models whose groups are a number of lanes rather
 #: than a working set (in equal groups of a multiple of 8 lanes). The MLP is bound by its
-#: many small ops per step, not by cache, so it takes more lanes than 1 MiB would give
-#: (the measurement: ``docs/mlp.md``).
-CPU_LANES = {"mlp": 128}
+#: many small ops per step more than by cache, so it takes more lanes than 1 MiB would
+#: give, up to :data:`CPU_LANES_BYTES` of working set (the measurement: ``docs/mlp.md``).
+CPU_LANES = {"mlp": 256}
+
+#: Most working set, in bytes, of a group of :data:`CPU_LANES` lanes: past about this much
+#: (a few MiB, the L3 share of a core) hidden=(16,) at p = 11 ran 1.4x slower in groups
+#: of 192 (11 MiB by :func:`lane_bytes`) than of 128 (7 MiB).
+CPU_LANES_BYTES = 6 << 20
 
 
 def lane_bytes(model: str, n_samples: int, n_columns: int, itemsize: int, *,
@@ -109,12 +114,14 @@ def cpu_group_size(model: str, n_datasets: int, n_samples: int, n_columns: int, 
 def _cpu_groups(axis_size: int, lane_bytes: int, cpu_bytes: int, cpu_lanes: int | None):
     """``(n_groups, lanes_per_group)`` on CPU: by ``cpu_lanes`` if given, else ``cpu_bytes``.
 
-    With ``cpu_lanes``: as few groups as hold at most that many lanes each, as equal as
-    they can be, rounded up to a multiple of 8 lanes (the vector width): 200 data sets
-    are two groups of 104, where two groups of 128 would fit 56 lanes twice.
+    With ``cpu_lanes``: as few groups as hold at most that many lanes each (and at most
+    :data:`CPU_LANES_BYTES` of working set), as equal as they can be, rounded up to a
+    multiple of 8 lanes (the vector width): 300 data sets are two groups of 152, where two
+    groups of 256 would fit 44 lanes twice.
     """
     if cpu_lanes is None:
         return groups_for(axis_size, lane_bytes, cpu_bytes)
+    cpu_lanes = min(cpu_lanes, max(8, 8 * (CPU_LANES_BYTES // max(1, lane_bytes) // 8)))
     n_groups, per_group = groups_for(axis_size, 1, cpu_lanes, nearest_power=False)
     if n_groups == 1:
         return n_groups, per_group
