@@ -2,7 +2,7 @@
 
 The catalog collects the family modules of :mod:`bench.families` (one per model family: its
 family entry, adapter, work model, models, reference libraries and their pairings) and the
-regimes of :mod:`bench.regimes`, and holds the JAX peers and the figures. Every other
+regimes of :mod:`bench.regimes`, and holds the peers and the figures. Every other
 module reads it and keeps no copy: the matrix (:mod:`bench.cases`), the data generators
 (:mod:`bench.datasets`), the fits (:mod:`bench.adapters`), the reference libraries
 (:mod:`bench.baselines`), the pytest-benchmark suite, the work model of the roofline
@@ -50,7 +50,7 @@ __all__ = [
     "RESAMPLED_REGIMES", "RESPONSES", "LABEL_RESPONSES", "CORE_PACKAGES", "SENTENCE_TOPICS",
     "register", "families", "family", "family_of", "models", "model", "separation_reference",
     "regimes", "regime", "libraries", "library", "pairings", "figures", "figure",
-    "figure_of_row", "peers", "sentences", "software_packages", "budget", "n_datasets_cap",
+    "figure_of_row", "peers", "peer", "sentences", "software_packages", "budget", "n_datasets_cap",
     "regime_sizes", "resolve", "CatalogError",
 ]
 
@@ -289,25 +289,28 @@ def sentences(topic: str) -> tuple[Callable, ...]:
                  for build in getattr(module, "SENTENCES", {}).get(topic, ()))
 
 
-# ----------------------------------------------------------------------- JAX peers
+# ----------------------------------------------------------------------- peers
 
 
 class Peer(NamedTuple):
-    """A JAX library that fits the same model on a batch of data sets, in the same run.
+    """A library that fits the same model on a batch of data sets, in the same run.
 
     Attributes:
-        name: its key (``bench.peers.PEER_FITS[name]`` fits it) and pytest id.
+        name: its key (``bench.peers.prepare(name, ...)`` readies it) and pytest id.
         label: its name in tables.
         module: the module it needs (a missing one skips its rows, with the reason).
-        model: the catalog model whose data sets (float64 case) and budget it fits.
+        model: the catalog model whose data sets (its float64 case, else its first dtype)
+            and budget it fits.
         regimes: the regimes it is run on.
         batching: how it fits many data sets, as its documentation recommends.
         tolerance: the stopping rule and tolerance it runs at (the one nearest ours), and
             its default, in words.
-        flag: what its convergence flag covers (``"one per data set"`` or ``"one for the
-            whole batch"``).
+        flag: what its convergence flag covers (``"one per data set"``, ``"one for the
+            whole batch"`` or ``"none"``).
         headline: the regime whose ratio the results index follows across runs
-            (:mod:`bench.report.history`), or None.
+            (:mod:`bench.report.history`; of several peers of one model, the fastest), or
+            None.
+        extra: the project's extra that installs ``module``.
     """
 
     name: str
@@ -319,7 +322,11 @@ class Peer(NamedTuple):
     tolerance: str
     flag: str
     headline: str | None = None
+    extra: str = "peers"
 
+
+#: The MLP peers' rule: they run our step budget, from our initial weights.
+_FIXED_STEPS = "none: exactly our step budget, from our initial weights"
 
 PEERS: tuple[Peer, ...] = (
     Peer("tfp_glm", "TensorFlow Probability tfp.glm.fit (JAX substrate)",
@@ -331,9 +338,23 @@ PEERS: tuple[Peer, ...] = (
          "jax.vmap over data sets",
          "absolute change of the negative log-likelihood < 1e-8 (default 1e-3), at most 25 "
          "iterations", "one per data set", headline="overlap"),
+    Peer("equinox_mlp", "equinox (eqx.nn.Linear, adam by optax)", "equinox", "mlp8", ("xor",),
+         "eqx.filter_vmap over data sets, lax.scan over steps", _FIXED_STEPS, "none",
+         headline="xor", extra="mlp-peers"),
+    Peer("flax_mlp", "flax.linen (nn.Dense, adam by optax)", "flax.linen", "mlp8", ("xor",),
+         "jax.vmap over data sets, lax.scan over steps", _FIXED_STEPS, "none",
+         headline="xor", extra="mlp-peers"),
+    Peer("torch_mlp", "PyTorch (stacked torch.bmm, torch.optim.Adam)", "torch", "mlp8",
+         ("xor",), "weights stacked [B, ...], one bmm per layer, one optimizer",
+         _FIXED_STEPS, "none", headline="xor", extra="torch"),
 )
 
 
 def peers() -> tuple[Peer, ...]:
-    """Every JAX peer, in table order."""
+    """Every peer, in table order."""
     return PEERS
+
+
+def peer(name: str) -> Peer:
+    """The :class:`Peer` called ``name`` (:class:`CatalogError` if none is)."""
+    return _named(peers(), name, "peer")

@@ -37,7 +37,7 @@ FORMAT = "glmnn-bench run record"
 SCHEMA = 1
 
 DATASETS, FIT, SCALING, BASELINE, CEILINGS = "datasets", "fit", "scaling", "baseline", "ceilings"
-#: A JAX peer's batched fit; one regime's boundary-figure fits; a coefficient-norm path; the
+#: A peer's batched fit; one regime's boundary-figure fits; a coefficient-norm path; the
 #: fits of any other figure (``figure`` names it, ``data`` holds what it draws).
 PEER, BOUNDARY, TRAJECTORY, FIGURE = "peer", "boundary", "trajectory", "figure"
 KINDS = (DATASETS, FIT, SCALING, BASELINE, CEILINGS, PEER, BOUNDARY, TRAJECTORY, FIGURE)
@@ -145,6 +145,8 @@ class CaseRecord:
     tolerance: str | None = _for({PEER}, required={PEER})
     converged_scope: str | None = _for({PEER}, required={PEER})
     coef_diff_median: float | None = _for({PEER})
+    loss_diff_median: float | None = _for({PEER})
+    loss_diff_max: float | None = _for({PEER})
     fits: dict[str, dict] | None = _for({BOUNDARY}, required={BOUNDARY})
     iterations: list[int] | None = _for({TRAJECTORY}, required={TRAJECTORY})
     norm_median: list[float | None] | None = _for({TRAJECTORY}, required={TRAJECTORY})
@@ -265,7 +267,7 @@ class RunRecord:
             None when the run did not record it.
         ceilings: the machine's ceilings measured in the session
             (:func:`bench.roofline.measure_ceilings`), or None.
-        skipped: the benchmark rows that were skipped, by id, with the reason (a JAX peer
+        skipped: the benchmark rows that were skipped, by id, with the reason (a peer
             whose library is not installed).
         raw: the file as it was read, which publishing copies (host name redacted).
     """

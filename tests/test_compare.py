@@ -58,7 +58,7 @@ def test_a_run_against_itself(tmp_path):
     assert code == 0
     cells = _fit_row(text, "glm", "overlap", "float64")
     assert cells[10] == "1.000"  # new/old
-    assert "64 cases compared" in text
+    assert "67 cases compared" in text
     assert "only in" not in text
 
 
@@ -71,7 +71,7 @@ def test_a_planted_2x_slowdown_fails(tmp_path, run):
     assert "FAIL" in text
     cells = _fit_row(text, "perceptron", "separable", "float32")
     assert cells[10] == "2.000" and cells[-1] == "SLOWER"
-    assert text.count("SLOWER") == 64
+    assert text.count("SLOWER") == 67
 
     text, code = compare(before, slow)  # no threshold: a report, never a failure
     assert code == 0 and "SLOWER" not in text
@@ -106,7 +106,7 @@ def test_cases_in_only_one_run_are_listed(tmp_path, run):
     assert (f"baseline {info['model']} {info['regime']} float64 2 {info['n_samples']} "
             f"{info['n_features']} statsmodels GLM") in text
     assert "only in new" not in text
-    assert "63 cases compared" in text
+    assert "66 cases compared" in text
 
 
 def test_missing_and_corrupt_files(tmp_path):
@@ -129,7 +129,7 @@ def test_cases_of_other_sizes_are_not_compared(tmp_path, run):
         if "n_features" in benchmark["extra_info"]:
             benchmark["extra_info"]["n_features"] = 500
     text, code = compare(FIXTURE, _write(tmp_path / "wide.json", run), fail_above=1.2)
-    assert "only in old (64):" in text and "only in new (64):" in text
+    assert "only in old (67):" in text and "only in new (67):" in text
     assert "FAIL (the gate checked nothing)" in text and code == 1
 
 
@@ -150,7 +150,7 @@ def test_different_presets_and_timing_methods_are_said(tmp_path, run):
     cli = run_to_json(dataclasses.replace(read_run(FIXTURE), source="python -m bench run",
                                           preset="quick"))
     text, code = compare(FIXTURE, _write(tmp_path / "cli.json", cli), fail_above=1.5)
-    assert code == 0 and "64 cases compared" in text
+    assert code == 0 and "67 cases compared" in text
     assert "note: the runs used different presets (old smoke, new quick)" in text
     assert ("note: the runs were timed differently: old by pytest --benchmark (the fits "
             "only), new by python -m bench run (data generation included)") in text

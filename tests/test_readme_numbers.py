@@ -203,7 +203,7 @@ def test_every_number_of_the_readme_is_the_runs(readmes, which):
     ("golden", "at 63.9 GFLOP/s", "at 64.9 GFLOP/s", "ceilings"),
     ("golden", "| 4 / 6 (budget 25) |", "| 4 / 6 (budget 20) |", "iterations median / max"),
     ("enriched", " 2 (mlp0, mlp8)", " 3 (mlp0, mlp8)", "data sets of mlp0"),
-    ("enriched", "**a subset**, 76 of", "**a subset**, 77 of", "selection"),
+    ("enriched", "**a subset**, 79 of", "**a subset**, 80 of", "selection"),
     ("enriched", "100% of quasi,", "90% of quasi,", "90% is not"),
     ("enriched", "0.95 of its speed", "0.96 of its speed", "0.96 is not"),
     ("enriched", "0.95 by the fastest", "0.90 by the fastest", "0.90 is not"),

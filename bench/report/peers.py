@@ -1,14 +1,14 @@
-"""The JAX peers in a published run: their table and the sentences that read it (no JAX).
+"""The peers in a published run: their table and the sentences that read it (no JAX).
 
-A peer row (``kind == "peer"``) is a JAX library fitting our float64 data sets of one
-model and regime in one batch (:mod:`bench.peers`); it is shown beside our case of the
-same model and regime. A peer skipped for want of its library is listed with the reason.
+A peer row (``kind == "peer"``) is a library fitting the data sets of our case of one
+model and regime in one batch (:mod:`bench.peers`); it is shown beside that case. A peer
+skipped for want of its library is listed with the reason.
 """
 
 from __future__ import annotations
 
 from bench import catalog
-from bench.formats import DASH, missing
+from bench.formats import DASH, missing, positive
 from bench.intervals import LEVEL
 from bench.quotes import (
     COUNT,
@@ -22,6 +22,7 @@ from bench.quotes import (
     cell,
     matched_ours,
     quote,
+    speed_ratio,
     words,
 )
 from bench.record import PEER, CaseRecord
@@ -32,14 +33,18 @@ __all__ = ["peer_rows", "peer_table", "skipped_peers", "skipped_lines", "peer_se
            "fmt_difference", "PEER_LEGEND"]
 
 PEER_LEGEND = """\
-The JAX libraries a JAX user would pick instead, fitting the same float64 data sets as our
-case of the same model and regime, in the same run, each batched as its documentation
-recommends and compiled ahead (**compile s**, not in the timing). **their converged %** is
-their own flag: `tfp.glm.fit` returns one flag for the whole batch (100 or 0), glmax one
-per data set. **stopping rule** is the rule and tolerance each ran at, the nearest to ours
-(R's relative deviance change below 1e-8, 25 iterations); their defaults are in brackets.
-**max |Δcoef| median** is the median over data sets of the largest absolute difference
-between their coefficients and ours. **speedup** is our fits/s over theirs.
+The libraries a user would pick instead, fitting the same data sets as our case of the
+same model and regime (float64 for the GLM, float32 for the MLP), in the same run, each
+batched as its documentation recommends; a JAX peer is compiled ahead (**compile s**, not
+in the timing). **their converged %** is their own flag: `tfp.glm.fit` returns one flag
+for the whole batch (100 or 0), glmax one per data set; the MLP peers have no stopping
+rule. **stopping rule** is the rule and tolerance each ran at, the nearest to ours (the
+GLM: R's relative deviance change below 1e-8, 25 iterations; their defaults are in
+brackets). The MLP peers (equinox, flax, PyTorch) write our network, start from our
+initial weights and take exactly our step budget. **agreement with ours** is, for a GLM
+peer, the median over data sets of the largest absolute difference between their
+coefficients and ours; for an MLP peer, the median (and largest) absolute difference of
+the final training loss. **speedup** is our fits/s over theirs.
 """
 
 
@@ -62,11 +67,18 @@ def fmt_difference(value) -> str:
     return DASH if missing(value) else f"{value:.2g}"
 
 
+def _agreement(peer: CaseRecord) -> Sentence:
+    if not missing(peer.loss_diff_median):
+        return Sentence("|Δ final loss| {} (max {})", quote(peer, "loss_diff_median", SIG2),
+                        quote(peer, "loss_diff_max", SIG2))
+    return Sentence("max |Δcoef| {}", quote(peer, "coef_diff_median", SIG2))
+
+
 def peer_table(cases: list[CaseRecord]) -> Table:
     """The peers, each beside our case of the same model and regime."""
     header = ["library", "model", "regime", "batching", "data sets", "their fits/s",
               "compile s", "their converged % (flag)", "iterations median / max",
-              "stopping rule", "max |Δcoef| median", "our fits/s", "our converged % / "
+              "stopping rule", "agreement with ours (median)", "our fits/s", "our converged % / "
               "separated %", f"speedup ({LEVEL:.0%} CI)"]
     batching = {p.label: p.batching for p in catalog.peers()}
     rows = []
@@ -79,7 +91,7 @@ def peer_table(cases: list[CaseRecord]) -> Table:
                      quote(peer, "converged_scope", TEXT)),
             Sentence("{} / {} (budget {})", *(quote(peer, f, COUNT) for f in (
                 "n_iter_median", "n_iter_max", "max_iter"))),
-            cell(peer, "tolerance"), cell(peer, "coef_diff_median", SIG2),
+            cell(peer, "tolerance"), _agreement(peer),
             *ours_cells(matched_ours(cases, peer.model, peer.regime), peer)])
     return Table(header, rows)
 
@@ -105,11 +117,31 @@ def _flag_words(peer: CaseRecord) -> Sentence:
                       for field in ("n_datasets", "n_iter_median", "n_iter_max")))
 
 
+def _trained_sentence(peer: CaseRecord, ours: CaseRecord) -> Sentence:
+    """An MLP peer: its speed beside ours, and how far its final losses are from ours."""
+    sentence = Sentence(f"On {peer.regime} {peer.baseline} trained our network for {{}} "
+                        "steps from our initial weights at {} fits/s, against our {}",
+                        quote(peer, "max_iter", COUNT), quote(peer, "fits_per_s", RATE),
+                        quote(ours, "fits_per_s", RATE))
+    if positive(ours.fits_per_s) and positive(peer.fits_per_s):
+        sentence += " (ours " + speed_ratio(ours, peer) + " as fast)"
+    return sentence + Sentence("; its final losses differ from ours by a median of {} (at "
+                               "most {}).", quote(peer, "loss_diff_median", SIG2),
+                               quote(peer, "loss_diff_max", SIG2))
+
+
 def peer_sentences(cases: list[CaseRecord]) -> list[Sentence]:
-    """What each peer reported on separable and on overlap data, beside what we report."""
+    """What the peers reported and cost, beside what we report.
+
+    A GLM peer: its flag and coefficients on separable and on overlap data. An MLP peer:
+    its speed at our steps, and how close its final losses came to ours.
+    """
     sentences = []
     for peer in peer_rows(cases):
         ours = matched_ours(cases, peer.model, peer.regime)
+        if ours is not None and not missing(peer.loss_diff_median):
+            sentences.append(_trained_sentence(peer, ours))
+            continue
         if ours is None or peer.regime not in ("separable", "overlap"):
             continue
         sentence = (f"On {peer.regime} data {peer.baseline} reported " + _flag_words(peer)

@@ -199,7 +199,7 @@ def _selection_lines(run: RunRecord) -> list[str]:
     if rows + skipped >= run.suite_size:
         if skipped:
             return [f"- selection: the whole matrix of the preset, {rows} benchmark rows "
-                    f"and {skipped} skipped (listed with the reason under JAX peers)"]
+                    f"and {skipped} skipped (listed with the reason under Peers)"]
         return [f"- selection: the whole matrix of the preset, {rows} benchmark rows"]
     return [f"- selection: **a subset**, {rows} of the preset's {run.suite_size} benchmark "
             "rows (the others were not selected, or were skipped); a sentence that needs a "
@@ -223,11 +223,11 @@ def _datasets_line(cases) -> list[str]:
 
 
 #: Headings of the tables that a run may lack, and what the README says instead.
-RESAMPLED, PEERS = "### Real data, resampled", "### JAX peers"
+RESAMPLED, PEERS = "### Real data, resampled", "### Peers"
 OURS, LIBRARIES = "### Ours", "### Reference libraries"
 SCALING = "### Throughput against the number of data sets"
 _EMPTY = {RESAMPLED: "No resampled real-data regime ran in this run.",
-          PEERS: "No JAX peer row ran in this run."}
+          PEERS: "No peer row ran in this run."}
 
 
 def readme_tables(cases) -> dict[str, Table]:

@@ -1,7 +1,7 @@
 """The sentences that read a run's numbers, each generated from (and conditional on) the data.
 
 A sentence whose cases are missing from the run is left out. The sentences here hold for
-any model of the catalog: the reference libraries' and JAX peers' flags, the replayed
+any model of the catalog: the reference libraries' and peers' flags, the replayed
 stopping rules, non-finite fits, speed and throughput; they name no model, and read the
 families' properties (``separation_flag``, ``replayed_rule``). The claims about particular
 models (the perceptron against Novikoff's bound, the binomial GLM on separable data, the MLP

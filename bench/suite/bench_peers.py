@@ -1,7 +1,7 @@
-"""Benchmark: the JAX peers (tfp.glm.fit, glmax) on our data sets, in the same run.
+"""Benchmark: the peers (tfp.glm.fit, glmax; equinox, flax, PyTorch) on our data sets.
 
-The peers are the optional ``peers`` extra; without it their rows skip, saying why, and
-the run still publishes (its README lists the skipped rows).
+The peers are the optional ``peers``, ``mlp-peers`` and ``torch`` extras; without one its
+rows skip, saying why, and the run still publishes (its README lists the skipped rows).
 """
 
 import pytest

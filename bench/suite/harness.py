@@ -19,7 +19,7 @@ from bench import baselines, catalog, runner
 from bench.cases import Case
 from bench.presets import Preset
 from bench.record import CaseRecord, case_to_json
-from bench.timing import compile_ahead, device_info, profile_call
+from bench.timing import device_info, profile_call
 
 __all__ = ["bench_case", "bench_baseline", "bench_peer", "skip_row", "timed_seconds", "store",
            "pedantic", "rounds_for", "MAX_ROUNDS", "MEASURED_CEILINGS", "SKIPPED"]
@@ -154,45 +154,56 @@ def skip_row(config, row_id: str, reason: str) -> None:
 
 
 def bench_peer(benchmark, config, peer_case, preset: Preset) -> CaseRecord:
-    """Time a JAX peer fitting our float64 data sets of its model and regime, in one batch.
+    """Time a peer fitting the data sets of our case of its model and regime, in one batch.
 
-    Its batched fit is compiled ahead (the compile time is recorded) and timed blocked, as
-    ours; its coefficients are compared with our fit of the same data sets (untimed).
-    A peer whose library is not installed is skipped with the reason (:func:`skip_row`).
+    Those of our float64 case (the GLM), else of the model's first dtype (the MLP, float32).
+    A JAX peer is compiled ahead (the compile time is recorded) and timed blocked, as ours;
+    afterwards, untimed, its coefficients (GLM) or final losses (MLP) are compared with our
+    fit of the same data sets. A peer whose library is not installed is skipped with the
+    reason (:func:`skip_row`).
     """
     from bench import peers
 
-    entry = next(p for p in catalog.peers() if p.name == peer_case.peer)
+    entry = catalog.peer(peer_case.peer)
     reason = peers.unavailable(entry.name)
     if reason:
         skip_row(config, peer_case.id, reason)
-    import jax
-
     from bench.adapters import batched_fit
     from bench.datasets import dataset_keys
 
     model = catalog.model(entry.model)
-    case = Case(entry.model, peer_case.regime, "float64", catalog.n_datasets_cap(model, preset),
+    dtype = "float64" if "float64" in model.dtypes else model.dtypes[0]
+    case = Case(entry.model, peer_case.regime, dtype, catalog.n_datasets_cap(model, preset),
                 *catalog.regime_sizes(peer_case.regime, preset))
     data = runner.prepare_data(case, preset)
-    compiled, compile_s = compile_ahead(peers.batched_fit(entry.name), data.X_train,
-                                        data.y_train)
-    benchmark.group = f"peer:{entry.model}"
-    fitted, seconds, timed = pedantic(
-        benchmark, lambda: jax.block_until_ready(compiled(data.X_train, data.y_train)),
-        rounds=preset.rounds, warmup_rounds=preset.warmup_rounds, min_time_s=preset.min_time_s)
     keys = dataset_keys(runner.case_keys(preset)[1], 0, case.n_datasets)
+    budget = peers.MAX_ITER if model.family == "glm" else catalog.budget(model, preset)
+    run, compile_s = peers.prepare(entry.name, keys, data.X_train, data.y_train,
+                                   max_iter=budget)
+    benchmark.group = f"peer:{entry.model}"
+    fitted, seconds, timed = pedantic(benchmark, run, rounds=preset.rounds,
+                                      warmup_rounds=preset.warmup_rounds,
+                                      min_time_s=preset.min_time_s)
     ours = batched_fit(entry.model, preset)(keys, data.X_train, data.y_train)
-    difference = np.max(np.abs(np.asarray(fitted.coef) - np.asarray(ours.coef)), axis=1)
     n_iter = np.asarray(fitted.n_iter)
+    agreement = {}
+    if fitted.coef is not None:
+        difference = np.max(np.abs(np.asarray(fitted.coef) - np.asarray(ours.coef)), axis=1)
+        agreement["coef_diff_median"] = float(np.median(difference))
+    if fitted.final_loss is not None:
+        history, last = np.asarray(ours.history), np.maximum(np.asarray(ours.n_iter) - 1, 0)
+        difference = np.abs(np.asarray(fitted.final_loss) - history[np.arange(len(last)), last])
+        agreement.update(loss_diff_median=float(np.median(difference)),
+                         loss_diff_max=float(np.max(difference)))
     return store(benchmark, CaseRecord(
         kind="peer", name=peer_case.id, baseline=entry.label, model=entry.model,
-        regime=peer_case.regime, dtype="float64", n_datasets=case.n_datasets,
+        regime=peer_case.regime, dtype=dtype, n_datasets=case.n_datasets,
         n_samples=case.n_samples, n_features=case.n_features, preset=preset.name,
         seed=preset.seed, timed=timed, seconds=seconds,
         compile_s=compile_s, **device_info(), fits_per_s=case.n_datasets / seconds,
-        converged_frac=float(np.mean(np.asarray(fitted.converged, bool))),
-        max_iter=peers.MAX_ITER, n_iter_median=float(np.median(n_iter)),
+        converged_frac=(None if fitted.converged is None
+                        else float(np.mean(np.asarray(fitted.converged, bool)))),
+        max_iter=budget, n_iter_median=float(np.median(n_iter)),
         n_iter_max=int(n_iter.max()), tolerance=entry.tolerance,
-        converged_scope=entry.flag, coef_diff_median=float(np.median(difference)),
+        converged_scope=entry.flag, **agreement,
     ))

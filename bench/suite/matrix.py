@@ -22,7 +22,7 @@ CEILINGS_CASE = "ceilings"
 
 
 class PeerCase(NamedTuple):
-    """One JAX peer row: a peer of :func:`bench.catalog.peers` on one of its regimes."""
+    """One peer row: a peer of :func:`bench.catalog.peers` on one of its regimes."""
 
     peer: str
     regime: str

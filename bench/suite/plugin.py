@@ -70,7 +70,7 @@ _PYPROJECT = BENCH_DIR.parent.parent / "pyproject.toml"
 #: The markers of the benchmark suite (one per catalog family, and the other kinds of row).
 _KIND_MARKERS = {"baseline": "reference-library rows", "datasets": "data-generation rows",
                  "machine": "the machine's ceilings row",
-                 "peer": "JAX peer rows (tfp.glm, glmax: the peers extra)",
+                 "peer": "peer rows (tfp.glm, glmax; equinox, flax, PyTorch: the peers extras)",
                  "figures": "the fits behind the boundary and coefficient-norm figures"}
 
 
