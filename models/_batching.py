@@ -60,8 +60,8 @@ CPU_LANES = {"mlp": 256}
 
 #: Most working set, in bytes, of a group of :data:`CPU_LANES` lanes: past about this much
 #: (a few MiB, the L3 share of a core) hidden=(16,) at p = 11 ran 1.4x slower in groups
-#: of 192 (11 MiB by :func:`lane_bytes`) than of 128 (7 MiB).
-CPU_LANES_BYTES = 6 << 20
+#: of 192 (11 MiB by :func:`lane_bytes`) than of 128 or 144 (7-8 MiB).
+CPU_LANES_BYTES = 8 << 20
 
 
 def lane_bytes(model: str, n_samples: int, n_columns: int, itemsize: int, *,

@@ -316,7 +316,7 @@ def fit(
         n_iter_no_change: the ``"sklearn"`` rule's patience (scikit-learn's default 10).
         group_size: under ``jax.vmap``, how many data sets train together in one group
             (:mod:`models._batching`): ``None`` (default) sizes the groups for the platform,
-            on CPU at most 256 data sets and about 6 MiB of working set
+            on CPU at most 256 data sets and about 8 MiB of working set
             (``models._batching.CPU_LANES``), elsewhere the whole batch up to 8 GiB of
             working set. Set it to tune for another CPU; results
             depend on it only in the last bits (XLA:CPU's batched matrix products round by

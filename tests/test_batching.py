@@ -130,21 +130,21 @@ def test_device_groups_are_bounded_by_memory(monkeypatch):
 
 def test_cpu_group_size_is_what_the_rule_picks():
     # n = 200, p = 11: GLM float64 17.6 kB a lane -> 59 -> 64; perceptron float32 9.6 kB
-    # -> 109 -> 128; the MLP at most 256 lanes (CPU_LANES) and 6 MiB (CPU_LANES_BYTES):
-    # (8,) at p = 3 is 24 kB a lane -> 256; at p = 11 36.8 kB -> 170 -> 168; (16,) 56 kB ->
-    # 112, in equal groups of a multiple of 8 (9 of 112 for 1000 lanes).
+    # -> 109 -> 128; the MLP at most 256 lanes (CPU_LANES) and 8 MiB (CPU_LANES_BYTES):
+    # (8,) at p = 3 is 24 kB a lane -> 256; at p = 11 36.8 kB -> 227 -> 224; (16,) 56 kB ->
+    # 149 -> 144, in equal groups of a multiple of 8 (1000 lanes: 5 of 200, 7 of 144).
     assert models.cpu_group_size("glm", 1000, 200, 11, "float64") == 64
     assert models.cpu_group_size("perceptron", 1000, 200, 11, "float32") == 128
     assert models.cpu_group_size("mlp", 1000, 200, 3, "float32", hidden=(8,)) == 256
-    assert models.cpu_group_size("mlp", 1000, 200, 11, "float32", hidden=(8,)) == 168
-    assert models.cpu_group_size("mlp", 1000, 200, 11, "float32", hidden=(16,)) == 112
+    assert models.cpu_group_size("mlp", 1000, 200, 11, "float32", hidden=(8,)) == 200
+    assert models.cpu_group_size("mlp", 1000, 200, 11, "float32", hidden=(16,)) == 144
     assert models.cpu_group_size("mlp", 200, 200, 3, "float32", hidden=(8,)) == 200
-    # n = 400, (16,): 112 kB a lane -> 56.
-    assert models.cpu_group_size("mlp", 1000, 400, 11, "float32", hidden=(16,)) == 56
+    # n = 400, (16,): 112 kB a lane -> 74 -> 72.
+    assert models.cpu_group_size("mlp", 1000, 400, 11, "float32", hidden=(16,)) == 72
     assert models.cpu_group_size("mlp", 100, 200, 11, "float32", hidden=(8,)) == 100
-    # 200 data sets at p = 11: two groups of 104 lanes (equal, a multiple of 8), not 168 + 32.
-    assert models.cpu_group_size("mlp", 200, 200, 11, "float32", hidden=(8,)) == 104
-    assert models.cpu_group_size("mlp", 16_000, 200, 11, "float32", hidden=(8,)) == 168
+    # 300 data sets at p = 11: two groups of 152 lanes (equal, a multiple of 8), not 224 + 76.
+    assert models.cpu_group_size("mlp", 300, 200, 11, "float32", hidden=(8,)) == 152
+    assert models.cpu_group_size("mlp", 16_000, 200, 11, "float32", hidden=(8,)) == 224
     assert models.cpu_group_size("glm", 20, 200, 11, "float64") == 20
 
 
