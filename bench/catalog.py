@@ -50,7 +50,8 @@ __all__ = [
     "RESAMPLED_REGIMES", "RESPONSES", "LABEL_RESPONSES", "CORE_PACKAGES", "SENTENCE_TOPICS",
     "register", "families", "family", "family_of", "models", "model", "separation_reference",
     "regimes", "regime", "libraries", "library", "pairings", "figures", "figure",
-    "figure_of_row", "peers", "peer", "sentences", "software_packages", "budget", "n_datasets_cap",
+    "figure_of_row", "peers", "peer", "sentences", "software_packages", "budget",
+    "reference_dtype", "n_datasets_cap",
     "regime_sizes", "resolve", "CatalogError",
 ]
 
@@ -150,6 +151,14 @@ def separation_reference() -> Model | None:
 def family_of(name: str) -> ModelFamily:
     """The :class:`ModelFamily` of model ``name`` (:class:`CatalogError` if it is unknown)."""
     return family(model(name).family)
+
+
+def reference_dtype(entry: Model) -> str:
+    """The dtype in which a model meets other libraries: float64 where it has it, else its first.
+
+    The GLM's float64 case; the MLP's float32 (its only dtype).
+    """
+    return "float64" if "float64" in entry.dtypes else entry.dtypes[0]
 
 
 def budget(entry: Model, preset) -> int:

@@ -45,8 +45,7 @@ def boundary_models() -> tuple[str, ...]:
 
 
 def _dtype(model: str) -> str:
-    dtypes = catalog.model(model).dtypes
-    return "float64" if "float64" in dtypes else dtypes[0]
+    return catalog.reference_dtype(catalog.model(model))
 
 
 def _fit_batch(model: str, preset: Preset, X, y):

@@ -71,7 +71,7 @@ def test_the_recorded_peer_rows_fit_our_data_sets():
         (p.label, r) for p in catalog.peers() for r in p.regimes}
     for row in peer_rows:
         # float64 for the GLM, the MLP's one dtype (float32) for its peers.
-        dtype = "float64" if "float64" in catalog.model(row.model).dtypes else "float32"
+        dtype = catalog.reference_dtype(catalog.model(row.model))
         (ours,) = [c for c in run.cases if c.kind == "fit" and c.model == row.model
                    and c.regime == row.regime and c.dtype == dtype]
         assert (row.n_datasets, row.n_samples, row.n_features, row.dtype) == (

@@ -121,7 +121,7 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
     the model has no float64 case), converted to float64.
     """
     library, entry = catalog.library(pair.library), catalog.model(pair.model)
-    dtype = "float64" if "float64" in entry.dtypes else entry.dtypes[0]
+    dtype = catalog.reference_dtype(entry)
     case = Case(pair.model, pair.regime, dtype, catalog.n_datasets_cap(entry, preset),
                 preset.n_samples, preset.n_features, preset.n_test)
     data = runner.prepare_data(case, preset)
@@ -172,12 +172,12 @@ def bench_peer(benchmark, config, peer_case, preset: Preset) -> CaseRecord:
     from bench.datasets import dataset_keys
 
     model = catalog.model(entry.model)
-    dtype = "float64" if "float64" in model.dtypes else model.dtypes[0]
+    dtype = catalog.reference_dtype(model)
     case = Case(entry.model, peer_case.regime, dtype, catalog.n_datasets_cap(model, preset),
                 *catalog.regime_sizes(peer_case.regime, preset))
     data = runner.prepare_data(case, preset)
     keys = dataset_keys(runner.case_keys(preset)[1], 0, case.n_datasets)
-    budget = peers.MAX_ITER if model.family == "glm" else catalog.budget(model, preset)
+    budget = catalog.budget(model, preset)  # the GLM's: peers.MAX_ITER, R's maxit
     run, compile_s = peers.prepare(entry.name, keys, data.X_train, data.y_train,
                                    max_iter=budget)
     benchmark.group = f"peer:{entry.model}"
