@@ -18,6 +18,7 @@ from bench.record import BASELINE, FIT, PEER, read_run
 from bench.report import reindex
 from bench.report.folders import render_index
 from bench.report.history import (
+    BEST_PEER,
     HISTORY_PNG,
     group_key,
     headline_specs,
@@ -39,13 +40,13 @@ def test_the_headlines_are_the_catalogs_marked_pairings_and_peers():
     assert all(s.name == f"{s.model} / {s.library} on {s.regime}" for s in specs)
     # The MLP's three peers make one headline, the fastest of them in each run.
     (best,) = [s for s in specs if s.model == "mlp8" and s.kind == PEER]
-    assert best.library == "best peer" and len(best.candidates) == 3
+    assert best.library == BEST_PEER and len(best.candidates) == 3
 
 
 def test_a_best_peer_headline_takes_the_fastest_peer_of_the_run():
     run = read_run(FIXTURE)
     (ours,) = [c for c in run.cases if c.kind == FIT and c.model == "mlp8" and c.regime == "xor"]
-    (spec,) = [s for s in headline_specs() if s.library == "best peer"]
+    (spec,) = [s for s in headline_specs() if s.library == BEST_PEER]
     # The fixture's MLP peer rows, made the second one the fastest.
     rows = {c.baseline: c for c in run.cases if c.kind == PEER and c.model == "mlp8"}
     assert set(rows) == set(spec.candidates)

@@ -21,12 +21,14 @@ from bench.intervals import LEVEL, speed_ratio_interval
 from bench.quotes import matched_ours
 from bench.record import BASELINE, PEER, CaseRecord
 
-__all__ = ["Headline", "headline_specs", "headlines", "headline_text", "headline_names",
-           "group_key",
-           "plot_history", "HISTORY_PNG"]
+__all__ = ["Headline", "BEST_PEER", "headline_specs", "headlines", "headline_text",
+           "headline_names", "group_key", "plot_history", "HISTORY_PNG"]
 
 #: The history plot, beside the results index.
 HISTORY_PNG = "history.png"
+
+#: The ``library`` of a headline filled by the fastest of several peers.
+BEST_PEER = "best peer"
 
 
 class Headline(NamedTuple):
@@ -35,7 +37,7 @@ class Headline(NamedTuple):
     Attributes:
         name: ``"<model> / <library> on <regime>"``, its column in the index.
         kind: ``"baseline"`` (a reference library) or ``"peer"``.
-        library: the library's or peer's label, as its rows record it, or ``"best peer"``.
+        library: the library's or peer's label, as its rows record it, or :data:`BEST_PEER`.
         model: our model.
         regime: the regime.
         candidates: the labels of the rows that may fill it; the fastest in a run does.
@@ -58,7 +60,7 @@ def headline_specs() -> list[Headline]:
     for p in catalog.peers():
         if p.headline:
             marked.setdefault((p.model, p.headline), []).append(p.label)
-    specs += [(PEER, labels[0] if len(labels) == 1 else "best peer", model, regime,
+    specs += [(PEER, labels[0] if len(labels) == 1 else BEST_PEER, model, regime,
                tuple(labels)) for (model, regime), labels in marked.items()]
     return [Headline(f"{model} / {library} on {regime}", kind, library, model, regime, labels)
             for kind, library, model, regime, labels in specs]
@@ -100,7 +102,7 @@ def headline_text(entry: dict | None) -> str:
     if entry.get("low") is not None and entry.get("high") is not None:
         low, high = (fmt_ratio(entry[end]).rstrip("×") for end in ("low", "high"))
         text += f" ({low}–{high})"
-    if "best peer" in entry.get("name", "") and entry.get("library"):
+    if BEST_PEER in entry.get("name", "") and entry.get("library"):
         text += f" vs {entry['library'].split(' (')[0]}"
     return text
 

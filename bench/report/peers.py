@@ -30,7 +30,7 @@ from bench.report.matching import case_sort_key
 from bench.report.tables import Table, ours_cells
 
 __all__ = ["peer_rows", "peer_table", "skipped_peers", "skipped_lines", "peer_sentences",
-           "fmt_difference", "PEER_LEGEND"]
+           "PEER_LEGEND"]
 
 PEER_LEGEND = """\
 The libraries a user would pick instead, fitting the same data sets as our case of the
@@ -60,11 +60,6 @@ def skipped_peers(skipped: dict) -> list[tuple[str, str]]:
     """``(peer case id, reason)`` of the peer rows the run skipped, in catalog order."""
     ids = [f"{p.name}-{regime}" for p in catalog.peers() for regime in p.regimes]
     return [(i, skipped[i]) for i in ids if i in (skipped or {})]
-
-
-def fmt_difference(value) -> str:
-    """A coefficient difference, two significant digits."""
-    return DASH if missing(value) else f"{value:.2g}"
 
 
 def _agreement(peer: CaseRecord) -> Sentence:
