@@ -311,6 +311,8 @@ def test_a_flag_this_xla_does_not_know_is_never_passed_on():
 
     assert not compiling.accepted("--xla_flag_no_release_has=1")
     assert compiling.accepted("--xla_backend_optimization_level=0")
+    # Flags asked for together are refused together if XLA knows one of them only.
+    assert not compiling.accepted("--xla_backend_optimization_level=0 --xla_flag_no_release_has=1")
 
 
 def test_an_untimed_run_on_the_cpu_traces_the_cpu_branch_alone():
@@ -348,6 +350,11 @@ def test_an_untimed_session_compiles_with_the_legacy_emitter_where_xla_has_it():
         assert compiling.legacy_emitter_in_use() or chose
     else:
         assert not compiling.legacy_emitter_in_use()
+    # The one-part codegen likewise, unless the user set the split count.
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    split = compiling.ONE_PART_FLAG.split("=")[0]
+    if compiling.accepted(compiling.ONE_PART_FLAG):
+        assert any(flag.startswith(split) for flag in flags)
 
 
 @pytest.mark.default_compiler

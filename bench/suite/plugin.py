@@ -228,8 +228,15 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_ignore_collect(collection_path: pathlib.Path, config: pytest.Config) -> bool | None:
     # Plain `pytest` runs the benchmark suite once, as the gpu preset's dry run inside the
     # tests (tests/test_gpu_dry_run.py), not a second time here.
+    # A benchmark run on the configured paths runs the suite alone: it does not import the
+    # tests only to deselect them (seconds of imports and assertion rewriting per run).
     in_suite = collection_path == BENCH_DIR or BENCH_DIR in collection_path.parents
-    if in_suite and not config.stash[STATE].mode.suite_in_process:
+    mode = config.stash[STATE].mode
+    if in_suite and not mode.suite_in_process:
+        return True
+    outside = (config.rootpath in collection_path.parents and BENCH_DIR.parent != collection_path
+               and BENCH_DIR.parent not in collection_path.parents)
+    if mode.benchmark and outside and config.args_source == pytest.Config.ArgsSource.TESTPATHS:
         return True
     return None
 
