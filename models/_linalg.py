@@ -33,7 +33,8 @@ from ._batching import on_platform
 from ._lanes import when
 
 __all__ = [
-    "RANK_RTOL", "GRAM_CHUNK", "UNROLL_MAX", "Design", "cholesky_skip", "cholesky_skip_fast",
+    "RANK_RTOL", "GRAM_CHUNK", "UNROLL_MAX", "INVERSE_UNROLL_MAX", "Design", "cholesky_skip",
+    "cholesky_skip_fast",
     "cholesky_skip_inverse", "drop", "gram_schmidt", "gram_schmidt_factor", "qr_aliased",
     "design_aliased", "solve_lower", "solve_upper_transposed", "cho_solve",
     "inverse_diagonal", "logdet", "native_or_library",
@@ -47,6 +48,12 @@ _GATE_SAFETY = 10.0  # margin of the test that decides whether the Gram can sett
 
 UNROLL_MAX = 32
 """Largest ``p`` whose triangular solves with a vector right-hand side are unrolled."""
+
+INVERSE_UNROLL_MAX = 16
+"""Largest ``p`` whose :func:`inverse_diagonal` is unrolled. Its ``p^3 / 6`` operations
+run once per fit but are traced and compiled every time: above 16 columns they cost more
+compile time (about 7 s more at ``p = 17``, 29 s at ``p = 30`` on a CPU) than the one
+library solve they replace costs at run time."""
 
 
 def cholesky_skip(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:
@@ -278,12 +285,12 @@ def cho_solve(factor: jax.Array, rhs: jax.Array, *, unrolled: bool = True) -> ja
 def inverse_diagonal(factor: jax.Array) -> jax.Array:
     """``diag((L L^T)^{-1})``: the squared column norms of ``L^{-1}``.
 
-    For ``p <= UNROLL_MAX`` column ``j`` of ``L^{-1}`` is forward substitution on ``e_j``
-    unrolled from row ``j`` (the rows above are 0): ``p^3 / 6`` elementwise operations
-    over the batch instead of a library triangular solve per matrix.
+    For ``p <= INVERSE_UNROLL_MAX`` column ``j`` of ``L^{-1}`` is forward substitution on
+    ``e_j`` unrolled from row ``j`` (the rows above are 0): ``p^3 / 6`` elementwise
+    operations over the batch instead of a library triangular solve per matrix.
     """
     p = factor.shape[0]
-    if p > UNROLL_MAX:
+    if p > INVERSE_UNROLL_MAX:
         inverse = solve_triangular(factor, jnp.eye(p, dtype=factor.dtype), lower=True)
         return jnp.sum(inverse**2, axis=0)
     out = []

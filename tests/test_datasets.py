@@ -149,10 +149,26 @@ def test_same_key_same_arrays_bitwise(regime):
     assert not np.array_equal(np.asarray(a.X_train), np.asarray(c.X_train))
 
 
-@pytest.mark.default_compiler  # the bits of a separable set's margin: emitter-dependent
-@pytest.mark.parametrize("regime", datasets.SYNTHETIC_REGIMES)
+#: Regimes whose bits alone and in a batch may differ under XLA's legacy CPU emitter (the
+#: realised margin of a separable set, by one ulp): their test runs on the default one.
+EMITTER_DEPENDENT = ("separable",)
+
+
+@pytest.mark.parametrize("regime", [r for r in datasets.SYNTHETIC_REGIMES
+                                    if r not in EMITTER_DEPENDENT])
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 def test_shapes_dtypes_and_dataset_i_alone_equals_dataset_i_in_a_batch_of_1000(regime, dtype):
+    _dataset_i_alone_equals_dataset_i_in_a_batch_of_1000(regime, dtype)
+
+
+@pytest.mark.default_compiler
+@pytest.mark.parametrize("regime", EMITTER_DEPENDENT)
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_dataset_i_alone_equals_dataset_i_in_a_batch_on_the_default_emitter(regime, dtype):
+    _dataset_i_alone_equals_dataset_i_in_a_batch_of_1000(regime, dtype)
+
+
+def _dataset_i_alone_equals_dataset_i_in_a_batch_of_1000(regime, dtype):
     key, i = jax.random.key(11), 637
     kw = dict(n_samples=25, n_features=3, dtype=dtype)
     batch = datasets.make(regime, key, n_datasets=1000, **kw)

@@ -23,7 +23,7 @@ from models.glm import Separation
 N_SETS = 2000
 #: ``(rows, columns)`` buckets that the data sets are padded to: few compiled programs,
 #: and columns within the native kernels' 16 where a data set allows.
-BUCKETS = ((128, 16), (1024, 16), (1024, 21))
+BUCKETS = ((48, 8), (128, 16), (384, 16), (1024, 16), (1024, 21))
 
 #: Independent checks, relative to |x_k| |d| (margins) or sum_k lambda_k |x_k| (residuals):
 #: a row counts as on the hyperplane within ON_PLANE, pushed out beyond PUSHED_OUT, and
