@@ -159,37 +159,27 @@ def test_the_plugin_is_loaded_before_any_conftest():
     assert header(output).startswith("glmnn-bench: preset smoke; only the benchmark suite")
 
 
-@pytest.mark.parametrize("where", ["in the project", "outside", "outside, with a test path"])
+@pytest.mark.parametrize("where", ["outside", "outside, with a test path"])
 def test_an_existing_results_folder_after_the_option_with_a_space_is_its_value(tmp_path,
                                                                                where):
     # The README's command with a space instead of '=', one row, into a folder that exists.
-    # pytest finds pyproject.toml from a folder in the project, or from the test path named
-    # beside a folder elsewhere; a folder elsewhere with no test path makes it miss the
-    # file, and the run restarts with it (bench/suite/config.py).
-    if where == "in the project":
-        records = ROOT / ".benchmarks"  # git ignores it
-        records.mkdir(exist_ok=True)
-        results = pathlib.Path(tempfile.mkdtemp(prefix="test-results-dir-", dir=records))
-        paths = ("-k", "perceptron-overlap-float32 and test_fit")
-    else:
-        results = tmp_path / "results"
-        results.mkdir()
-        paths = ("-k", "perceptron-overlap-float32 and test_fit")
-        if where == "outside, with a test path":
-            paths = ("bench/suite/bench_fits.py", "-k", "perceptron-overlap-float32")
-    try:
-        completed = pytest_run("--benchmark", "--bench-preset=smoke",
-                               "--bench-results-dir", str(results),
-                               "--benchmark-json", str(tmp_path / "run.json"), *paths)
-        output = completed.stdout + completed.stderr
-        assert completed.returncode == 0, output[-3000:]
-        assert "1 passed" in output and "glmnn-bench: published" in output, output[-3000:]
-        (folder,) = [p for p in results.iterdir() if p.is_dir()]
-        assert (folder / "README.md").is_file()
-        assert f"glmnn-bench: published {folder}" in output
-    finally:
-        if where == "in the project":
-            shutil.rmtree(results, ignore_errors=True)
+    # pytest finds pyproject.toml from the test path named beside a folder elsewhere; a
+    # folder elsewhere with no test path makes it miss the file, and the run restarts with
+    # it (bench/suite/config.py). A folder in the project: the subset test below.
+    results = tmp_path / "results"
+    results.mkdir()
+    paths = ("-k", "perceptron-overlap-float32 and test_fit")
+    if where == "outside, with a test path":
+        paths = ("bench/suite/bench_fits.py", "-k", "perceptron-overlap-float32")
+    completed = pytest_run("--benchmark", "--bench-preset=smoke",
+                           "--bench-results-dir", str(results),
+                           "--benchmark-json", str(tmp_path / "run.json"), *paths)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-3000:]
+    assert "1 passed" in output and "glmnn-bench: published" in output, output[-3000:]
+    (folder,) = [p for p in results.iterdir() if p.is_dir()]
+    assert (folder / "README.md").is_file()
+    assert f"glmnn-bench: published {folder}" in output
 
 
 def test_a_run_restarts_with_the_projects_configuration_at_most_once():
@@ -248,24 +238,34 @@ def test_nothing_is_published_when_pytest_benchmark_fails_at_the_end(tmp_path):
 
 
 def test_a_subset_run_groups_by_case_and_says_it_is_a_subset(tmp_path):
-    # Without a test path, in the README's form, into a results folder that exists already
-    # (the space form made pytest take the folder as a test path). Before every benchmark
-    # took `case`, grouping by it raised KeyError: 'case'.
+    # Without a test path, into a results folder in the project that exists already, named
+    # after the option with a space (which made pytest take the folder as a test path).
+    # Before every benchmark took `case`, grouping by it raised KeyError: 'case'.
     # Its --benchmark-json is in a folder that does not exist yet: the run used to be lost to
     # a FileNotFoundError at the end.
-    results, record = tmp_path / "results", tmp_path / "new" / "folder" / "run.json"
-    results.mkdir()
-    completed = pytest_run(
-        "--benchmark", "--bench-preset=smoke", f"--bench-results-dir={results}",
-        f"--benchmark-json={record}", "--benchmark-group-by=param:case",
-        "-k", "perceptron-overlap-float32 or ceilings or generate and xor "
-              "or statsmodels_glm-glm-overlap", timeout=600)
+    records = ROOT / ".benchmarks"  # git ignores it
+    records.mkdir(exist_ok=True)
+    results = pathlib.Path(tempfile.mkdtemp(prefix="test-results-dir-", dir=records))
+    record = tmp_path / "new" / "folder" / "run.json"
+    try:
+        completed = pytest_run(
+            "--benchmark", "--bench-preset=smoke", "--bench-results-dir", str(results),
+            f"--benchmark-json={record}", "--benchmark-group-by=param:case",
+            "-k", "perceptron-overlap-float32 or ceilings or generate and xor "
+                  "or statsmodels_glm-glm-overlap", timeout=600)
+        _check_the_subset_run(completed, results, record)
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+
+
+def _check_the_subset_run(completed, results, record):
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-3000:]
     for group in ("case=ceilings", "case=xor", "case=perceptron-overlap-float32",
                   "case=statsmodels_glm-glm-overlap"):
         assert f" benchmark '{group}': 1 tests " in output, group
     (folder,) = [p for p in results.iterdir() if p.is_dir()]
+    assert f"glmnn-bench: published {folder}" in output
     readme = (folder / "README.md").read_text()
     run = json.loads(record.read_text())
     assert run["glmnn"]["suite_size"] > 4
