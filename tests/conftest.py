@@ -19,9 +19,10 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 
 #: Test files that run longest, in the order they should start: the dry run's subprocess of
 #: minutes, then the files of a minute or more (``pytest --durations``).
-FIRST = ("tests/test_gpu_dry_run.py", "tests/test_separation.py", "tests/test_catalog.py",
-         "tests/test_native.py", "tests/test_glm_limits.py", "tests/test_glm_mle.py",
-         "tests/test_scale.py", "tests/test_cli.py", "tests/test_firth.py")
+FIRST = ("tests/test_gpu_dry_run.py", "tests/test_pytest_options.py", "tests/test_cli.py",
+         "tests/test_separation.py", "tests/test_datasets.py", "tests/test_scale.py",
+         "tests/test_native.py", "tests/test_native_cache.py", "tests/test_glm.py",
+         "tests/test_mlp.py", "tests/test_harness_failures.py", "tests/test_catalog.py")
 
 
 def pytest_collection_modifyitems(config, items):
