@@ -51,9 +51,8 @@ UNROLL_MAX = 32
 
 INVERSE_UNROLL_MAX = 16
 """Largest ``p`` whose :func:`inverse_diagonal` is unrolled. Its ``p^3 / 6`` operations
-run once per fit but are traced and compiled every time: above 16 columns they cost more
-compile time (about 7 s more at ``p = 17``, 29 s at ``p = 30`` on a CPU) than the one
-library solve they replace costs at run time."""
+run once per fit but are traced and compiled every time: above 16 columns they cost
+seconds more to compile than the one library solve they replace costs at run time."""
 
 
 def cholesky_skip(gram: jax.Array, rtol) -> tuple[jax.Array, jax.Array]:

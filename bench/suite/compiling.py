@@ -59,8 +59,8 @@ QUICK_COMPILE_FLAGS = ("--xla_backend_optimization_level=0",
 LEGACY_EMITTER_FLAG = "--xla_cpu_use_fusion_emitters=false"
 
 #: XLA:CPU splits a program's LLVM module to compile the parts on several threads. The
-#: tests keep every core busy with programs of their own, so the split only adds work: one
-#: part compiles a GLM fit in about a fifth less time. Added where this XLA accepts it.
+#: tests keep every core busy with programs of their own, so the split only adds work.
+#: Added where this XLA accepts it.
 ONE_PART_FLAG = "--xla_cpu_parallel_codegen_split_count=1"
 
 #: Set in the child process that runs the ``default_compiler`` tests: no legacy emitter.
@@ -81,10 +81,9 @@ def compile_quickly() -> None:
     """
     given = os.environ.get("XLA_FLAGS", "")
     added = [flag for flag in QUICK_COMPILE_FLAGS if flag.split("=")[0] not in given]
-    optional = [flag for flag in (LEGACY_EMITTER_FLAG, ONE_PART_FLAG)
-                if flag.split("=")[0] not in given]
-    if os.environ.get(DEFAULT_COMPILER_VARIABLE):
-        optional = [flag for flag in optional if flag != LEGACY_EMITTER_FLAG]
+    wanted = ((ONE_PART_FLAG,) if os.environ.get(DEFAULT_COMPILER_VARIABLE)
+              else (LEGACY_EMITTER_FLAG, ONE_PART_FLAG))
+    optional = [flag for flag in wanted if flag.split("=")[0] not in given]
     # One child process asks for them together; each alone only where XLA refuses the pair.
     if optional and not accepted(" ".join(optional)):
         optional = [flag for flag in optional if accepted(flag)]

@@ -226,19 +226,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_ignore_collect(collection_path: pathlib.Path, config: pytest.Config) -> bool | None:
+    mode = config.stash[STATE].mode
     # Plain `pytest` runs the benchmark suite once, as the gpu preset's dry run inside the
     # tests (tests/test_gpu_dry_run.py), not a second time here.
+    if _within(collection_path, BENCH_DIR) and not mode.suite_in_process:
+        return True
     # A benchmark run on the configured paths runs the suite alone: it does not import the
     # tests only to deselect them (seconds of imports and assertion rewriting per run).
-    in_suite = collection_path == BENCH_DIR or BENCH_DIR in collection_path.parents
-    mode = config.stash[STATE].mode
-    if in_suite and not mode.suite_in_process:
-        return True
-    outside = (config.rootpath in collection_path.parents and BENCH_DIR.parent != collection_path
-               and BENCH_DIR.parent not in collection_path.parents)
-    if mode.benchmark and outside and config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+    if (mode.benchmark and config.args_source == pytest.Config.ArgsSource.TESTPATHS
+            and config.rootpath in collection_path.parents
+            and not _within(collection_path, BENCH_DIR.parent)):
         return True
     return None
+
+
+def _within(path: pathlib.Path, folder: pathlib.Path) -> bool:
+    """Whether ``path`` is ``folder`` or inside it."""
+    return path == folder or folder in path.parents
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
