@@ -6,9 +6,12 @@ turn on JAX's x64 mode: whoever needs float64 sets it.
 
 * :mod:`models.glm`: generalised linear models by IRLS (binomial, Poisson, gaussian, gamma),
   Firth's logistic regression, separation reported as data.
+* :mod:`models.multinomial`: the multinomial logistic GLM (K classes) by Newton's method,
+  separation of K classes decided by the same linear program.
 * :mod:`models.perceptron`: Rosenblatt's perceptron, with Gallant's pocket and the averaged
-  perceptron.
-* :mod:`models.mlp`: a multi-layer perceptron trained full batch on binary cross-entropy.
+  perceptron; the multiclass perceptron (Kesler's construction).
+* :mod:`models.mlp`: a multi-layer perceptron trained full batch on binary cross-entropy,
+  and its softmax version for K classes.
 
 The per-data-set outcome codes are shared by all three: :class:`Status`. Under
 ``jax.vmap`` each fit's batching rule runs its data sets in groups (cache-sized on CPU,
@@ -20,6 +23,7 @@ only on CPU.
 
 from . import glm as glm
 from . import mlp as mlp
+from . import multinomial as multinomial
 from . import perceptron as perceptron
 from ._batching import TRACE_PLATFORM_VARIABLE as TRACE_PLATFORM_VARIABLE
 from ._batching import cpu_group_size as cpu_group_size
@@ -28,5 +32,5 @@ from ._status import Status as Status
 from ._status import status_counts as status_counts
 from ._status import status_name as status_name
 
-__all__ = ["glm", "mlp", "perceptron", "cpu_group_size", "TRACE_PLATFORM_VARIABLE", "Status",
+__all__ = ["glm", "mlp", "multinomial", "perceptron", "cpu_group_size", "TRACE_PLATFORM_VARIABLE", "Status",
            "STATUS_NAMES", "status_counts", "status_name"]

@@ -53,7 +53,7 @@ from . import _native
 from ._linalg import native_or_library
 
 __all__ = ["TAU_FACTOR", "MARGIN", "Sides", "Checks", "verdict_dtype", "tolerance", "margin",
-           "column_scale", "sides_of", "pairwise_sum", "check"]
+           "column_scale", "sides_of", "pairwise_sum", "weighted_sums", "check", "judge"]
 
 TAU_FACTOR = 4.0
 """Safety factor of :func:`tolerance` over the rounding bounds it sums."""
@@ -158,6 +158,28 @@ def _reduce(sides: Sides, linear, lam, shift, delta) -> jax.Array:
     return native_or_library(sides.columns, args, native=_native.certificate, library=library)
 
 
+def weighted_sums(columns: jax.Array, weights: jax.Array, present: jax.Array):
+    """``(sums [p], top [p])``: ``sum_i weights_i x_i`` over the rows ``present``, and scales.
+
+    The sums are pairwise, as :func:`check`'s residual (one pass of the native kernel on
+    CPU); ``top`` is each column's largest ``|x_ij|`` over those rows. For a model whose
+    residual is a few such sums of ``X``'s rows (:mod:`models._kesler`).
+
+    Args:
+        columns: ``[p, n]`` ``X^T``.
+        weights: ``[n]`` signed weights.
+        present: ``[n]`` bool.
+    """
+    p, n = columns.shape
+    zeros = jnp.zeros((n,), columns.dtype)
+    on = present.astype(columns.dtype)
+    lam = jnp.stack([jnp.maximum(weights, 0.0), jnp.maximum(-weights, 0.0)])
+    sides = Sides(columns.T, jnp.stack([on, on]), columns)
+    out = _reduce(sides, zeros, lam, jnp.zeros((2, n), columns.dtype),
+                  jnp.zeros((p,), columns.dtype))
+    return out[:p], out[p + 4:]
+
+
 def check(sides: Sides, d: jax.Array, lam: jax.Array, *, tau: float, sigma: float,
           linear: jax.Array | None = None, shift: jax.Array | None = None,
           delta: jax.Array | None = None) -> Checks:
@@ -173,7 +195,18 @@ def check(sides: Sides, d: jax.Array, lam: jax.Array, *, tau: float, sigma: floa
     linear = sides.X @ d if linear is None else linear
     shift = jnp.zeros((2, n), lam.dtype) if shift is None else shift
     delta = jnp.zeros((p,), lam.dtype) if delta is None else delta
-    out = _reduce(sides, linear, lam, shift, delta)
+    return judge(_reduce(sides, linear, lam, shift, delta), d, tau=tau, sigma=sigma)
+
+
+def judge(out: jax.Array, d: jax.Array, *, tau: float, sigma: float) -> Checks:
+    """The :class:`Checks` of a data set reduced to ``out [2p + 4]`` (as :func:`check` does).
+
+    ``out`` holds the residual's pairwise sums ``[p]`` and total, the least and greatest
+    signed margin of ``d [p]``, the least multiplier over the rows present, and each
+    column's largest ``|x_ij|`` ``[p]`` (the layout of ``native/certificate.cc``). A model
+    whose rows are implicit (:mod:`models._kesler`) reduces them itself and judges here.
+    """
+    p = d.shape[0]
     sums, total, low, high, lam_min = out[:p], out[p], out[p + 1], out[p + 2], out[p + 3]
     top = out[p + 4:]
     scale = jnp.where(top > 0, top, 1.0)

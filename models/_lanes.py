@@ -17,8 +17,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-__all__ = ["when", "tree_where", "all_finite", "lane_mask", "binary_data_valid",
-           "zero_invalid"]
+__all__ = ["when", "when_few", "tree_where", "all_finite", "lane_mask", "binary_data_valid",
+           "class_labels", "zero_invalid"]
 
 
 def when(needed: jax.Array, compute, operands: tuple, default):
@@ -44,6 +44,60 @@ def when(needed: jax.Array, compute, operands: tuple, default):
         return jnp.zeros((), bool), compute(*masked)
 
     return lax.while_loop(lambda carry: carry[0], body, (needed, default))[1]
+
+
+#: :func:`when_few` runs a batch lane by lane while at most this share of its lanes needs
+#: the work, and all at once (as :func:`when`) past it, where one vectorised call is cheaper.
+FEW_SHARE = 0.25
+
+
+def when_few(needed: jax.Array, compute, operands: tuple, default):
+    """:func:`when` for costly work that few lanes of a batch need: only they pay for it.
+
+    Alone, it is :func:`when`. Under ``vmap`` a batching rule runs ``compute`` on the lanes
+    that need it, one at a time in a loop, and scatters the results back; the other lanes
+    keep ``default``. :func:`when` would run it on every lane of a batch that holds one
+    needing it, which for a linear program (milliseconds per lane) wanted by one data set
+    in a thousand costs more than the fits themselves. Past :data:`FEW_SHARE` of the
+    lanes, the batch runs as :func:`when` runs it.
+
+    Args:
+        needed: ``[]`` bool (batched under ``vmap``).
+        compute: ``(*operands) -> pytree`` with the structure of ``default``.
+        operands: the arrays ``compute`` reads.
+        default: the value where ``compute`` is not needed.
+    """
+    @jax.custom_batching.custom_vmap
+    def run(needed, operands, default):
+        return when(needed, compute, operands, default)
+
+    @run.def_vmap
+    def batched(axis_size, in_batched, needed, operands, default):
+        leaves, structure = jax.tree.flatten((needed, operands, default))
+        needed, operands, default = jax.tree.unflatten(structure, [
+            a if flag else jnp.broadcast_to(a, (axis_size, *jnp.shape(a)))
+            for a, flag in zip(leaves, jax.tree.leaves(in_batched))])
+        count = jnp.sum(needed)
+        order = jnp.argsort(~needed, stable=True)
+
+        def one_by_one(_):
+            def body(carry):
+                k, result = carry
+                lane = order[k]
+                out = compute(*jax.tree.map(lambda a: a[lane], operands))
+                return k + 1, jax.tree.map(lambda r, o: r.at[lane].set(o), result, out)
+
+            return lax.while_loop(lambda carry: carry[0] < count, body,
+                                  (jnp.int32(0), default))[1]
+
+        def all_at_once(_):
+            return jax.vmap(lambda need, args, fallback: when(need, compute, args, fallback))(
+                needed, operands, default)
+
+        result = lax.cond(count > FEW_SHARE * axis_size, all_at_once, one_by_one, None)
+        return result, jax.tree.map(lambda _: True, result)
+
+    return run(needed, operands, default)
 
 
 def tree_where(condition: jax.Array, on_true, on_false):
@@ -76,6 +130,20 @@ def binary_data_valid(X: jax.Array, y: jax.Array, *, lanes_last: bool = False) -
     x_axes, y_axes = ((0, 1), 0) if lanes_last else (None, None)
     return (jnp.all(jnp.isfinite(X), axis=x_axes) & jnp.all(jnp.isfinite(y), axis=y_axes)
             & jnp.all((y == 0) | (y == 1), axis=y_axes))
+
+
+def class_labels(y: jax.Array, n_classes: int) -> tuple[jax.Array, jax.Array]:
+    """``(labels [n] int32, valid [])``: ``y`` as class indices, and whether all of them are.
+
+    A label is valid when it is finite, a whole number and in ``0 .. n_classes - 1``; an
+    invalid one reads as 0 (its data set then reports ``INVALID_INPUT``).
+    """
+    y = jnp.asarray(y)
+    if jnp.issubdtype(y.dtype, jnp.integer):
+        ok = (y >= 0) & (y < n_classes)
+    else:
+        ok = jnp.isfinite(y) & (y == jnp.round(y)) & (y >= 0) & (y < n_classes)
+    return jnp.where(ok, y, 0).astype(jnp.int32), jnp.all(ok)
 
 
 def zero_invalid(valid: jax.Array, *arrays: jax.Array) -> tuple[jax.Array, ...]:

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["check_design", "check_choice", "check_positive_int", "check_positive_float",
-           "float_dtype_of"]
+           "check_n_classes", "float_dtype_of"]
 
 
 def float_dtype_of(*arrays) -> jnp.dtype:
@@ -129,3 +129,22 @@ def check_positive_float(name: str, value) -> float:
     if not (math.isfinite(v) and v > 0):
         raise ValueError(f"{name} must be a finite number > 0, got {v}.")
     return v
+
+
+def check_n_classes(n_classes, *, name: str = "fit") -> int:
+    """``n_classes`` as an int >= 2: a static setting, so a traced value is refused too.
+
+    Raises:
+        ValueError: naming ``name``, the value and how to pass it.
+    """
+    if isinstance(n_classes, jax.core.Tracer):
+        raise ValueError(f"{name}: n_classes must be a static Python int >= 2 (it sets the "
+                         "shapes), got a traced value: fix it with functools.partial(..., "
+                         "n_classes=K), or mark it static in jax.jit (static_argnames= "
+                         "'n_classes', or static_argnums= its position).")
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)):
+        raise ValueError(f"{name}: n_classes must be a static Python int >= 2 (the number of "
+                         f"classes; labels are 0..K-1), got {n_classes!r}.")
+    if n_classes < 2:
+        raise ValueError(f"{name}: n_classes must be >= 2, got {n_classes}; labels are 0..K-1.")
+    return int(n_classes)
