@@ -4,6 +4,8 @@ One data set per call; pure JAX, so ``jax.jit(jax.vmap(fit))`` trains thousands 
 (or restarts: ``vmap`` over ``key``) in one compiled program. The network (parameters,
 forward pass, loss) is :mod:`models._network`; the stopping rules, ours and scikit-learn's,
 are :mod:`models._stopping`.
+The training loop (:func:`train`), the settings' checks and the ``vmap`` rule
+(:func:`grouped`) serve the softmax fit of :mod:`models._softmax_mlp` too.
 
 References:
     D. P. Kingma and J. Ba (2015). Adam: a method for stochastic optimization. ICLR.
@@ -25,7 +27,7 @@ from jax.typing import ArrayLike
 
 from ._batching import CPU_LANES, check_group_size, lane_bytes, run_in_groups, vmapped_lanes
 from ._lanes import all_finite, binary_data_valid, tree_where, zero_invalid
-from ._network import ACTIVATIONS, check_hidden, forward, forward_t, init_params, mean_loss
+from ._network import ACTIVATIONS, check_hidden, forward, init_params, mean_loss
 from ._status import Status
 from ._stopping import (
     DEFAULT_TOL,
@@ -35,7 +37,8 @@ from ._stopping import (
 )
 from ._validate import check_choice, check_design, check_positive_int, float_dtype_of
 
-__all__ = ["DEFAULT_LEARNING_RATE", "MLPResult", "default_optimizer", "fit", "predict"]
+__all__ = ["DEFAULT_LEARNING_RATE", "MLPResult", "check_settings", "default_optimizer", "fit",
+           "grouped", "predict", "train"]
 
 #: Adam's step size when ``optimizer=None``: fast on this suite's xor and circles data
 #: without leaving harder data sets short (how it was chosen: ``docs/mlp.md``).
@@ -66,18 +69,20 @@ class MLPResult:
     nothing but the result and ``vmap``/``jit`` pass the result through unchanged.
 
     Attributes:
-        params: tuple of :class:`Dense`, the hidden layers then the output unit (see
+        params: tuple of :class:`Dense`, the hidden layers then the output unit, or the
+            ``K``-unit output layer of :func:`~models.mlp.fit_multiclass` (see
             :func:`init_params`). The parameters after ``n_iter`` optimizer updates.
         n_iter: int32, optimizer updates applied.
         converged: bool, the convergence rule of :func:`fit` was met.
         status: int32 :class:`~models.Status`: ``CONVERGED``, ``MAX_ITER``, ``NONFINITE``
             (the loss, gradient or update became non-finite; ``params`` are the last finite
             ones) or ``INVALID_INPUT`` (NaN/inf in ``X`` or ``y``, or a label outside
-            {0, 1}; ``params`` are then all zeros).
+            {0, 1}, or {0, ..., K-1} for ``fit_multiclass``; ``params`` are then all zeros).
         history: ``[max_iter]`` mean training cross-entropy; ``history[k]`` is the loss of the
             parameters after ``k`` updates (before update ``k + 1``), NaN from ``n_iter`` on.
         steps_to_fit: int32, the first ``k`` whose parameters (after ``k`` updates) classify
-            every training point correctly, or -1 if that never happened.
+            every training point correctly (logit > 0, or the argmax of the ``K`` logits),
+            or -1 if that never happened.
         train_accuracy: training accuracy of the returned ``params`` (0 for invalid input).
         activation: the hidden activation's name (static).
         gain: the hidden units' gain :math:`\alpha` (static).
@@ -115,9 +120,23 @@ _BLOCK_STEPS = 50
                      "n_iter_no_change", "group_size"),
 )
 def _fit(key, X, y, *, group_size, **settings) -> MLPResult:
-    """:func:`_fit_one`, with a batching rule for ``vmap`` on CPU (below)."""
-    fit_one = functools.partial(_fit_one, **settings)
+    """:func:`_fit_one`, with the MLP's batching rule for ``vmap`` (:func:`grouped`)."""
+    return grouped(functools.partial(_fit_one, **settings), key, X, y,
+                   hidden=settings["hidden"], group_size=group_size)
 
+
+def grouped(fit_one, key, X, y, *, hidden: tuple[int, ...], group_size: int | None):
+    """``fit_one(key, X, y)`` for one data set, with a batching rule for ``vmap`` on CPU.
+
+    Args:
+        fit_one: ``(key, X, y) -> MLPResult`` for one data set (static settings bound).
+        key: its ``jax.random`` key.
+        X: its ``[n, p]`` design matrix.
+        y: its ``[n]`` labels.
+        hidden: the widths of the ``[width, n]`` activations a lane's working set holds
+            (:func:`models._batching.lane_bytes`), the hidden layers' and any wide output's.
+        group_size: ``fit``'s ``group_size``.
+    """
     @jax.custom_batching.custom_vmap
     def fit(key, X, y):
         return fit_one(key, X, y)
@@ -130,7 +149,7 @@ def _fit(key, X, y, *, group_size, **settings) -> MLPResult:
         # (models._batching). Each lane computes what it computes alone.
         batch_fn, batched = vmapped_lanes(fit_one, in_batched, (key, X, y))
         n, p = X.shape[-2:]
-        cost = lane_bytes("mlp", n, p, X.dtype.itemsize, hidden=settings["hidden"])
+        cost = lane_bytes("mlp", n, p, X.dtype.itemsize, hidden=hidden)
         result = run_in_groups(batch_fn, batched, lane_bytes=cost, cpu_lanes=CPU_LANES["mlp"],
                                group_size=group_size)
         return result, jax.tree.map(lambda _: True, result)
@@ -138,27 +157,51 @@ def _fit(key, X, y, *, group_size, **settings) -> MLPResult:
     return fit(key, X, y)
 
 
-def _fit_one(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol, stopping,
-             n_iter_no_change) -> MLPResult:
+def _fit_one(key, X, y, *, hidden, activation, gain, **loop) -> MLPResult:
+    valid = binary_data_valid(X, y)
+    X, y = zero_invalid(valid, X, y)
+    Xt = X.T
+    labels = y > 0.5
+    return train(
+        init_params(key, X.shape[1], hidden, X.dtype), valid,
+        lambda params: mean_loss(params, Xt, y, activation, gain),
+        lambda logits: (logits > 0) == labels,
+        activation=activation, gain=gain, **loop,
+    )
+
+
+def train(params0, valid, loss_and_logits, correct, *, activation, gain, optimizer, max_iter,
+          tol, stopping, n_iter_no_change) -> MLPResult:
+    """The MLP fits' training loop, for one data set: optimizer steps until a rule stops it.
+
+    Args:
+        params0: the initial parameters (zeros are used where not ``valid``).
+        valid: ``[]`` bool; where false, no step is taken and the status is
+            ``INVALID_INPUT`` (the data should already be zeroed, :func:`zero_invalid`).
+        loss_and_logits: ``params -> (mean loss, logits)`` on the training data.
+        correct: ``logits -> [n]`` bool, the training points those logits classify right.
+        activation: the hidden activation's name, stored on the result.
+        gain: the hidden units' gain, stored on the result.
+        optimizer: an optax transformation (:func:`check_settings`).
+        max_iter: update budget, also the length of ``history``.
+        tol: the stopping rule's tolerance.
+        stopping: the stopping rule's name.
+        n_iter_no_change: the ``"sklearn"`` rule's patience.
+
+    Returns:
+        :class:`MLPResult`.
+    """
     # The loop runs in blocks: a lax.scan of `block` steps inside a lax.while_loop over
     # blocks. Under vmap a while_loop's predicate is batched, so every iteration selects the
     # whole carry lane by lane; keeping the [max_iter] history out of the per-step carry
     # (only the stopping rule's small state rides along) turns that O(max_iter) select per step into
     # one per block. A lane that stops inside a block is frozen by jnp.where for the rest of
     # it, so the result is the same as stopping at that step.
-    n, p = X.shape
-    dtype = X.dtype
-    valid = binary_data_valid(X, y)
-    X, y = zero_invalid(valid, X, y)
-    Xt = X.T
-    labels = y > 0.5
+    dtype = jax.tree.leaves(params0)[0].dtype
     pass_extra_args = isinstance(optimizer, optax.GradientTransformationExtraArgs)
     rule = stopping_rule(stopping, tol, max_iter=max_iter, n_iter_no_change=n_iter_no_change)
     block = min(_BLOCK_STEPS, max_iter)
     n_blocks = -(-max_iter // block)
-
-    def loss_and_logits(params):
-        return mean_loss(params, Xt, y, activation, gain)
 
     def value_fn(params):
         return loss_and_logits(params)[0]
@@ -180,7 +223,7 @@ def _fit_one(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol, s
         # its products at p = 11.
         finite = jnp.isfinite(loss) & all_finite(params)
         record = jnp.where(active & finite, loss, jnp.nan)
-        fits_all = jnp.all((logits > 0) == labels)
+        fits_all = jnp.all(correct(logits))
         rule_state, stop = rule.update(state.rule, record, state.step)
         keep = active & finite
         converged = keep & stop
@@ -205,7 +248,6 @@ def _fit_one(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol, s
         history = lax.dynamic_update_slice(history, losses, (index * block,))
         return index + 1, state, history
 
-    params0 = init_params(key, p, hidden, dtype)
     params0 = tree_where(valid, params0, jax.tree.map(jnp.zeros_like, params0))
     init = _TrainState(
         step=jnp.zeros((), jnp.int32),
@@ -221,8 +263,7 @@ def _fit_one(key, X, y, *, hidden, activation, gain, optimizer, max_iter, tol, s
         lambda carry: ~carry[1].done, run_block, (jnp.zeros((), jnp.int32), init, history)
     )
 
-    logits = forward_t(final.params, Xt, activation, gain)
-    accuracy = jnp.mean(((logits > 0) == labels).astype(dtype))
+    accuracy = jnp.mean(correct(loss_and_logits(final.params)[1]).astype(dtype))
     return MLPResult(
         params=final.params,
         n_iter=final.step,
@@ -333,6 +374,21 @@ def fit(
             Data problems do not raise: they give ``status == Status.INVALID_INPUT``.
     """
     check_design(X, y, name="mlp.fit")
+    settings = check_settings(hidden=hidden, activation=activation, gain=gain,
+                              optimizer=optimizer, max_iter=max_iter, tol=tol,
+                              stopping=stopping, n_iter_no_change=n_iter_no_change,
+                              group_size=group_size)
+    dtype = float_dtype_of(X, y)
+    return _fit(key, jnp.asarray(X, dtype), jnp.asarray(y, dtype), **settings)
+
+
+def check_settings(*, hidden, activation, gain, optimizer, max_iter, tol, stopping,
+                   n_iter_no_change, group_size) -> dict:
+    """An MLP fit's static settings, checked and normalised (``optimizer=None``: the default).
+
+    Raises:
+        ValueError: as :func:`fit` says, naming the setting.
+    """
     hidden = check_hidden(hidden)
     activation = check_choice("activation", activation, ACTIVATIONS)
     gain = _check_positive_float("gain", gain)
@@ -348,21 +404,9 @@ def fit(
             f"optimizer must be an optax.GradientTransformation (e.g. optax.adam(0.05)), "
             f"got {optimizer!r}."
         )
-    dtype = float_dtype_of(X, y)
-    return _fit(
-        key,
-        jnp.asarray(X, dtype),
-        jnp.asarray(y, dtype),
-        hidden=hidden,
-        activation=activation,
-        gain=gain,
-        optimizer=optimizer,
-        max_iter=max_iter,
-        tol=tol,
-        stopping=stopping,
-        n_iter_no_change=n_iter_no_change,
-        group_size=check_group_size(group_size),
-    )
+    return dict(hidden=hidden, activation=activation, gain=gain, optimizer=optimizer,
+                max_iter=max_iter, tol=tol, stopping=stopping,
+                n_iter_no_change=n_iter_no_change, group_size=check_group_size(group_size))
 
 
 def predict(result: MLPResult, X: ArrayLike) -> jax.Array:
@@ -378,6 +422,9 @@ def predict(result: MLPResult, X: ArrayLike) -> jax.Array:
     Returns:
         ``[m]`` probabilities :math:`\sigma(\text{logit})`.
     """
+    if np.ndim(result.params[-1].weight) != 1:
+        raise ValueError("mlp.predict: this result has a K-unit output layer (a fit_multiclass "
+                         "result); use mlp.predict_multiclass.")
     first = result.params[0].weight
     if np.ndim(X) != 2 or np.shape(X)[1] != np.shape(first)[0]:
         raise ValueError(
