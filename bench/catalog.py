@@ -23,7 +23,7 @@ import types
 from collections.abc import Callable
 from typing import NamedTuple
 
-from bench.families import glm, mlp, perceptron
+from bench.families import glm, mlp, multiclass, perceptron
 from bench.families.base import (
     LABEL_RESPONSES,
     RESPONSES,
@@ -58,7 +58,7 @@ __all__ = [
 #: The modules whose families, models, reference libraries, pairings, figures and regimes
 #: the catalog holds, in table order (:mod:`bench.families.base` says which attributes).
 #: A new family: its module here. A plugin: :func:`register`.
-MODULES: list[types.ModuleType] = [perceptron, glm, mlp]
+MODULES: list[types.ModuleType] = [perceptron, glm, mlp, multiclass]
 
 
 class CatalogError(ValueError):
@@ -68,7 +68,8 @@ class CatalogError(ValueError):
 def register(module: types.ModuleType) -> types.ModuleType:
     """Add ``module``'s entries to the catalog (once; a plugin calls this on import).
 
-    Its ``FAMILY``, ``MODELS``, ``LIBRARIES``, ``PAIRINGS``, ``FIGURES``, ``REGIMES`` and
+    Its ``FAMILY`` (or ``FAMILIES``), ``MODELS``, ``LIBRARIES``, ``PAIRINGS``, ``FIGURES``,
+    ``REGIMES`` and
     ``SENTENCES``, each optional (:mod:`bench.families.base`), follow those already registered.
     """
     if module not in MODULES:
@@ -106,8 +107,10 @@ def regime(name: str) -> Regime:
 
 
 def families() -> tuple[ModelFamily, ...]:
-    """Every model family, in table order."""
-    return tuple(m.FAMILY for m in MODULES if getattr(m, "FAMILY", None) is not None)
+    """Every model family, in table order (a module's ``FAMILY``, then its ``FAMILIES``)."""
+    return tuple(entry for m in MODULES
+                 for entry in ((m.FAMILY,) if getattr(m, "FAMILY", None) is not None else ())
+                 + tuple(getattr(m, "FAMILIES", ())))
 
 
 def family(name: str) -> ModelFamily:

@@ -45,15 +45,17 @@ class Datasets(NamedTuple):
 
     Attributes:
         X_train: ``[B, n_samples, p]`` design matrices, intercept column first.
-        y_train: ``[B, n_samples]`` responses: 0/1 labels for the classification regimes,
-            counts / positive reals / reals for poisson / gamma / gaussian.
+        y_train: ``[B, n_samples]`` responses: 0/1 labels for the classification regimes
+            (0 .. K-1 for the K-class ones), counts / positive reals / reals for poisson /
+            gamma / gaussian.
         X_test: ``[B, n_test, p]`` held-out design matrices from the same distribution.
         y_test: ``[B, n_test]`` held-out responses.
         coef_true: ``[B, p]`` the generating coefficients; NaN for xor and circles, which have
             none.
         margin: ``[B]`` realised geometric margin of the true hyperplane on the training set,
             ``min_i (2 y_i - 1) X_i @ coef_true`` with the feature part of ``coef_true`` of
-            unit norm; NaN for the other regimes.
+            unit norm; a K-class separable regime's own (its generator's); NaN for the
+            other regimes.
     """
 
     X_train: jax.Array
@@ -153,10 +155,13 @@ def make_one(regime: str, key: jax.Array, *, n_samples: int, n_features: int,
 
 
 def _make_one(regime, key, n_samples, n_features, n_test, margin, signal, dtype) -> Datasets:
-    X, y, coef = _generate(regime, key, n_samples + n_test, n_features, margin, signal, dtype)
+    X, y, coef, *margins = _generate(regime, key, n_samples + n_test, n_features, margin,
+                                     signal, dtype)
     X_train, X_test = X[:n_samples], X[n_samples:]
     y_train, y_test = y[:n_samples], y[n_samples:]
-    if regime == "separable":
+    if margins:  # the generator's own margins (bench.generators)
+        realised = jnp.min(margins[0][:n_samples])
+    elif regime == "separable":
         distance = dot(X_train, coef)
         realised = jnp.min(jnp.where(y_train > 0, distance, -distance))
     else:

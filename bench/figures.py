@@ -30,7 +30,8 @@ from bench.timing import device_info
 from models import status_counts, status_name
 
 __all__ = ["BOUNDARY_REGIMES", "GRID_POINTS", "boundary_models", "boundary_fits",
-           "boundary_record", "norm_paths", "norm_record"]
+           "boundary_record", "norm_paths", "norm_record", "reference_dtype", "fit_batch",
+           "grid_axis", "grid_design", "common_fields"]
 
 #: The regimes whose boundaries are drawn (two features each).
 BOUNDARY_REGIMES = catalog.CLASSIFICATION_REGIMES
@@ -44,24 +45,26 @@ def boundary_models() -> tuple[str, ...]:
     return tuple(m.name for m in catalog.models() if "boundaries" in m.figures)
 
 
-def _dtype(model: str) -> str:
+def reference_dtype(model: str) -> str:
+    """The dtype a model's figure fits run in (its float64 case where it has one)."""
     return catalog.reference_dtype(catalog.model(model))
 
 
-def _fit_batch(model: str, preset: Preset, X, y):
+def fit_batch(model: str, preset: Preset, X, y):
     """The model's fit of every data set of ``X [B, n, p]``, ``y [B, n]``."""
-    dtype = jnp.dtype(_dtype(model))
+    dtype = jnp.dtype(reference_dtype(model))
     keys = datasets.dataset_keys(runner.case_keys(preset)[1], 0, X.shape[0])
     return batched_fit(model, preset)(keys, jnp.asarray(X, dtype), jnp.asarray(y, dtype))
 
 
-def _grid(points: np.ndarray) -> np.ndarray:
+def grid_axis(points: np.ndarray) -> np.ndarray:
+    """:data:`GRID_POINTS` values spanning ``points`` with 8% to spare on each side."""
     low, high = float(points.min()), float(points.max())
     pad = 0.08 * (high - low)
     return np.linspace(low - pad, high + pad, GRID_POINTS)
 
 
-def _grid_design(grid: np.ndarray) -> np.ndarray:
+def grid_design(grid: np.ndarray) -> np.ndarray:
     """``[m, 3]`` rows ``(1, x1, x2)`` of the grid, ``x1`` varying fastest."""
     x1, x2 = np.meshgrid(grid, grid)
     return np.stack([np.ones(x1.size), x1.ravel(), x2.ravel()], axis=1)
@@ -82,20 +85,20 @@ def boundary_fits(preset: Preset) -> dict:
                for regime in BOUNDARY_REGIMES]
     X = np.stack([np.asarray(d.X_train[0]) for d in regimes])  # [regimes, n, 3]
     y = np.stack([np.asarray(d.y_train[0]) for d in regimes])
-    grids = [_grid(points[:, 1:]) for points in X]
-    grid_X = np.stack([_grid_design(grid) for grid in grids])  # [regimes, m, 3]
+    grids = [grid_axis(points[:, 1:]) for points in X]
+    grid_X = np.stack([grid_design(grid) for grid in grids])  # [regimes, m, 3]
     out = {regime: {"points": X[i, :, 1:].tolist(), "labels": y[i].tolist(),
                     "grid": grids[i].tolist(), "models": {}}
            for i, regime in enumerate(BOUNDARY_REGIMES)}
     for model in boundary_models():
-        result = _fit_batch(model, preset, X, y)
+        result = fit_batch(model, preset, X, y)
         contour = catalog.family_of(model).boundary == "contour"
         if contour:
             predict = adapter(model, preset).predict
             probability = np.asarray(jax.vmap(predict)(
-                result, jnp.asarray(grid_X, _dtype(model))), np.float64)
+                result, jnp.asarray(grid_X, reference_dtype(model))), np.float64)
         for i, regime in enumerate(BOUNDARY_REGIMES):
-            fit = {"status": status_name(int(result.status[i])), "dtype": _dtype(model)}
+            fit = {"status": status_name(int(result.status[i])), "dtype": reference_dtype(model)}
             if contour:
                 grid_p = probability[i].reshape(GRID_POINTS, GRID_POINTS)
                 fit["probability"] = [[float(f"{v:.4g}") for v in row] for row in grid_p]
@@ -105,7 +108,8 @@ def boundary_fits(preset: Preset) -> dict:
     return out
 
 
-def _common(preset: Preset) -> dict:
+def common_fields(preset: Preset) -> dict:
+    """The fields every figure row records: the preset, its seed and the device."""
     return dict(preset=preset.name, seed=preset.seed, **device_info())
 
 
@@ -113,7 +117,7 @@ def boundary_record(row: str, preset: Preset) -> CaseRecord:
     """The ``boundary`` row of the boundary figure (:func:`boundary_fits`)."""
     fits = boundary_fits(preset)
     return CaseRecord(kind=BOUNDARY, name=row, model="figures", n_samples=preset.n_samples,
-                      fits=fits, **_common(preset))
+                      fits=fits, **common_fields(preset))
 
 
 def norm_paths(model: str, preset: Preset) -> dict:
@@ -153,4 +157,4 @@ def norm_record(row: str, preset: Preset) -> CaseRecord:
     model = row.removeprefix("norm-")
     return CaseRecord(kind=TRAJECTORY, name=row, model=model, regime="separable",
                       dtype="float64", n_samples=preset.n_samples,
-                      **norm_paths(model, preset), **_common(preset))
+                      **norm_paths(model, preset), **common_fields(preset))

@@ -2,7 +2,10 @@
 
 Each generator takes the four keys of one data set (coefficients, intercept, features,
 responses) and returns ``(X [n_total, p], y [n_total], coef_true [p])``; ``coef_true`` is
-NaN where the regime has none. :mod:`bench.datasets` batches them.
+NaN where the regime has none. A generator may return a fourth array, ``[n_total]`` each
+row's margin to a true separator of unit norm, whose least over the training rows is the
+data set's realised margin (the K-class separable regime's). :mod:`bench.datasets`
+batches them.
 
 Regimes
 -------
@@ -227,9 +230,15 @@ GENERATORS = {"separable": _separable, "overlap": _overlap, "quasi": _quasi, "xo
 def generator(regime: str):
     """The generator of ``regime``: its own (``Regime.generator``), else this module's.
 
+    A resampled regime of a family module draws bootstrap resamples as those here do.
+
     Raises:
         bench.catalog.CatalogError: for a regime the catalog lacks; KeyError for one
             without a generator.
     """
-    own = catalog.regime(regime).generator
-    return GENERATORS[regime] if own is None else catalog.resolve(own)
+    entry = catalog.regime(regime)
+    if entry.generator is not None:
+        return catalog.resolve(entry.generator)
+    if regime not in GENERATORS and entry.data is not None:
+        return _bootstrap(regime)
+    return GENERATORS[regime]

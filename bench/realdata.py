@@ -1,9 +1,10 @@
 """The real data sets of the resampled regimes, loaded once from scikit-learn (no JAX).
 
-:func:`load` turns a :class:`bench.regimes.RealData` entry into a two-class problem: the
-rows of its two classes, the columns it keeps, each feature standardised to mean 0 and
-standard deviation 1 over those rows (scikit-learn's ``StandardScaler``, which its
-examples for these data sets apply before a linear model). The resampling itself is JAX,
+:func:`load` turns a :class:`bench.regimes.RealData` entry into a classification problem:
+the rows of its classes (labelled 0, 1, ... in the entry's order), the columns it keeps,
+each feature standardised to mean 0 and standard deviation 1 over those rows
+(scikit-learn's ``StandardScaler``, which its examples for these data sets apply before a
+linear model). The resampling itself is JAX,
 inside the compiled program (:mod:`bench.datasets`).
 """
 
@@ -24,7 +25,7 @@ class RealDataUnavailable(ImportError):
 
 @functools.cache
 def load(regime: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(features [n, d] float64 standardised, labels [n] float64 0/1)`` of ``regime``.
+    """``(features [n, d] float64 standardised, labels [n] float64 0, 1, ...)`` of ``regime``.
 
     Raises:
         bench.catalog.CatalogError: for an unknown regime; ValueError for a synthetic one.
@@ -45,7 +46,9 @@ def load(regime: str) -> tuple[np.ndarray, np.ndarray]:
     features = np.asarray(bunch.data, np.float64)[keep]
     if data.columns is not None:
         features = features[:, list(data.columns)]
-    labels = (bunch.target[keep] == data.classes[1]).astype(np.float64)
+    labels = np.searchsorted(np.asarray(data.classes), bunch.target[keep]).astype(np.float64)
+    if list(data.classes) != sorted(data.classes):  # searchsorted needs them sorted
+        labels = np.array([data.classes.index(t) for t in bunch.target[keep]], np.float64)
     features = (features - features.mean(axis=0)) / features.std(axis=0)
     if features.shape != (data.n_samples, data.n_features):
         raise RuntimeError(f"{data.loader} gave {features.shape} for regime {regime!r}, not "

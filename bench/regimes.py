@@ -19,11 +19,11 @@ __all__ = ["RealData", "Regime", "REGIMES", "CLASSIFICATION_REGIMES", "RESAMPLED
 
 
 class RealData(NamedTuple):
-    """A real data set that ships with scikit-learn, as a two-class problem.
+    """A real data set that ships with scikit-learn, as a problem of two or more classes.
 
     Attributes:
         loader: the ``sklearn.datasets`` function that returns it (``"load_wine"``).
-        classes: the two target values kept, ``(label 0, label 1)``.
+        classes: the target values kept, ``(label 0, label 1, ...)``.
         columns: the feature columns kept, or None for all.
         n_samples: its rows once the two classes are kept.
         n_features: its feature columns once ``columns`` are kept.
@@ -31,7 +31,7 @@ class RealData(NamedTuple):
     """
 
     loader: str
-    classes: tuple[int, int]
+    classes: tuple[int, ...]
     columns: tuple[int, ...] | None
     n_samples: int
     n_features: int
@@ -51,7 +51,10 @@ class Regime(NamedTuple):
         min_features: the fewest features it can be drawn with.
         generator: its generator, for a regime that :mod:`bench.datasets` does not hold
             (a family module's or a plugin's own): a callable or ``"module:function"``,
-            with the signature of the generators there (JAX).
+            with the signature of the generators there (JAX). A resampled regime needs
+            none: every one draws bootstrap resamples of its ``data``.
+        n_classes: how many classes its labels have (``"multinomial"``: ``len`` of its
+            real data's classes, or its generator's); 2 for binomial.
     """
 
     name: str
@@ -60,6 +63,7 @@ class Regime(NamedTuple):
     data: RealData | None = None
     min_features: int = 1
     generator: Callable | str | None = None
+    n_classes: int = 2
 
     @property
     def labelled(self) -> bool:

@@ -34,7 +34,7 @@ from bench.record import CaseRecord
 from bench.roofline import roofline_fields
 from bench.stats import merge, reduce_chunk, summarize_stats
 from bench.timing import compile_ahead, device_info
-from models import STATUS_NAMES, glm
+from models import STATUS_NAMES, glm, multinomial
 from models.glm import Separation
 
 __all__ = ["FitOutcome", "Prepared", "prepare", "prepare_data", "run", "evaluate",
@@ -220,7 +220,10 @@ def _outcome(model: Adapter, novikoff: bool | None, result, data, verdict) -> Fi
     fields.setdefault("replay_stopped", jnp.zeros((), bool))
     fields.setdefault("replay_n_iter", jnp.zeros((), jnp.int32))
     history = _forward_fill(fields.pop("history"))[:: model.history_step]
-    if novikoff is False:
+    own = fields.pop("novikoff_ratio", None)  # a family's own mistake bound (K classes)
+    if own is not None:
+        ratio = own
+    elif novikoff is False:
         ratio = jnp.asarray(jnp.nan, data.X_train.dtype)
     else:
         # Novikoff (1962) for the intercept-augmented vectors: gamma is the margin of the
@@ -235,19 +238,26 @@ def _outcome(model: Adapter, novikoff: bool | None, result, data, verdict) -> Fi
 
 
 def _verdicts(regime: str, X, y):
-    """``[B]`` the verdict of :func:`models.glm.separation` on each data set (traceable)."""
-    if not catalog.regime(regime).two_class:
+    """``[B]`` the linear program's verdict on each data set (traceable).
+
+    Two classes: :func:`models.glm.separation`'s; K classes: that of
+    :func:`models.multinomial.separation`; other responses: ``not_checked``.
+    """
+    entry = catalog.regime(regime)
+    if entry.response == "multinomial":
+        return _multinomial_verdicts(X, y, n_classes=entry.n_classes)
+    if not entry.two_class:
         return jnp.full(y.shape[:1], Separation.NOT_CHECKED, jnp.int32)
-    return _separation_verdicts(X, y)
+    return _decide_separation(X, y)
 
 
-def _separation_verdicts(X, y):
-    """``[B]`` the verdict of :func:`models.glm.separation` on two-class data (traceable)."""
-    return jax.vmap(glm.separation)(X, y).verdict
+#: Two-class verdicts, compiled once per shape and dtype whatever the regime.
+_decide_separation = jax.jit(lambda X, y: jax.vmap(glm.separation)(X, y).verdict)
 
 
-#: :func:`_separation_verdicts`, compiled once per shape and dtype whatever the regime.
-_decide_separation = jax.jit(_separation_verdicts)
+@functools.partial(jax.jit, static_argnames="n_classes")
+def _multinomial_verdicts(X, y, *, n_classes: int):
+    return jax.vmap(lambda X, y: multinomial.separation(X, y, n_classes))(X, y).verdict
 
 
 #: Verdicts already computed in this process, by the data they were computed on.
@@ -265,11 +275,8 @@ def lp_verdicts(case: Case, preset: Preset, data: datasets.Datasets) -> np.ndarr
            preset.seed)
     known = _VERDICTS.get(key)
     if known is None or known.size < case.n_datasets:
-        if catalog.regime(case.regime).two_class:
-            with interrupts_deferred("deciding the data sets' separation"):
-                known = np.asarray(_decide_separation(data.X_train, data.y_train))
-        else:
-            known = np.full(data.y_train.shape[:1], Separation.NOT_CHECKED, np.int32)
+        with interrupts_deferred("deciding the data sets' separation"):
+            known = np.asarray(_verdicts(case.regime, data.X_train, data.y_train))
         _VERDICTS[key] = known
     return known[:case.n_datasets]
 

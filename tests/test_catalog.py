@@ -232,8 +232,10 @@ def regime_problems(regime: catalog.Regime) -> list[str]:
     """What a regime entry lacks."""
     problems = []
     own = regime.generator
-    if (regime.name not in generators.GENERATORS if own is None
-            else not callable(catalog.resolve(own))):
+    if own is None:  # a resampled regime draws bootstrap resamples of its data
+        if regime.name not in generators.GENERATORS and regime.data is None:
+            problems.append("a generator")
+    elif not callable(catalog.resolve(own)):
         problems.append("a generator")
     if regime.response not in catalog.RESPONSES:
         problems.append("a response family")

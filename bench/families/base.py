@@ -8,6 +8,9 @@ a library or a figure):
 ``FAMILY``
     its :class:`ModelFamily`: what its models share, and its adapter (the fit and
     evaluation of one data set, which imports JAX when it is called, never on import).
+``FAMILIES``
+    several :class:`ModelFamily` values, for a module whose models differ in what a family
+    says (the K-class module: a GLM, a perceptron and an MLP).
 ``MODELS``
     its :class:`Model` entries, in table order.
 ``LIBRARIES``

@@ -14,7 +14,8 @@ import jax.numpy as jnp
 
 from bench.families.base import history_step
 
-__all__ = ["Adapter", "make_adapter", "accuracy", "accuracies", "finite", "no_accuracies"]
+__all__ = ["Adapter", "make_adapter", "accuracy", "accuracies", "class_accuracies", "finite",
+           "no_accuracies"]
 
 
 class Adapter(NamedTuple):
@@ -52,6 +53,15 @@ def accuracies(predict: Callable, data) -> dict:
     """Train and test accuracy of ``predict(X) -> decisions or probabilities``."""
     return dict(train_accuracy=accuracy(predict(data.X_train), data.y_train),
                 test_accuracy=accuracy(predict(data.X_test), data.y_test))
+
+
+def class_accuracies(predict_class: Callable, data) -> dict:
+    """Train and test accuracy of ``predict_class(X) -> [m]`` class indices (K classes)."""
+    def share(X, y):
+        return jnp.mean((predict_class(X) == y.astype(jnp.int32)).astype(y.dtype))
+
+    return dict(train_accuracy=share(data.X_train, data.y_train),
+                test_accuracy=share(data.X_test, data.y_test))
 
 
 def no_accuracies(data) -> dict:

@@ -87,7 +87,7 @@ def _panel(ax, regime: str, data: dict, model: str) -> None:
 
 def plot_boundaries(cases: list[CaseRecord], path: pathlib.Path):
     """The boundary grid (regimes down, models across); None without a boundary row."""
-    rows = [c for c in cases if c.kind == BOUNDARY and c.fits]
+    rows = [c for c in cases if c.kind == BOUNDARY and c.fits and c.name == "boundaries"]
     if not rows:
         return None
     fits = rows[0].fits

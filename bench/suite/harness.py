@@ -123,7 +123,7 @@ def bench_baseline(benchmark, pair: baselines.BaselineCase, preset: Preset) -> C
     library, entry = catalog.library(pair.library), catalog.model(pair.model)
     dtype = catalog.reference_dtype(entry)
     case = Case(pair.model, pair.regime, dtype, catalog.n_datasets_cap(entry, preset),
-                preset.n_samples, preset.n_features, preset.n_test)
+                *catalog.regime_sizes(pair.regime, preset))
     data = runner.prepare_data(case, preset)
     k = max(2, preset.baseline_datasets // library.subset_divisor)
     X = np.asarray(data.X_train[:k], np.float64)

@@ -44,11 +44,10 @@ def _fits(preset: Preset) -> list:
 
 
 def _baselines(preset: Preset) -> list:
-    del preset
     return [pytest.param(pair, id=pair.id,
                          marks=[pytest.mark.baseline,
                                 getattr(pytest.mark, catalog.model(pair.model).family)])
-            for pair in baselines.pairs()]
+            for pair in baselines.pairs() if runs_regime(pair.regime, preset)]
 
 
 def _datasets(preset: Preset) -> list:
