@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from bench.families.base import history_step
 
 __all__ = ["Adapter", "make_adapter", "accuracy", "accuracies", "class_accuracies", "finite",
-           "no_accuracies"]
+           "no_accuracies", "epoch_fields", "step_fields"]
 
 
 class Adapter(NamedTuple):
@@ -68,6 +68,33 @@ def no_accuracies(data) -> dict:
     """NaN train and test accuracy, for responses that are not labels."""
     nan = jnp.asarray(jnp.nan, data.X_train.dtype)
     return dict(train_accuracy=nan, test_accuracy=nan)
+
+
+def epoch_fields(result, n: int, accuracies: dict, weights) -> dict:
+    """A perceptron's evaluation: its mistakes per epoch, as shares of the ``n`` samples.
+
+    ``weights`` are the arrays that must be finite; ``accuracies`` the model's own.
+    """
+    last = jnp.maximum(result.n_iter - 1, 0)
+    return dict(status=result.status, n_iter=result.n_iter, converged=result.converged,
+                separated=jnp.zeros((), bool), **accuracies,
+                final_loss=result.history[last] / n, n_updates=result.n_updates,
+                finite=finite(weights), history=result.history / n)
+
+
+def step_fields(result, accuracies: dict) -> dict:
+    """An MLP's evaluation, and where scikit-learn's ``MLPClassifier`` rule would have stopped.
+
+    ``accuracies`` are the model's own (two classes or K).
+    """
+    from models.mlp import sklearn_stop
+
+    last = jnp.maximum(result.n_iter - 1, 0)
+    return dict(status=result.status, n_iter=result.n_iter, converged=result.converged,
+                separated=jnp.zeros((), bool), **accuracies,
+                final_loss=result.history[last], n_updates=jnp.zeros((), jnp.int32),
+                finite=finite(result.params), history=result.history,
+                **dict(zip(("replay_stopped", "replay_n_iter"), sklearn_stop(result.history))))
 
 
 def finite(tree):

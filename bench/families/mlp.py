@@ -46,8 +46,6 @@ def adapter(settings: Mapping, max_iter: int):
     Every setting (``hidden``, ``activation``, ``gain``, ...) is passed on to
     :func:`models.mlp.fit`.
     """
-    import jax.numpy as jnp
-
     from bench.families import fitting
     from models import mlp
 
@@ -60,16 +58,8 @@ def adapter(settings: Mapping, max_iter: int):
         return mlp.predict(result, X)
 
     def evaluate(result, data):
-        last = jnp.maximum(result.n_iter - 1, 0)
-        return dict(
-            status=result.status, n_iter=result.n_iter, converged=result.converged,
-            separated=jnp.zeros((), bool),
-            **fitting.accuracies(lambda X: predict(result, X), data),
-            final_loss=result.history[last], n_updates=jnp.zeros((), jnp.int32),
-            finite=fitting.finite(result.params), history=result.history,
-            # Where scikit-learn's MLPClassifier rule would have stopped this very run.
-            **dict(zip(("replay_stopped", "replay_n_iter"), mlp.sklearn_stop(result.history))),
-        )
+        return fitting.step_fields(result, fitting.accuracies(lambda X: predict(result, X),
+                                                              data))
 
     return fitting.make_adapter(fit, evaluate, max_iter, predict)
 

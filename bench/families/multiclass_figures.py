@@ -12,9 +12,7 @@ from __future__ import annotations
 import pathlib
 
 from bench.record import BOUNDARY, CaseRecord
-from bench.report.figures import canvas
-from bench.report.matching import model_order, regime_order
-from bench.report.plots import save_png
+from bench.report.figures import fitted_panels, square_panel
 
 __all__ = ["REGION_REGIMES", "plot_regions", "region_fits", "regions_record"]
 
@@ -24,7 +22,8 @@ REGION_REGIMES = ("separable3", "overlap3", "rings3")
 _CLASS_COLORS = ("tab:blue", "tab:red", "tab:green", "tab:purple", "tab:olive")
 
 
-def _panel(ax, data: dict, model: str) -> None:
+def _panel(ax, regime: str, data: dict, model: str) -> None:
+    del regime
     from matplotlib.colors import ListedColormap
 
     fit, grid = data["models"][model], data["grid"]
@@ -36,39 +35,14 @@ def _panel(ax, data: dict, model: str) -> None:
         xs = [p for p, label in zip(data["points"], data["labels"]) if label == k]
         ax.scatter([p[0] for p in xs], [p[1] for p in xs], s=6, color=colors[k], alpha=0.7,
                    linewidths=0, label=f"class {k}")
-    low, high = grid[0], grid[-1]
-    ax.set_xlim(low, high)
-    ax.set_ylim(low, high)
-    ax.set_aspect("equal")
-    ax.set_title(f"{model}: {fit['status']}", fontsize=9)
-    ax.set_xticks([low, high])
-    ax.set_yticks([low, high])
-    ax.tick_params(labelsize=6)
-    ax.xaxis.set_major_formatter("{x:.1f}")
-    ax.yaxis.set_major_formatter("{x:.1f}")
+    square_panel(ax, grid[0], grid[-1], f"{model}: {fit['status']}")
 
 
 def plot_regions(cases: list[CaseRecord], path: pathlib.Path):
     """The region grid (regimes down, models across); None without a ``regions`` row."""
-    rows = [c for c in cases if c.kind == BOUNDARY and c.name == "regions" and c.fits]
-    if not rows:
+    if not fitted_panels(cases, "regions", path, _panel,
+                         "Decision regions of the K-class models fitted in this run", 5):
         return None
-    fits = rows[0].fits
-    regimes = sorted(fits, key=regime_order)
-    models = sorted({m for r in regimes for m in fits[r]["models"]}, key=model_order)
-    figure = canvas(figsize=(2.6 * len(models), 2.6 * len(regimes) + 0.4))
-    axes = figure.subplots(len(regimes), len(models), squeeze=False)
-    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.05, top=0.91, wspace=0.25,
-                           hspace=0.3)
-    for i, regime in enumerate(regimes):
-        for j, model in enumerate(models):
-            _panel(axes[i][j], fits[regime], model)
-        axes[i][0].set_ylabel(f"{regime}\nx2", fontsize=9)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.965),
-                  ncol=len(labels), fontsize=8, frameon=False, markerscale=2)
-    figure.suptitle("Decision regions of the K-class models fitted in this run", fontsize=11)
-    save_png(figure, path, dpi=110)
     return ("Decision regions (K classes)",
             "One data set with two features per K-class regime (rows), fitted in this run by "
             "each K-class model (columns) with the code of the benchmark rows; the shading is "

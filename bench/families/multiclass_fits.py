@@ -144,16 +144,12 @@ def adapter(kind: str, settings: Mapping, max_iter: int) -> fitting.Adapter:
             return jax.nn.one_hot(perceptron.predict_multiclass(result, X), k, dtype=X.dtype)
 
         def evaluate(result, data):
-            n = data.y_train.shape[0]
-            last = jnp.maximum(result.n_iter - 1, 0)
-            return dict(
-                status=result.status, n_iter=result.n_iter, converged=result.converged,
-                separated=jnp.zeros((), bool),
-                **fitting.class_accuracies(
-                    lambda X: perceptron.predict_multiclass(result, X), data),
-                final_loss=result.history[last] / n, n_updates=result.n_updates,
-                finite=fitting.finite(result.coef), history=result.history / n,
-                novikoff_ratio=collins_ratio(result.n_updates, data.X_train, data.margin))
+            accuracies = fitting.class_accuracies(
+                lambda X: perceptron.predict_multiclass(result, X), data)
+            return dict(**fitting.epoch_fields(result, data.y_train.shape[0], accuracies,
+                                               result.coef),
+                        novikoff_ratio=collins_ratio(result.n_updates, data.X_train,
+                                                     data.margin))
     elif kind == "mlp":
         def fit(key, X, y):
             return mlp.fit_multiclass(key, X, y, k, max_iter=max_iter, **options)
@@ -162,15 +158,8 @@ def adapter(kind: str, settings: Mapping, max_iter: int) -> fitting.Adapter:
             return mlp.predict_multiclass(result, X)
 
         def evaluate(result, data):
-            last = jnp.maximum(result.n_iter - 1, 0)
-            return dict(
-                status=result.status, n_iter=result.n_iter, converged=result.converged,
-                separated=jnp.zeros((), bool),
-                **fitting.class_accuracies(lambda X: jnp.argmax(predict(result, X), 1), data),
-                final_loss=result.history[last], n_updates=jnp.zeros((), jnp.int32),
-                finite=fitting.finite(result.params), history=result.history,
-                **dict(zip(("replay_stopped", "replay_n_iter"),
-                           mlp.sklearn_stop(result.history))))
+            return fitting.step_fields(result, fitting.class_accuracies(
+                lambda X: jnp.argmax(predict(result, X), 1), data))
     else:
         raise ValueError(f"unknown K-class model kind {kind!r}; choose glm, perceptron or mlp.")
     return fitting.make_adapter(fit, evaluate, max_iter, predict)

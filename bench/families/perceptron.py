@@ -30,8 +30,6 @@ def adapter(settings: Mapping, max_epochs: int):
 
     Every setting (``lr``, ``averaged``, ...) is passed on to :func:`models.perceptron.fit`.
     """
-    import jax.numpy as jnp
-
     from bench.families import fitting
     from models import perceptron
 
@@ -45,16 +43,9 @@ def adapter(settings: Mapping, max_epochs: int):
         return perceptron.predict(result, X)
 
     def evaluate(result, data):
-        n = data.y_train.shape[0]
-        last = jnp.maximum(result.n_iter - 1, 0)
-        return dict(
-            status=result.status, n_iter=result.n_iter, converged=result.converged,
-            separated=jnp.zeros((), bool),
-            **fitting.accuracies(lambda X: predict(result, X), data),
-            final_loss=result.history[last] / n, n_updates=result.n_updates,
-            finite=fitting.finite((result.coef, result.pocket_coef)),
-            history=result.history / n,
-        )
+        return fitting.epoch_fields(result, data.y_train.shape[0],
+                                    fitting.accuracies(lambda X: predict(result, X), data),
+                                    (result.coef, result.pocket_coef))
 
     return fitting.make_adapter(fit, evaluate, max_epochs, predict)
 

@@ -26,7 +26,8 @@ from bench.record import BOUNDARY, TRAJECTORY, CaseRecord
 from bench.report.matching import model_order, regime_order
 from bench.report.plots import save_png
 
-__all__ = ["line_endpoints", "plot_boundaries", "plot_coef_norms", "canvas"]
+__all__ = ["line_endpoints", "plot_boundaries", "plot_coef_norms", "canvas", "square_panel",
+           "fitted_panels"]
 
 _DPI = 110
 _CLASS_COLORS = ("tab:blue", "tab:red")
@@ -72,10 +73,15 @@ def _panel(ax, regime: str, data: dict, model: str) -> None:
     else:
         ax.contour(grid, grid, fit["probability"], levels=[0.5], colors="black",
                    linewidths=1.6)
+    square_panel(ax, low, high, f"{model}: {fit['status']}")
+
+
+def square_panel(ax, low: float, high: float, title: str) -> None:
+    """A fitted-data panel's frame: the square ``[low, high]²``, its title, sparse ticks."""
     ax.set_xlim(low, high)
     ax.set_ylim(low, high)
     ax.set_aspect("equal")
-    ax.set_title(f"{model}: {fit['status']}", fontsize=9)
+    ax.set_title(title, fontsize=9)
     # Three ticks an axis: the coordinates only orient the eye, and ticks were most of
     # the drawing time of 16 panels.
     ax.set_xticks([low, 0.0, high] if low < 0 < high else [low, high])
@@ -85,11 +91,16 @@ def _panel(ax, regime: str, data: dict, model: str) -> None:
     ax.yaxis.set_major_formatter("{x:.1f}")
 
 
-def plot_boundaries(cases: list[CaseRecord], path: pathlib.Path):
-    """The boundary grid (regimes down, models across); None without a boundary row."""
-    rows = [c for c in cases if c.kind == BOUNDARY and c.fits and c.name == "boundaries"]
+def fitted_panels(cases: list[CaseRecord], row: str, path: pathlib.Path, panel, title: str,
+                  legend_columns: int) -> bool:
+    """Draw the grid of a figure row of fits (regimes down, models across) into ``path``.
+
+    ``panel(ax, regime, data, model)`` draws one panel from the ``boundary`` row named
+    ``row``. Returns False (and draws nothing) when the run has no such row.
+    """
+    rows = [c for c in cases if c.kind == BOUNDARY and c.fits and c.name == row]
     if not rows:
-        return None
+        return False
     fits = rows[0].fits
     regimes = sorted(fits, key=regime_order)
     models = sorted({m for r in regimes for m in fits[r]["models"]}, key=model_order)
@@ -101,16 +112,24 @@ def plot_boundaries(cases: list[CaseRecord], path: pathlib.Path):
                            hspace=0.3)
     for i, regime in enumerate(regimes):
         for j, model in enumerate(models):
-            _panel(axes[i][j], regime, fits[regime], model)
+            panel(axes[i][j], regime, fits[regime], model)
         axes[i][0].set_ylabel(f"{regime}\nx2", fontsize=9)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.965), ncol=3,
-                  fontsize=8, frameon=False, markerscale=2)
+    figure.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.965),
+                  ncol=legend_columns, fontsize=8, frameon=False, markerscale=2)
     for j in range(len(models)):
         axes[-1][j].set_xlabel("x1", fontsize=8)
-    figure.suptitle("Decision boundaries fitted in this run: perceptron and GLM lines, "
-                    "MLP p = 0.5 contours", fontsize=11)
+    figure.suptitle(title, fontsize=11)
     save_png(figure, path, dpi=_DPI)
+    return True
+
+
+def plot_boundaries(cases: list[CaseRecord], path: pathlib.Path):
+    """The boundary grid (regimes down, models across); None without a boundary row."""
+    if not fitted_panels(cases, "boundaries", path, _panel,
+                         "Decision boundaries fitted in this run: perceptron and GLM lines, "
+                         "MLP p = 0.5 contours", 3):
+        return None
     return ("Decision boundaries",
             "One data set with two features per regime (rows), fitted in this run by each "
             "model (columns) with the same code as the benchmark rows. Black: the "
