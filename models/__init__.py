@@ -32,5 +32,5 @@ from ._status import Status as Status
 from ._status import status_counts as status_counts
 from ._status import status_name as status_name
 
-__all__ = ["glm", "mlp", "multinomial", "perceptron", "cpu_group_size", "TRACE_PLATFORM_VARIABLE", "Status",
-           "STATUS_NAMES", "status_counts", "status_name"]
+__all__ = ["glm", "mlp", "multinomial", "perceptron", "cpu_group_size",
+           "TRACE_PLATFORM_VARIABLE", "Status", "STATUS_NAMES", "status_counts", "status_name"]
