@@ -132,6 +132,7 @@ class _Data(NamedTuple):
 
 class _State(NamedTuple):
     theta: jax.Array  # [P]
+    eta: jax.Array  # [n, K] at theta, class 0 first
     probs: jax.Array  # [n, K] at theta
     deviance: jax.Array  # []
     info: jax.Array  # [P, P] at theta
@@ -145,53 +146,37 @@ class _State(NamedTuple):
 _RUNNING, _CONVERGED, _FAILED, _SEPARATION_STOP = 0, 1, 2, 3
 
 
-def _columns(X, theta) -> list:
-    """The K score columns ``[n]`` of ``X B``, class 0's all 0.
+def _scores(X, theta):
+    """``[n, K]`` linear predictors ``X B``, class 0 first (all 0).
 
-    Up to ``UNROLL_MAX`` columns of ``X`` as multiply-adds in a fixed order: a batched
-    ``[n, p] @ [p, K-1]`` product is both slower on CPU and rounded differently for
-    different batch sizes, and a data set must give the same bits alone as in a batch.
+    Up to ``UNROLL_MAX`` columns as multiply-adds in a fixed order: a batched ``[n, p] @
+    [p, K-1]`` product is both slower on CPU and rounded differently for different batch
+    sizes, and a data set must give the same bits alone as in a batch.
     """
     n, p = X.shape
     B = to_matrix(theta, p)
     if p > UNROLL_MAX:
         eta = X @ B
-        return [jnp.zeros((n,), X.dtype)] + [eta[:, k] for k in range(B.shape[1])]
-    columns = [jnp.zeros((n,), X.dtype)]
-    for k in range(B.shape[1]):
-        score = X[:, 0] * B[0, k]
+    else:
+        eta = X[:, :1] * B[:1]
         for a in range(1, p):
-            score = score + X[:, a] * B[a, k]
-        columns.append(score)
-    return columns
-
-
-def _scores(X, theta):
-    """``[n, K]`` linear predictors ``X B``, class 0 first (all 0)."""
-    return jnp.stack(_columns(X, theta), axis=1)
+            eta = eta + X[:, a:a + 1] * B[a:a + 1]
+    return jnp.concatenate([jnp.zeros((n, 1), X.dtype), eta], axis=1)
 
 
 def _evaluate(d: _Data, theta):
-    """``(probs [n, K], deviance, strict)`` at ``theta``, the exponentials computed once.
-
-    ``strict``: every observation's own class scores strictly highest (a separator). The
-    K classes are K columns, combined one by one: XLA reduces a tiny trailing axis of
-    ``[n, K]`` in a slower fusion, and in a different order alone and in a batch.
-    """
-    columns = _columns(d.X, theta)
-    top, own, rival = columns[0], columns[0], jnp.full_like(columns[0], -jnp.inf)
-    for k, score in enumerate(columns[1:], start=1):
-        top = jnp.maximum(top, score)
-        own = jnp.where(d.labels == k, score, own)
-    for k, score in enumerate(columns):
-        rival = jnp.where(d.labels == k, rival, jnp.maximum(rival, score))
-    exps = [jnp.exp(score - top) for score in columns]
-    total = exps[0]
-    for e in exps[1:]:
-        total = total + e
-    deviance = 2 * jnp.sum(d.prior * (top + jnp.log(total) - own))
-    strict = jnp.all(jnp.where(d.positive, own > rival, True))
-    return jnp.stack([e / total for e in exps], axis=1), deviance, strict
+    """``(eta [n, K], probs [n, K], deviance)`` at ``theta``, the exponentials computed once."""
+    eta = _scores(d.X, theta)
+    top = jnp.max(eta, axis=1, keepdims=True)
+    exps = jnp.exp(eta - top)
+    # The K terms added in a fixed order (as in _scores): XLA sums the rows of [n, K] and of
+    # a batch's [B, n, K] in different orders.
+    total = exps[:, :1]
+    for k in range(1, exps.shape[1]):
+        total = total + exps[:, k:k + 1]
+    own = jnp.take_along_axis(eta, d.labels[:, None], axis=1)
+    deviance = 2 * jnp.sum(d.prior * (top + jnp.log(total) - own)[:, 0])
+    return eta, exps / total, deviance
 
 
 def _system(d: _Data, probs, n_classes: int):
@@ -234,19 +219,23 @@ def _step(n_classes: int, d: _Data, st: _State) -> _State:
 
     ok_system = jnp.all(jnp.isfinite(delta))
     theta = st.theta + delta
-    _, theta, probs, dev, strict = lax.while_loop(
-        lambda c: ok_system & ~acceptable(c[3]) & (c[0] < MAX_HALVINGS), halve,
+    _, theta, eta, probs, dev = lax.while_loop(
+        lambda c: ok_system & ~acceptable(c[4]) & (c[0] < MAX_HALVINGS), halve,
         (jnp.int32(0), theta, *_evaluate(d, theta)))
     accept = ok_system & acceptable(dev)
-    probs = jnp.where(accept, probs, st.probs)
+    eta, probs = jnp.where(accept, eta, st.eta), jnp.where(accept, probs, st.probs)
     converged = jnp.abs(dev - old) / (jnp.abs(dev) + 0.1) < d.tol
     # Stop at a strict separation certificate once some fitted probability is numerically
     # 0 or 1 (R's warning for the binary GLM): the coefficients only grow from there.
+    mine = jax.nn.one_hot(d.labels, n_classes, dtype=bool)
+    own = jnp.sum(jnp.where(mine, eta, 0.0), axis=1)
+    rival = jnp.max(jnp.where(mine, -jnp.inf, eta), axis=1)
+    strict = jnp.all(jnp.where(d.positive, own > rival, True))
     extreme = jnp.any(d.positive[:, None] & (probs < SEPARATION_EPS * eps))
     code = jnp.select([~accept, strict & extreme, converged],
                       [_FAILED, _SEPARATION_STOP, _CONVERGED], _RUNNING).astype(jnp.int32)
     info, score = _system(d, probs, n_classes)
-    return _State(jnp.where(accept, theta, st.theta), probs, jnp.where(accept, dev, old),
+    return _State(jnp.where(accept, theta, st.theta), eta, probs, jnp.where(accept, dev, old),
                   info, score, jnp.where(accept, aliased, st.aliased),
                   st.n_iter + accept.astype(jnp.int32), code,
                   jnp.where((jnp.arange(st.history.shape[0]) == st.n_iter) & accept, dev,
@@ -269,14 +258,14 @@ def _fit_one(X, y, prior, tol, *, n_classes: int, max_iter: int,
               positive, jnp.zeros(((K - 1) * p,), bool), invalid,
               jnp.maximum(tol, TOL_FLOOR * eps))
     theta0 = jnp.zeros(((K - 1) * p,), dtype)
-    probs0, dev0, _ = _evaluate(d, theta0)
+    eta0, probs0, dev0 = _evaluate(d, theta0)
     info0, score0 = _system(d, probs0, K)
     # The rank of X at the prior weights, decided once: at B = 0 every diagonal block of the
     # information is X^T W X times (1/K)(1 - 1/K), so the first block serves.
     share = (1 / K) * (1 - 1 / K)
     aliased_x = design_aliased(X, share * prior, info0[:p, :p], eps)
     d = d._replace(dropped=jnp.tile(aliased_x, K - 1))
-    init = _State(theta0, probs0, dev0, info0, score0, d.dropped, jnp.int32(0),
+    init = _State(theta0, eta0, probs0, dev0, info0, score0, d.dropped, jnp.int32(0),
                   jnp.where(invalid, _FAILED, _RUNNING).astype(jnp.int32),
                   jnp.full((max_iter,), jnp.nan, dtype))
     final = lax.while_loop(lambda st: (st.code == _RUNNING) & (st.n_iter < max_iter),
@@ -294,21 +283,21 @@ def _fit_one(X, y, prior, tol, *, n_classes: int, max_iter: int,
         if vtype == dtype:
             dv, info, score = d, final.info, final.score
             solve_factor, aliased = factor, final.aliased
-            theta, probs = final.theta, final.probs
+            theta, eta, probs = final.theta, final.eta, final.probs
         else:  # the verdict in float64 for a float32 fit: the system anew, in float64
             dv = d._replace(X=X.astype(vtype), design=Design.of(X.astype(vtype)),
                             onehot=d.onehot.astype(vtype), prior=prior.astype(vtype))
             theta = final.theta.astype(vtype)
-            probs = _evaluate(dv, theta)[0]
+            eta, probs, _ = _evaluate(dv, theta)
             info, score = _system(dv, probs, K)
             solve_factor, lost_v = cholesky_skip_fast(
                 drop(info, final.aliased), BREAKDOWN_RTOL * float(jnp.finfo(vtype).eps))
             aliased = final.aliased | lost_v
         delta = cho_solve(solve_factor, jnp.where(aliased, 0.0, score), unrolled=False)
         lam = fitted_multipliers(dv.X, dv.prior, positive, probs, to_matrix(delta, p))
-        checks = multinomial_verdict(dv.X, dv.design.columns, labels, positive, theta,
-                                     _scores(dv.X, theta), lam, ~invalid, n_classes=K,
-                                     dtype=vtype)
+        checks = multinomial_verdict(dv.X, dv.design.columns, labels, positive, theta, eta,
+                                     lam, ~invalid,
+                                     n_classes=K, dtype=vtype)
         verdict = verdict_of(checks)
         separated = ~invalid & (checks.separated | checks.complete)
 
