@@ -43,7 +43,6 @@ References:
 from __future__ import annotations
 
 import functools
-import math
 from typing import NamedTuple
 
 import jax
@@ -68,7 +67,7 @@ from ._certificates import (
     weighted_sums,
 )
 from ._lanes import all_finite, class_labels, when_few
-from ._separation import LP_MAX_ITER, Separation, decide, verdict_of
+from ._separation import LP_MAX_ITER, decide, result_of
 from ._validate import check_design, check_n_classes, check_positive_int, float_dtype_of
 
 __all__ = ["MultinomialSeparation", "separation", "kesler_sides", "kesler_tolerance",
@@ -246,25 +245,16 @@ def _separation_one(X, y, prior, *, n_classes: int, max_iter: int) -> Multinomia
     sides = kesler_sides(X, labels, positive, K)
     checks, d, lam, n_iter = decide(sides, eps=eps, tau=kesler_tolerance(n, p, K, dtype),
                                     sigma=margin(dtype), max_iter=max_iter)
-    verdict = jnp.where(invalid, Separation.INVALID_INPUT, verdict_of(checks)).astype(jnp.int32)
-    separated = ~invalid & (checks.separated | checks.complete)
-    d = jnp.where(separated, d, 0.0)
-    top = jnp.max(jnp.abs(d))
-    d = d / jnp.where(top > 0, top, 1.0)
-    lam = jnp.where(invalid, 0.0, lam[0])
-    lam = lam / jnp.where(jnp.sum(lam) > 0, jnp.sum(lam), 1.0)
-    pairs = _pair_multipliers(lam, labels, K)
-    zero = jnp.zeros((), dtype)
+    # The binary result on Kesler's rows, its direction and multipliers reshaped to B's and
+    # the pairs' shapes, and its rows' boundary flags gathered per observation.
+    rows = result_of(checks, d, lam, n_iter, invalid, eps)
     return MultinomialSeparation(
-        verdict=verdict, separated=separated, direction=to_matrix(d, p),
-        infinite=to_matrix(jnp.where(jnp.abs(d) > math.sqrt(eps), jnp.sign(d), 0), p
-                           ).astype(jnp.int32),
-        multipliers=pairs,
-        boundary=jnp.any(pairs > 0, axis=1) & (verdict == Separation.QUASI),
-        margin_min=jnp.where(invalid, zero, checks.margin_min),
-        margin_max=jnp.where(invalid, zero, checks.margin_max),
-        residual=checks.residual, weight_min=checks.weight_min,
-        n_iter=jnp.where(invalid, 0, n_iter).astype(jnp.int32))
+        verdict=rows.verdict, separated=rows.separated,
+        direction=to_matrix(rows.direction, p), infinite=to_matrix(rows.infinite, p),
+        multipliers=_pair_multipliers(rows.multipliers[0], labels, K),
+        boundary=jnp.any(rows.boundary.reshape(K - 1, n), axis=0),
+        margin_min=rows.margin_min, margin_max=rows.margin_max, residual=rows.residual,
+        weight_min=rows.weight_min, n_iter=rows.n_iter)
 
 
 def _separation_core(X, y, weights, *, n_classes: int, max_iter: int, group_size):

@@ -78,7 +78,7 @@ from ._linalg import (
 from ._validate import check_design, check_positive_int, float_dtype_of
 
 __all__ = ["Separation", "SEPARATION_NAMES", "SeparationResult", "separation", "decide",
-           "verdict_of", "splits_classes", "fitted_extremes", "LP_MAX_ITER",
+           "verdict_of", "result_of", "splits_classes", "fitted_extremes", "LP_MAX_ITER",
            "ORTHONORMAL_RTOL", "SEPARATION_EPS"]
 
 ORTHONORMAL_RTOL = 1000.0
@@ -289,8 +289,12 @@ def decide(sides: Sides, *, eps: float, tau: float, sigma: float,
     return (checks, jnp.where(use_raw, raw, d), jnp.where(use_raw, 0.0, lam), n_iter)
 
 
-def _result(checks: Checks, d, lam, n_iter, invalid, eps) -> SeparationResult:
-    """The public result (``d`` and ``lam`` in the data's own columns and rows)."""
+def result_of(checks: Checks, d, lam, n_iter, invalid, eps) -> SeparationResult:
+    """The public result (``d`` and ``lam`` in the data's own columns and rows).
+
+    ``d`` is scaled to ``max |d_j| = 1`` and ``lam`` to sum 1; a data set that is
+    ``invalid`` has zeros (the K-class result, :mod:`models._kesler`, is this one reshaped).
+    """
     verdict = jnp.where(invalid, Separation.INVALID_INPUT, verdict_of(checks)).astype(jnp.int32)
     separated = ~invalid & (checks.separated | checks.complete)
     direction = jnp.where(separated, d, 0.0)
@@ -323,7 +327,7 @@ def _separation_one(X, y, prior, *, max_iter: int) -> SeparationResult:
     sides = sides_of(X, y, positive)
     checks, d, lam, n_iter = decide(sides, eps=eps, tau=tolerance(n, p, dtype),
                                     sigma=margin(dtype), max_iter=max_iter)
-    return _result(checks, d, lam, n_iter, invalid, eps)
+    return result_of(checks, d, lam, n_iter, invalid, eps)
 
 
 def _separation_core(X, y, weights, *, max_iter: int, group_size: int | None):
